@@ -1,0 +1,13 @@
+// Registration of maqd's subcommands. Each subcommand's file defines its
+// options and a callback; the callback sets the process's exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace maqd::cli {
+
+int& exit_code();  // set by a subcommand's callback; main returns it
+
+void register_selfcheck(CLI::App& app);
+
+}  // namespace maqd::cli

@@ -1,0 +1,32 @@
+// maqd: the command-line tool. Each subcommand lives in its own file and
+// registers itself here; errors become one line on stderr and exit code 1.
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"maqd: quantization-aware training with MaQD and integer inference"};
+  app.set_version_flag("--version", std::string("maqd ") + MAQD_VERSION_STRING);
+  app.require_subcommand(0, 1);
+  maqd::cli::register_selfcheck(app);
+  try {
+    app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::cout << app.help();
+      return 0;
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const c10::Error& e) {
+    std::cerr << "maqd: error: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "maqd: error: " << e.what() << "\n";
+    return 1;
+  }
+  return maqd::cli::exit_code();
+}

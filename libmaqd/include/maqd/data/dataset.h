@@ -1,0 +1,39 @@
+// A labelled image set held whole in memory as uint8: the sets we train on
+// (Fashion-MNIST, CIFAR) fit in a few hundred MB, and keeping raw bytes lets
+// the loader crop, flip and normalize in one pass per batch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace maqd::data {
+
+struct Dataset {
+  std::string name;        // e.g. "fashion-mnist/train": for logs and saved configs
+  torch::Tensor images;    // uint8 [N, C, H, W], contiguous
+  torch::Tensor labels;    // int64 [N], each in 0..num_classes-1
+  int64_t num_classes = 0;
+
+  int64_t size() const { return images.size(0); }
+  int64_t channels() const { return images.size(1); }
+  int64_t height() const { return images.size(2); }
+  int64_t width() const { return images.size(3); }
+
+  // The first min(n, size()) samples, sharing storage (for --train-limit and
+  // --test-limit). Throws maqd::Error if n < 0.
+  Dataset head(int64_t n) const;
+};
+
+// The kinds load_dataset() accepts, for help texts and error messages.
+const std::vector<std::string>& dataset_kinds();
+
+// The one entry point the CLI uses. kind: "fashion-mnist", "mnist", "cifar10",
+// "cifar100" (fine labels) or "cifar100-coarse". An empty dir means the
+// default, which only Fashion-MNIST has (kDebianFashionMnistDir). Every
+// problem with the files is raised here as maqd::Error, before training.
+Dataset load_dataset(const std::string& kind, const std::string& dir, bool train);
+
+}  // namespace maqd::data

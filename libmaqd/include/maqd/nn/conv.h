@@ -1,0 +1,46 @@
+// The convolution of a MaQD network: its weights go through weight
+// standardization (optional) and the weight quantizer Q_w (optional) on every
+// forward pass; without quantization it is a float conv, with or without WS.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <torch/nn/cloneable.h>
+#include <torch/types.h>
+
+#include "maqd/ops/weight_quantizer.h"
+
+namespace maqd {
+
+struct ConvOptions {
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t kernel_size = 3;
+  int64_t stride = 1;
+  int64_t padding = -1;  // −1: kernel_size / 2
+  bool weight_standardization = true;
+  std::optional<WeightQuantOptions> quant;  // nullopt: float weights
+  bool bias = false;
+};
+
+class ConvImpl : public torch::nn::Cloneable<ConvImpl> {
+ public:
+  explicit ConvImpl(ConvOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& input);
+
+  // The weight the convolution uses: W, WS(W), Q_w(WS(W)) or Q_w(W).
+  torch::Tensor effective_weight() const;
+  // WS(W) when standardization is on, else W: the tensor Q_w sees.
+  torch::Tensor standardized_weight() const;
+  const ConvOptions& options() const { return options_; }
+
+  torch::Tensor weight, bias;
+
+ private:
+  ConvOptions options_;
+};
+TORCH_MODULE(Conv);
+
+}  // namespace maqd

@@ -1,0 +1,69 @@
+// The three normalizations behind one module, applied to conv outputs before
+// the activation (NCHW input):
+//   kLayerBatch (LBN, Eq. 5): one mean and one biased variance over N, C, H, W
+//     of the batch; per-channel affine g_c, b_c; running mean and (unbiased)
+//     variance with momentum 0.1, used in evaluation, so it folds like BN.
+//   kBatch (BN, Eq. 2): torch::nn::BatchNorm2d.
+//   kLayer (LN, Eq. 3): per sample over C, H, W, affine per (c, h, w).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/types.h>
+
+namespace maqd {
+
+enum class NormKind { kLayerBatch, kBatch, kLayer };
+
+std::string to_string(NormKind kind);         // "lbn" | "bn" | "ln"
+NormKind parse_norm_kind(const std::string&);  // inverse; throws maqd::Error
+
+struct NormOptions {
+  NormKind kind = NormKind::kLayerBatch;
+  int64_t channels = 0;  // C > 0
+  int64_t height = 0;    // H, W: needed by LN's per-coordinate affine only
+  int64_t width = 0;
+  double eps = 1e-5;
+  double momentum = 0.1;  // running statistics (LBN, BN)
+};
+
+// Layer-Batch Normalization (Eq. 5).
+class LayerBatchNormImpl : public torch::nn::Cloneable<LayerBatchNormImpl> {
+ public:
+  LayerBatchNormImpl(int64_t channels, double eps = 1e-5, double momentum = 0.1);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& input);
+
+  // Per-channel affine g_c (weight), b_c (bias); scalar running statistics.
+  torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  int64_t channels;
+  double eps, momentum;
+};
+TORCH_MODULE(LayerBatchNorm);
+
+// One interface over LBN, BN and LN.
+class NormImpl : public torch::nn::Cloneable<NormImpl> {
+ public:
+  explicit NormImpl(NormOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& input);
+  const NormOptions& options() const { return options_; }
+
+  // The affine map y = scale_c·x + shift_c that the module applies in
+  // evaluation mode, per channel (LBN, BN). Throws for LN, whose statistics
+  // depend on the sample. Used by export to fold the normalization.
+  std::pair<torch::Tensor, torch::Tensor> eval_affine() const;
+
+ private:
+  NormOptions options_;
+  LayerBatchNorm lbn_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+  torch::nn::LayerNorm ln_{nullptr};
+};
+TORCH_MODULE(Norm);
+
+}  // namespace maqd

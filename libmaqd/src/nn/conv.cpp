@@ -1,0 +1,53 @@
+#include "maqd/nn/conv.h"
+
+#include <cmath>
+
+#include <torch/nn/init.h>
+
+#include "maqd/error.h"
+#include "maqd/ops/weight_standardization.h"
+
+namespace maqd {
+
+ConvImpl::ConvImpl(ConvOptions options) : options_(options) {
+  check(options_.in_channels > 0 && options_.out_channels > 0, "conv",
+        "parameters in_channels, out_channels are ", options_.in_channels, ", ",
+        options_.out_channels, "; allowed: integers > 0");
+  check(options_.kernel_size > 0 && options_.stride > 0, "conv",
+        "parameters kernel_size, stride are ", options_.kernel_size, ", ", options_.stride,
+        "; allowed: integers > 0");
+  if (options_.padding < 0) options_.padding = options_.kernel_size / 2;
+  if (options_.quant) validate(*options_.quant);
+  reset();
+}
+
+void ConvImpl::reset() {
+  weight = register_parameter(
+      "weight", torch::empty({options_.out_channels, options_.in_channels, options_.kernel_size,
+                              options_.kernel_size}));
+  // The initialization of torch::nn::Conv2d, so float baselines match LibTorch's.
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (options_.bias) {
+    const double fan_in = double(options_.in_channels * options_.kernel_size * options_.kernel_size);
+    const double bound = 1.0 / std::sqrt(fan_in);
+    bias = register_parameter("bias", torch::empty({options_.out_channels}));
+    torch::nn::init::uniform_(bias, -bound, bound);
+  }
+}
+
+torch::Tensor ConvImpl::standardized_weight() const {
+  return options_.weight_standardization ? standardize_weight(weight) : weight;
+}
+
+torch::Tensor ConvImpl::effective_weight() const {
+  const torch::Tensor w = standardized_weight();
+  return options_.quant ? quantize_standardized_weight(w, *options_.quant) : w;
+}
+
+torch::Tensor ConvImpl::forward(const torch::Tensor& input) {
+  check(input.dim() == 4 && input.size(1) == options_.in_channels, "conv", "input has shape ",
+        input.sizes(), "; expected [N, ", options_.in_channels, ", H, W]");
+  return torch::conv2d(input, effective_weight(), bias, options_.stride, options_.padding);
+}
+
+}  // namespace maqd

@@ -1,0 +1,78 @@
+// Dataset helpers, load_dataset dispatch, and the real Debian Fashion-MNIST.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "data/fixtures.h"
+#include "maqd/data/dataset.h"
+#include "maqd/data/idx.h"
+#include "maqd/data/transforms.h"
+#include "maqd/error.h"
+
+namespace {
+
+using maqd::data::Dataset;
+using ::testing::HasSubstr;
+
+TEST(Dataset, Head) {
+  Dataset data;
+  data.name = "d";
+  data.num_classes = 10;
+  data.images = torch::arange(5 * 4, torch::kUInt8).reshape({5, 1, 2, 2});
+  data.labels = torch::arange(5, torch::kInt64);
+  const Dataset two = data.head(2);
+  EXPECT_EQ(two.size(), 2);
+  EXPECT_EQ(two.num_classes, 10);
+  EXPECT_TRUE(torch::equal(two.images, data.images.narrow(0, 0, 2)));
+  EXPECT_TRUE(torch::equal(two.labels, torch::arange(2, torch::kInt64)));
+  EXPECT_TRUE(two.images.is_contiguous());
+  EXPECT_EQ(data.head(99).size(), 5);
+  EXPECT_EQ(data.head(0).size(), 0);
+  EXPECT_THROW(data.head(-1), maqd::Error);
+}
+
+TEST(LoadDataset, UnknownKindListsTheKnownOnes) {
+  try {
+    maqd::data::load_dataset("imagenet", "/nowhere", true);
+    ADD_FAILURE() << "no error";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("\"imagenet\""));
+    EXPECT_THAT(e.what(), HasSubstr("fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse"));
+  }
+  EXPECT_THROW(maqd::data::load_dataset("cifar10", "", true), maqd::Error);
+}
+
+TEST(LoadDataset, Dispatches) {
+  maqd_test::TempDir dir;
+  maqd_test::write_file(dir.file("t10k-images-idx3-ubyte"),
+                        maqd_test::idx_images(1, 2, 2, {1, 2, 3, 4}));
+  maqd_test::write_file(dir.file("t10k-labels-idx1-ubyte"), maqd_test::idx_labels(1, {8}));
+  EXPECT_EQ(maqd::data::load_dataset("mnist", dir.str(), false).name, "mnist/test");
+  maqd_test::write_file(dir.file("test.bin"), maqd_test::cifar_records(0, {{2, 30}}));
+  EXPECT_EQ(maqd::data::load_dataset("cifar100", dir.str(), false).labels[0].item<int64_t>(), 30);
+  EXPECT_EQ(maqd::data::load_dataset("cifar100-coarse", dir.str(), false).labels[0].item<int64_t>(), 2);
+  maqd_test::write_file(dir.file("test_batch.bin"), maqd_test::cifar_records(0, {{6}}));
+  EXPECT_EQ(maqd::data::load_dataset("cifar10", dir.str(), false).labels[0].item<int64_t>(), 6);
+}
+
+// The published figures for Fashion-MNIST: 60000 + 10000 images of 28x28,
+// 6000 / 1000 per class, training pixel mean 0.2860 and std 0.3530.
+TEST(DebianFashionMnist, LoadsWithTheDefaultDirectory) {
+  if (!std::filesystem::is_directory(maqd::data::kDebianFashionMnistDir)) {
+    GTEST_SKIP() << maqd::data::kDebianFashionMnistDir << " is absent (Debian package dataset-fashion-mnist)";
+  }
+  const Dataset train = maqd::data::load_dataset("fashion-mnist", "", true);
+  const Dataset test = maqd::data::load_dataset("fashion-mnist", "", false);
+  EXPECT_EQ(train.name, "fashion-mnist/train");
+  ASSERT_EQ(train.images.sizes(), (std::vector<int64_t>{60000, 1, 28, 28}));
+  ASSERT_EQ(test.images.sizes(), (std::vector<int64_t>{10000, 1, 28, 28}));
+  EXPECT_EQ(train.num_classes, 10);
+  EXPECT_TRUE(torch::equal(torch::bincount(train.labels), torch::full({10}, 6000, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(torch::bincount(test.labels), torch::full({10}, 1000, torch::kInt64)));
+  const maqd::data::ChannelStats stats = maqd::data::compute_channel_stats(train);
+  EXPECT_NEAR(stats.mean[0], 0.2860, 5e-4);
+  EXPECT_NEAR(stats.std[0], 0.3530, 5e-4);
+}
+
+}  // namespace
