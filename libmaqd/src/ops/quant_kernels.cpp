@@ -16,6 +16,9 @@ namespace {
 #else
 #define MAQD_MULTIVERSION
 #endif
+// Loop bodies must be inlined into each clone: a call to an out-of-line
+// helper would run the helper's baseline (SSE2) code in every clone.
+#define MAQD_INLINE inline __attribute__((always_inline))
 
 // Elements per parallel task: small tensors stay on the calling thread.
 constexpr int64_t kGrain = 16384;
@@ -23,8 +26,8 @@ constexpr int64_t kGrain = 16384;
 // e^x for x ≤ 0 in float, written so the compiler vectorizes it (std::exp
 // does not vectorize without -ffast-math). Cody-Waite range reduction and
 // Cephes' degree-6 polynomial: relative error below 2e-7 on [-87, 0].
-inline float exp_nonpositive(float x) {
-  x = std::max(x, -87.0f);
+MAQD_INLINE float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;  // a ternary, not std::max: GCC vectorizes it
   const float n = std::nearbyint(x * 1.44269504088896341f);
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
@@ -40,19 +43,19 @@ inline float exp_nonpositive(float x) {
   std::memcpy(&scale, &bits, sizeof scale);
   return e * scale;
 }
-inline double exp_nonpositive(double x) { return std::exp(x); }
+MAQD_INLINE double exp_nonpositive(double x) { return std::exp(x); }
 
 // σ'_α(z)·α = σ(1 − σ) = e / (1 + e)² with e = exp(−|z|/α): symmetric and
 // never overflows.
 template <typename T>
-inline T sigmoid_slope(T z, T inv_alpha) {
-  const T e = exp_nonpositive(-std::abs(z) * inv_alpha);
+MAQD_INLINE T sigmoid_slope(T z, T inv_alpha) {
+  const T e = exp_nonpositive(-std::fabs(z) * inv_alpha);
   const T d = T(1) + e;
   return e / (d * d) * inv_alpha;
 }
 
 template <typename T>
-inline void round_clip_loop(const T* x, T* y, int64_t n, T pre, T delta, T lo, T hi) {
+MAQD_INLINE void round_clip_loop(const T* x, T* y, int64_t n, T pre, T delta, T lo, T hi) {
   for (int64_t i = 0; i < n; ++i) {
     const T r = std::nearbyint(delta * (pre * x[i]));
     y[i] = std::min(std::max(r / delta, lo), hi);
@@ -68,7 +71,7 @@ MAQD_MULTIVERSION void round_clip_f64(const double* x, double* y, int64_t n, dou
 }
 
 template <typename T>
-inline void clipped_ste_loop(const T* dy, const T* x, T* dx, int64_t n, T pre, T lo, T hi, T gain) {
+MAQD_INLINE void clipped_ste_loop(const T* dy, const T* x, T* dx, int64_t n, T pre, T lo, T hi, T gain) {
   for (int64_t i = 0; i < n; ++i) {
     const T z = pre * x[i];
     dx[i] = (z > lo && z < hi) ? dy[i] * gain : T(0);
@@ -83,19 +86,23 @@ MAQD_MULTIVERSION void clipped_ste_f64(const double* dy, const double* x, double
   clipped_ste_loop(dy, x, dx, n, pre, lo, hi, gain);
 }
 
-// The sum over thresholds is the inner loop so that the element loop stays
-// vectorizable; thresholds are recomputed (cheap) instead of gathered.
+// Elements are taken in blocks of kBlock with the thresholds as the outer
+// loop, so the element loop is the innermost one and vectorizes.
 template <typename T>
-inline void sigmoid_surrogate_loop(const T* dy, const T* x, T* dx, int64_t n, int64_t levels,
+MAQD_INLINE void sigmoid_surrogate_loop(const T* dy, const T* x, T* dx, int64_t n, int64_t levels,
                                    T inv_alpha, T step) {
+  constexpr int64_t kBlock = 256;
   const T inv_steps = T(1) / T(levels - 1);
-  for (int64_t i = 0; i < n; ++i) {
-    T sum = 0;
+  T sum[kBlock];
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t len = std::min(kBlock, n - begin);
+    const T* xb = x + begin;
+    for (int64_t j = 0; j < len; ++j) sum[j] = T(0);
     for (int64_t m = 1; m < levels; ++m) {
       const T threshold = (T(m) - T(0.5)) * inv_steps;
-      sum += sigmoid_slope(x[i] - threshold, inv_alpha);
+      for (int64_t j = 0; j < len; ++j) sum[j] += sigmoid_slope(xb[j] - threshold, inv_alpha);
     }
-    dx[i] = dy[i] * step * sum;
+    for (int64_t j = 0; j < len; ++j) dx[begin + j] = dy[begin + j] * step * sum[j];
   }
 }
 MAQD_MULTIVERSION void sigmoid_surrogate_f32(const float* dy, const float* x, float* dx, int64_t n,
@@ -178,7 +185,6 @@ torch::Tensor sigmoid_surrogate_backward(const torch::Tensor& grad, const torch:
   const torch::Tensor dy = grad.to(x.scalar_type()).contiguous();
   torch::Tensor dx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   const int64_t n = x.numel();
-  // Work per element grows with the number of thresholds.
   if (x.scalar_type() == torch::kFloat) {
     const float *xp = x.data_ptr<float>(), *gp = dy.data_ptr<float>();
     float* dp = dx.data_ptr<float>();
