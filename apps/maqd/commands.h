@@ -9,5 +9,8 @@ namespace maqd::cli {
 int& exit_code();  // set by a subcommand's callback; main returns it
 
 void register_selfcheck(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_info(CLI::App& app);
 
 }  // namespace maqd::cli

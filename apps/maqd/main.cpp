@@ -7,11 +7,16 @@
 #include <c10/util/Exception.h>
 
 #include "commands.h"
+#include "maqd/process.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"maqd: quantization-aware training with MaQD and integer inference"};
   app.set_version_flag("--version", std::string("maqd ") + MAQD_VERSION_STRING);
   app.require_subcommand(0, 1);
+  maqd::tune_allocator_for_training();
+  maqd::cli::register_train(app);
+  maqd::cli::register_eval(app);
+  maqd::cli::register_info(app);
   maqd::cli::register_selfcheck(app);
   try {
     app.parse(argc, argv);

@@ -8,10 +8,14 @@
 
 namespace maqd {
 
-torch::Tensor maqd_loss(const torch::Tensor& logits, const torch::Tensor& targets,
-                        const LossOptions& options) {
+void validate(const LossOptions& options) {
   check(std::isfinite(options.gamma) && options.gamma >= 0 && options.gamma <= 1, "maqd_loss",
         "parameter gamma (γ) is ", options.gamma, "; allowed: a number in [0, 1]");
+}
+
+torch::Tensor maqd_loss(const torch::Tensor& logits, const torch::Tensor& targets,
+                        const LossOptions& options) {
+  validate(options);
   check(logits.dim() == 2, "maqd_loss", "logits have shape ", logits.sizes(),
         "; expected [N, classes]");
   check(targets.dim() == 1 && targets.size(0) == logits.size(0), "maqd_loss",

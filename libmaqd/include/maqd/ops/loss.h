@@ -15,6 +15,9 @@ struct LossOptions {
   MseTarget mse_target = MseTarget::kLogits;
 };
 
+// Throws maqd::Error naming "maqd_loss" and gamma unless γ ∈ [0, 1].
+void validate(const LossOptions& options);
+
 // logits: [N, K] float; targets: [N] int64 in [0, K). Returns a scalar.
 torch::Tensor maqd_loss(const torch::Tensor& logits, const torch::Tensor& targets,
                         const LossOptions& options = {});

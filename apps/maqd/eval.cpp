@@ -1,0 +1,69 @@
+// maqd eval CHECKPOINT: accuracy, test loss, R_w and R_a overall and per
+// layer, on the checkpoint's data set or another with the same image shape.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "commands.h"
+#include "maqd/data/dataset.h"
+#include "maqd/error.h"
+#include "maqd/train/checkpoint.h"
+#include "maqd/train/metrics.h"
+#include "maqd/train/trainer.h"
+
+namespace maqd::cli {
+
+void register_eval(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint: accuracy, loss, R_w, R_a");
+  struct Args {
+    std::string checkpoint, dataset, data_dir;
+    int64_t test_limit = 0, batch_size = 100, threads = 0;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
+  cmd->add_option("--data", a->dataset, "Data set (default: the checkpoint's)");
+  cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files (default: the checkpoint's)");
+  cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
+  cmd->add_option("--batch-size", a->batch_size, "Evaluation batch size")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)");
+  cmd->add_flag("--json", a->json, "Print the result as one JSON object");
+  cmd->callback([a] {
+    std::string path = a->checkpoint;
+    if (std::filesystem::is_directory(path)) path = train::checkpoint_path(path);
+    if (a->threads > 0) torch::set_num_threads(int(a->threads));
+    train::Checkpoint checkpoint;
+    Network network = train::load_network(path, &checkpoint);
+    const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
+    const std::string dir = a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir;
+    data::Dataset test = data::load_dataset(kind, dir, /*train=*/false);
+    const auto& shape = checkpoint.shape;
+    check(test.channels() == shape.channels && test.height() == shape.height &&
+              test.width() == shape.width && test.num_classes <= shape.num_classes,
+          test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
+          " with ", test.num_classes, " classes; the checkpoint expects ", shape.channels, "×",
+          shape.height, "×", shape.width, " with ", shape.num_classes);
+    const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
+    if (limit > 0 && limit < test.size()) test = test.head(limit);
+    const train::EvalResult r = train::evaluate(network, test, checkpoint.stats, a->batch_size,
+                                                train::loss_options(checkpoint.config),
+                                                torch::Device(torch::kCPU));
+    if (a->json) {
+      std::cout << train::to_json(r).dump() << "\n";
+      return;
+    }
+    std::printf("%s on %s (%lld images)\n", path.c_str(), test.name.c_str(), (long long)r.samples);
+    std::printf("accuracy %.2f%%  loss %.4f  R_w %.2f%%  R_a %.2f%%\n", 100 * r.accuracy, r.loss,
+                100 * r.weights.overall, 100 * r.activation_ratio);
+    std::printf("\n%-28s %10s %12s\n", "weights (R_w)", "non-zero", "weights");
+    for (const auto& l : r.weights.layers)
+      std::printf("%-28s %9.2f%% %12lld\n", l.name.c_str(), 100 * l.ratio, (long long)l.count);
+    std::printf("\n%-28s %10s %12s\n", "activations (R_a)", "non-zero", "per sample");
+    for (const auto& l : r.activation_layers)
+      std::printf("%-28s %9.2f%% %12lld\n", l.name.c_str(), 100 * l.ratio, (long long)l.count);
+  });
+}
+
+}  // namespace maqd::cli

@@ -1,0 +1,106 @@
+// maqd info CHECKPOINT: the network layer by layer (shapes, parameters,
+// weight levels and bits) and its size as trained (float32) and as it would
+// be packed for the integer runtime.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "commands.h"
+#include "maqd/train/checkpoint.h"
+#include "maqd/train/trainer.h"
+
+namespace maqd::cli {
+namespace {
+
+// Bits per packed weight code: the smallest power-of-two width that holds
+// the levels (2 for ternary, 4 up to 15 levels, 8 up to 255).
+int packed_bits(int64_t levels) {
+  const int bits = int(std::ceil(std::log2(double(levels))));
+  for (int width : {1, 2, 4, 8, 16})
+    if (bits <= width) return width;
+  return 32;
+}
+
+int64_t distinct_levels(const WeightQuantOptions& q) {
+  // Floor mode: M_w codes; half mode: the grid 1/M_w keeps M_w + 2 values.
+  return q.delta == WeightDelta::kFloor ? q.levels : q.levels + 2;
+}
+
+}  // namespace
+
+void register_info(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("info", "Describe a checkpoint: layers, parameters, sizes");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("checkpoint", *path, "checkpoint.pt of a run (or the run folder)")->required();
+  cmd->callback([path] {
+    std::string file = *path;
+    if (std::filesystem::is_directory(file)) file = train::checkpoint_path(file);
+    train::Checkpoint checkpoint;
+    Network network = train::load_network(file, &checkpoint);
+    const auto& c = checkpoint.config;
+    std::printf("%s: %s, width %g, %s%s, M_w %s, M_a %s, trained %lld/%lld epochs on %s\n",
+                file.c_str(), c.arch.c_str(), c.width, c.norm.c_str(),
+                c.weight_standardization ? "+WS" : "", c.mw ? std::to_string(c.mw).c_str() : "float",
+                c.ma ? std::to_string(c.ma).c_str() : "ReLU",
+                (long long)checkpoint.state.epochs_done, (long long)c.epochs, c.dataset.c_str());
+    std::printf("input %lld×%lld×%lld, %lld classes\n\n", (long long)checkpoint.shape.channels,
+                (long long)checkpoint.shape.height, (long long)checkpoint.shape.width,
+                (long long)checkpoint.shape.num_classes);
+    std::printf("%-26s %-8s %-16s %-11s %10s %7s %5s\n", "layer", "token", "out shape", "weight",
+                "params", "levels", "bits");
+    int64_t params_total = 0;
+    double packed_bytes = 0;
+    for (const LayerInfo& l : network->layers()) {
+      char shape[32];
+      std::snprintf(shape, sizeof shape, "%lld×%lld×%lld", (long long)l.out_channels,
+                    (long long)l.out_height, (long long)l.out_width);
+      std::string weight = "-", levels = "-", bits = "-";
+      int64_t params = 0;
+      if (l.conv) {
+        const auto& o = l.conv->options();
+        weight = std::to_string(o.out_channels) + "×" + std::to_string(o.in_channels) + "×" +
+                 std::to_string(o.kernel_size) + "×" + std::to_string(o.kernel_size);
+        const int64_t weights = l.conv->weight.numel();
+        const int64_t channel_params = o.bias ? o.out_channels : 2 * o.out_channels;
+        params = weights + channel_params;  // + bias, or the norm's affine pair
+        if (o.quant) {
+          const int64_t n = distinct_levels(*o.quant);
+          levels = std::to_string(n);
+          bits = std::to_string(packed_bits(n));
+        } else {
+          levels = "float";
+          bits = "32";
+        }
+      }
+      if (l.block) {
+        for (const auto& p : l.block->parameters()) params += p.numel();
+        weight = "residual block";
+      }
+      params_total += params;
+      std::printf("%-26s %-8s %-16s %-11s %10lld %7s %5s\n", l.name.c_str(), l.token.c_str(), shape,
+                  weight.c_str(), (long long)params, levels.c_str(), bits.c_str());
+    }
+    // Packed: quantized codes at packed_bits, float convs at 32 bits, and two
+    // float32 per channel for the folded normalization (or the bias).
+    std::vector<NamedConv> convs = network->hidden_convs();
+    convs.push_back({"output", network->output_conv()});
+    for (const NamedConv& named : convs) {
+      const auto& o = named.conv->options();
+      const double weights = double(named.conv->weight.numel());
+      packed_bytes += o.quant ? weights * packed_bits(distinct_levels(*o.quant)) / 8.0 : weights * 4;
+      packed_bytes += double(o.out_channels) * (o.bias ? 4 : 8);
+    }
+    int64_t float_bytes = 0;
+    for (const auto& p : network->parameters()) float_bytes += p.numel() * 4;
+    std::printf("\nparameters %lld; as trained (float32) %.1f KiB", (long long)params_total,
+                float_bytes / 1024.0);
+    if (packed_bytes > 0)
+      std::printf("; packed hidden-conv weights + float32 per-channel terms %.1f KiB (%.1f× smaller)",
+                  packed_bytes / 1024.0, float_bytes / packed_bytes);
+    std::printf("\n");
+  });
+}
+
+}  // namespace maqd::cli

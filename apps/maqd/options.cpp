@@ -1,0 +1,43 @@
+#include "options.h"
+
+namespace maqd::cli {
+
+void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
+  const std::string data = "Data", net = "Network", opt = "Optimization", exec = "Execution";
+  cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse")
+      ->capture_default_str()->group(data);
+  cmd.add_option("--data-dir", c.data_dir, "Folder of the data set's files (default: Fashion-MNIST at Debian's path)")->group(data);
+  cmd.add_option("--train-limit", c.train_limit, "Use only the first N training images (0: all)")->capture_default_str()->group(data);
+  cmd.add_option("--test-limit", c.test_limit, "Use only the first N test images (0: all)")->capture_default_str()->group(data);
+  cmd.add_option("--augment", c.augment, "Random crop (4-pixel padding) and horizontal flip")->capture_default_str()->group(data);
+  cmd.add_option("--workers", c.workers, "Background threads preparing batches")->capture_default_str()->group(data);
+
+  cmd.add_option("--arch", c.arch, "vgg, preact-resnet, cnn9, or the paper's notation, e.g. \"(64C3)x2-AP-10C1-GAP\"")
+      ->capture_default_str()->group(net);
+  cmd.add_option("--width", c.width, "Channel multiplier of every hidden layer")->capture_default_str()->group(net);
+  cmd.add_option("--norm", c.norm, "Normalization: lbn, bn, ln")->capture_default_str()->group(net);
+  cmd.add_option("--ws", c.weight_standardization, "Weight standardization on hidden convs")->capture_default_str()->group(net);
+  cmd.add_option("--mw", c.mw, "M_w, weight levels (odd, >= 3); 0: float weights")->capture_default_str()->group(net);
+  cmd.add_option("--ma", c.ma, "M_a, activation levels (>= 2); 0: ReLU")->capture_default_str()->group(net);
+  cmd.add_option("--delta-w", c.delta_w, "Delta_w: floor ((M_w-1)/2) or half (M_w/2)")->capture_default_str()->group(net);
+  cmd.add_option("--surrogate", c.surrogate, "Activation gradient: sigmoid, literal (Eq. 11 as printed), ste")->capture_default_str()->group(net);
+  cmd.add_option("--alpha", c.alpha, "Sigmoid surrogate's alpha")->capture_default_str()->group(net);
+
+  cmd.add_option("--epochs", c.epochs, "Epochs")->capture_default_str()->group(opt);
+  cmd.add_option("--batch-size", c.batch_size, "Mini-batch size")->capture_default_str()->group(opt);
+  cmd.add_option("--lr", c.lr, "Learning rate (cosine-annealed to 0 over the run)")->capture_default_str()->group(opt);
+  cmd.add_option("--lr-scale-batch", c.lr_scale_batch, "Scale lr by batch-size/N (the paper's rule uses N=128); 0: off")
+      ->capture_default_str()->group(opt);
+  cmd.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str()->group(opt);
+  cmd.add_option("--weight-decay", c.weight_decay, "Weight decay on conv weights")->capture_default_str()->group(opt);
+  cmd.add_option("--gamma", c.gamma, "Eq. 9's weight of the MSE term")->capture_default_str()->group(opt);
+  cmd.add_option("--mse-target", c.mse_target, "MSE on logits or probabilities")->capture_default_str()->group(opt);
+
+  cmd.add_option("--seed", c.seed, "Random seed (initialization, shuffling, augmentation)")->capture_default_str()->group(exec);
+  cmd.add_option("--threads", c.threads, "Compute threads (0: LibTorch's default)")->capture_default_str()->group(exec);
+  cmd.add_option("--device", c.device, "cpu or cuda")->capture_default_str()->group(exec);
+  cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")
+      ->capture_default_str()->group(exec);
+}
+
+}  // namespace maqd::cli

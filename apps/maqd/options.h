@@ -1,0 +1,13 @@
+// The one table of training options: flag name, help, group, and the
+// TrainConfig field it sets. `maqd train` and `maqd sweep` share it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "maqd/train/config.h"
+
+namespace maqd::cli {
+
+void add_train_options(CLI::App& cmd, train::TrainConfig& config);
+
+}  // namespace maqd::cli

@@ -1,0 +1,69 @@
+// Everything that defines a training run. The CLI binds its flags (and the
+// TOML file of --config) to these fields; a run saves the resolved config in
+// every checkpoint and as config.json in its folder, so eval, export and
+// --resume rebuild exactly the same network and data pipeline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "maqd/nn/network.h"
+#include "maqd/ops/loss.h"
+
+namespace maqd::train {
+
+struct TrainConfig {
+  // Data
+  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | cifar100 | cifar100-coarse
+  std::string data_dir;                   // empty: the data set's default location
+  int64_t train_limit = 0;                // > 0: use the first N training samples
+  int64_t test_limit = 0;                 // > 0: use the first N test samples
+  bool augment = true;                    // random crop (pad 4) + horizontal flip
+  int64_t workers = 1;                    // background batch-preparation threads
+
+  // Network
+  std::string arch = "vgg";
+  double width = 1.0;
+  std::string norm = "lbn";  // lbn | bn | ln
+  bool weight_standardization = true;
+  int64_t mw = 0;                  // M_w; 0: float weights
+  int64_t ma = 0;                  // M_a; 0: ReLU
+  std::string delta_w = "floor";   // floor: (M_w−1)/2 | half: M_w/2
+  std::string surrogate = "sigmoid";  // sigmoid | literal | ste
+  double alpha = 0.25;
+
+  // Optimization (SPEC §7 / docs/method.md §7)
+  int64_t epochs = 5;
+  int64_t batch_size = 100;
+  double lr = 0.01;
+  int64_t lr_scale_batch = 0;  // > 0: lr × batch_size / lr_scale_batch
+  double momentum = 0.9;
+  double weight_decay = 5e-4;  // on conv weights only
+  double gamma = 0.05;         // Eq. 9
+  std::string mse_target = "logits";  // logits | probabilities
+
+  // Execution
+  uint64_t seed = 0;
+  int64_t threads = 0;        // 0: LibTorch's default
+  std::string device = "cpu";  // cpu | cuda
+  std::string out_dir = "runs/latest";
+};
+
+// Throws maqd::Error naming the field, its value and what is allowed.
+void validate(const TrainConfig& config);
+
+// The learning rate actually used at step 0 (after --lr-scale-batch).
+double base_learning_rate(const TrainConfig& config);
+
+// The network the config describes, for images of the given shape.
+NetworkOptions network_options(const TrainConfig& config, int64_t in_channels,
+                               int64_t image_height, int64_t image_width, int64_t num_classes);
+LossOptions loss_options(const TrainConfig& config);
+
+nlohmann::json to_json(const TrainConfig& config);
+// Unknown keys are an error naming the key; missing keys keep their defaults.
+TrainConfig config_from_json(const nlohmann::json& json, const std::string& source);
+
+}  // namespace maqd::train

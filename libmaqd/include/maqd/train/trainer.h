@@ -1,0 +1,54 @@
+// The training loop of docs/method.md §7: momentum SGD with weight decay on
+// conv weights, cosine annealing per step, the loss of Eq. 9, evaluation and
+// an atomic checkpoint after every epoch, one JSON line of metrics per epoch
+// (metrics.jsonl in the run folder), and a clean stop on request (Ctrl-C)
+// that saves where it stands so --resume continues to the same result.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "maqd/train/config.h"
+#include "maqd/train/metrics.h"
+
+namespace maqd::train {
+
+struct StepProgress {
+  int64_t epoch = 0, epochs = 0;   // 1-based epoch
+  int64_t batch = 0, batches = 0;  // 1-based batch within the epoch
+  double loss = 0;                 // running mean over the epoch so far
+  double images_per_second = 0;
+  double eta_seconds = 0;          // for the whole run
+};
+
+struct EpochReport {
+  nlohmann::json metrics;  // the line written to metrics.jsonl
+  EvalResult test;
+};
+
+struct TrainCallbacks {
+  std::function<void(const StepProgress&)> on_step;   // after every optimizer step
+  std::function<void(const EpochReport&)> on_epoch;   // after each epoch's evaluation
+  std::function<void(const std::string&)> on_message;  // one-line notes (data, resume)
+};
+
+struct TrainResult {
+  bool interrupted = false;  // stopped by the stop flag; checkpoint saved
+  int64_t epochs_done = 0;
+  nlohmann::json summary;    // final metrics (also written to summary.json)
+};
+
+// Paths inside a run folder.
+std::string checkpoint_path(const std::string& out_dir);  // checkpoint.pt
+std::string metrics_path(const std::string& out_dir);     // metrics.jsonl
+
+// Runs (or with `resume`, continues from out_dir's checkpoint) the training
+// the config describes. `stop` is polled after every step.
+TrainResult run_training(const TrainConfig& config, bool resume, const TrainCallbacks& callbacks,
+                         const std::atomic<bool>* stop = nullptr);
+
+}  // namespace maqd::train

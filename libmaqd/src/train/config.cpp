@@ -1,0 +1,94 @@
+#include "maqd/train/config.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "maqd/error.h"
+#include "maqd/nn/arch.h"
+
+namespace maqd::train {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm,
+    weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
+    lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, out_dir)
+
+void validate(const TrainConfig& c) {
+  const char* where = "train config";
+  check(c.epochs >= 1, where, "field epochs is ", c.epochs, "; expected an integer ≥ 1");
+  check(c.batch_size >= 1, where, "field batch_size is ", c.batch_size,
+        "; expected an integer ≥ 1");
+  check(std::isfinite(c.lr) && c.lr > 0, where, "field lr is ", c.lr, "; expected a number > 0");
+  check(c.lr_scale_batch >= 0, where, "field lr_scale_batch is ", c.lr_scale_batch,
+        "; expected 0 (off) or the batch size the lr is given for");
+  check(std::isfinite(c.momentum) && c.momentum >= 0 && c.momentum < 1, where,
+        "field momentum is ", c.momentum, "; expected a number in [0, 1)");
+  check(std::isfinite(c.weight_decay) && c.weight_decay >= 0, where, "field weight_decay is ",
+        c.weight_decay, "; expected a number ≥ 0");
+  check(c.train_limit >= 0 && c.test_limit >= 0, where, "fields train_limit/test_limit are ",
+        c.train_limit, "/", c.test_limit, "; expected 0 (all) or a positive count");
+  check(c.workers >= 1, where, "field workers is ", c.workers, "; expected an integer ≥ 1");
+  check(c.threads >= 0, where, "field threads is ", c.threads, "; expected 0 (default) or ≥ 1");
+  check(c.mw == 0 || (c.mw >= 3 && c.mw % 2 == 1), where, "field mw (M_w) is ", c.mw,
+        "; expected 0 (float weights) or an odd integer ≥ 3");
+  check(c.ma == 0 || c.ma >= 2, where, "field ma (M_a) is ", c.ma,
+        "; expected 0 (ReLU) or an integer ≥ 2");
+  check(c.device == "cpu" || c.device == "cuda", where, "field device is '", c.device,
+        "'; expected cpu or cuda");
+  check(c.mse_target == "logits" || c.mse_target == "probabilities", where,
+        "field mse_target is '", c.mse_target, "'; expected logits or probabilities");
+  check(!c.out_dir.empty(), where, "field out_dir is empty; expected a folder path");
+  parse_norm_kind(c.norm);
+  parse_weight_delta(c.delta_w);
+  parse_surrogate(c.surrogate);
+  parse_arch(c.arch);
+  validate(LossOptions{c.gamma});
+}
+
+double base_learning_rate(const TrainConfig& c) {
+  return c.lr_scale_batch > 0 ? c.lr * double(c.batch_size) / double(c.lr_scale_batch) : c.lr;
+}
+
+NetworkOptions network_options(const TrainConfig& c, int64_t in_channels, int64_t image_height,
+                               int64_t image_width, int64_t num_classes) {
+  NetworkOptions o;
+  o.arch = c.arch;
+  o.width = c.width;
+  o.in_channels = in_channels;
+  o.num_classes = num_classes;
+  o.image_height = image_height;
+  o.image_width = image_width;
+  o.norm = parse_norm_kind(c.norm);
+  o.weight_standardization = c.weight_standardization;
+  if (c.mw > 0) o.weight_quant = WeightQuantOptions{c.mw, parse_weight_delta(c.delta_w)};
+  if (c.ma > 0) o.act_quant = ActivationQuantOptions{c.ma, parse_surrogate(c.surrogate), c.alpha};
+  return o;
+}
+
+LossOptions loss_options(const TrainConfig& c) {
+  return {c.gamma, c.mse_target == "logits" ? MseTarget::kLogits : MseTarget::kProbabilities};
+}
+
+nlohmann::json to_json(const TrainConfig& config) {
+  nlohmann::json j = config;
+  return j;
+}
+
+TrainConfig config_from_json(const nlohmann::json& json, const std::string& source) {
+  check(json.is_object(), source.c_str(), "the configuration is not a JSON object");
+  nlohmann::json merged = to_json(TrainConfig{});
+  for (const auto& [key, value] : json.items()) {
+    check(merged.contains(key), source.c_str(), "unknown field '", key, "'");
+    const auto expected = merged[key].type();
+    const bool numbers = merged[key].is_number() && value.is_number();
+    check(value.type() == expected || numbers, source.c_str(), "field ", key, " is ",
+          value.dump(), "; expected a ", merged[key].type_name());
+    merged[key] = value;
+  }
+  TrainConfig config = merged.get<TrainConfig>();
+  validate(config);
+  return config;
+}
+
+}  // namespace maqd::train

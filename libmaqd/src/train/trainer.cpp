@@ -1,0 +1,270 @@
+#include "maqd/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <torch/cuda.h>
+#include <torch/optim/sgd.h>
+#include <torch/torch.h>
+
+#include "maqd/data/loader.h"
+#include "maqd/error.h"
+#include "maqd/process.h"
+#include "maqd/train/checkpoint.h"
+
+namespace maqd::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cuda") {
+    check(torch::cuda::is_available(), "train config",
+          "field device is 'cuda' but this LibTorch has no usable CUDA device; expected cpu, "
+          "or build maqd against a CUDA LibTorch (README: Another LibTorch)");
+    return torch::Device(torch::kCUDA);
+  }
+  return torch::Device(torch::kCPU);
+}
+
+// Weight decay applies to conv weights only (docs/method.md §7): not to
+// normalization parameters nor to biases.
+torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
+  std::vector<torch::Tensor> decayed, plain;
+  for (const auto& item : network->named_parameters()) {
+    const bool conv_weight = item.value().dim() == 4;
+    (conv_weight ? decayed : plain).push_back(item.value());
+  }
+  const double lr = base_learning_rate(config);
+  auto options = [&](double decay) {
+    return std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(lr).momentum(config.momentum).weight_decay(decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decayed, options(config.weight_decay));
+  groups.emplace_back(plain, options(0.0));
+  return torch::optim::SGD(std::move(groups), torch::optim::SGDOptions(lr));
+}
+
+void set_learning_rate(torch::optim::SGD& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups())
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+// Cosine annealing from the base rate to 0 over all steps of the run.
+double cosine_learning_rate(double base, int64_t step, int64_t total_steps) {
+  return 0.5 * base * (1.0 + std::cos(M_PI * double(step) / double(total_steps)));
+}
+
+// Keeps the metrics of epochs ≤ `epochs_done`: a resumed run rewrites the rest.
+void truncate_metrics(const std::string& path, int64_t epochs_done) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::vector<std::string> kept;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.value("epoch", int64_t(0)) <= epochs_done) kept.push_back(line);
+  }
+  in.close();
+  std::ofstream out(path, std::ios::trunc);
+  for (const std::string& line : kept) out << line << "\n";
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& j) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    check(bool(out), path.c_str(), "cannot write the file");
+    out << j.dump(2) << "\n";
+  }
+  fs::rename(temporary, path);
+}
+
+data::Dataset load_limited(const TrainConfig& config, bool train) {
+  data::Dataset d = data::load_dataset(config.dataset, config.data_dir, train);
+  const int64_t limit = train ? config.train_limit : config.test_limit;
+  return (limit > 0 && limit < d.size()) ? d.head(limit) : d;
+}
+
+// The last epoch's metrics plus the best test accuracy over all epochs.
+nlohmann::json summarize_metrics(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json last = nlohmann::json::object();
+  double best = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    last = j;
+    best = std::max(best, j.value("test_accuracy", 0.0));
+  }
+  last["best_test_accuracy"] = best;
+  return last;
+}
+
+}  // namespace
+
+std::string checkpoint_path(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
+std::string metrics_path(const std::string& out_dir) { return (fs::path(out_dir) / "metrics.jsonl").string(); }
+
+TrainResult run_training(const TrainConfig& requested, bool resume, const TrainCallbacks& callbacks,
+                         const std::atomic<bool>* stop) {
+  auto note = [&](const std::string& text) {
+    if (callbacks.on_message) callbacks.on_message(text);
+  };
+  TrainConfig config = requested;
+  const std::string ckpt_path = checkpoint_path(requested.out_dir);
+  Checkpoint checkpoint;
+  const bool resuming = resume && fs::exists(ckpt_path);
+  if (resuming) {
+    checkpoint = read_checkpoint(ckpt_path);
+    config = checkpoint.config;
+    // Execution settings may differ between sessions; the run's maths may not.
+    config.out_dir = requested.out_dir;
+    config.threads = requested.threads;
+    config.workers = requested.workers;
+    config.data_dir = requested.data_dir.empty() ? config.data_dir : requested.data_dir;
+  } else {
+    check(!fs::exists(ckpt_path), ckpt_path.c_str(),
+          "a checkpoint exists already; continue it with --resume, or choose another --out");
+    if (resume) note("no checkpoint in " + requested.out_dir + ": starting a new run");
+  }
+  validate(config);
+  if (config.threads > 0) torch::set_num_threads(int(config.threads));
+  const torch::Device device = resolve_device(config.device);
+
+  const data::Dataset train_set = load_limited(config, true);
+  const data::Dataset test_set = load_limited(config, false);
+  note("data: " + train_set.name + " " + std::to_string(train_set.size()) + " training, " +
+       test_set.name + " " + std::to_string(test_set.size()) + " test images");
+  const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
+
+  torch::manual_seed(config.seed);
+  Network network(network_options(config, train_set.channels(), train_set.height(),
+                                  train_set.width(), train_set.num_classes));
+  network->to(device);
+  torch::optim::SGD optimizer = make_optimizer(network, config);
+
+  fs::create_directories(config.out_dir);
+  TrainingState state;
+  if (resuming) {
+    load_checkpoint_weights(ckpt_path, network, &optimizer);
+    state = checkpoint.state;
+    truncate_metrics(metrics_path(config.out_dir), state.epochs_done);
+    note("resuming " + config.out_dir + " after epoch " + std::to_string(state.epochs_done) +
+         (state.batches_done ? " and " + std::to_string(state.batches_done) + " batches" : ""));
+  } else {
+    std::ofstream(metrics_path(config.out_dir), std::ios::trunc);
+  }
+  write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
+
+  Checkpoint current{config, state,
+                     {train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes},
+                     stats};
+  const LossOptions loss_opts = loss_options(config);
+  const int64_t batches = (train_set.size() + config.batch_size - 1) / config.batch_size;
+  const int64_t total_steps = batches * config.epochs;
+  const double base_lr = base_learning_rate(config);
+  const auto run_start = Clock::now();
+  const int64_t first_step = state.global_step;
+  TrainResult result;
+  EvalResult last_eval;
+
+  for (int64_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
+    network->train();
+    data::LoaderOptions lo;
+    lo.batch_size = config.batch_size;
+    lo.shuffle = true;
+    lo.augment = config.augment;
+    lo.workers = config.workers;
+    lo.seed = config.seed;
+    data::BatchLoader loader(train_set, stats, lo, epoch);
+    // A run stopped mid-epoch skips the batches it had trained on; the
+    // loader's batches depend only on (seed, epoch, index), so the rest match.
+    for (int64_t skip = 0; skip < state.batches_done; ++skip) loader.next();
+    const auto epoch_start = Clock::now();
+    double lr = base_lr;
+    while (auto batch = loader.next()) {
+      lr = cosine_learning_rate(base_lr, state.global_step, total_steps);
+      set_learning_rate(optimizer, lr);
+      const torch::Tensor images = batch->images.to(device);
+      const torch::Tensor labels = batch->labels.to(device);
+      const torch::Tensor loss = maqd_loss(network->forward(images), labels, loss_opts);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      const double loss_value = loss.item<double>();
+      check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
+            epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
+      ++state.global_step;
+      ++state.batches_done;
+      state.epoch_loss_sum += loss_value * double(labels.size(0));
+      state.epoch_samples += labels.size(0);
+      if (callbacks.on_step) {
+        const double elapsed = state.epoch_seconds + seconds_since(epoch_start);
+        const double run_elapsed = seconds_since(run_start);
+        const int64_t steps_here = state.global_step - first_step;
+        StepProgress p{epoch, config.epochs, state.batches_done, batches,
+                       state.epoch_loss_sum / double(state.epoch_samples),
+                       double(state.epoch_samples) / std::max(elapsed, 1e-9),
+                       run_elapsed / double(steps_here) * double(total_steps - state.global_step)};
+        callbacks.on_step(p);
+      }
+      if (stop && stop->load()) {
+        state.epoch_seconds += seconds_since(epoch_start);
+        current.state = state;
+        save_checkpoint(ckpt_path, current, network, &optimizer);
+        result.interrupted = true;
+        result.epochs_done = state.epochs_done;
+        return result;
+      }
+    }
+    const double train_seconds = state.epoch_seconds + seconds_since(epoch_start);
+    const auto eval_start = Clock::now();
+    last_eval = evaluate(network, test_set, stats, std::max<int64_t>(config.batch_size, 100),
+                         loss_opts, device, config.workers);
+    nlohmann::json line = {
+        {"epoch", epoch},
+        {"train_loss", state.epoch_loss_sum / double(std::max<int64_t>(state.epoch_samples, 1))},
+        {"test_loss", last_eval.loss},
+        {"test_accuracy", last_eval.accuracy},
+        {"rw", last_eval.weights.overall},
+        {"ra", last_eval.activation_ratio},
+        {"lr", lr},
+        {"seconds", train_seconds},
+        {"eval_seconds", seconds_since(eval_start)},
+        {"images_per_second", double(state.epoch_samples) / std::max(train_seconds, 1e-9)},
+        {"peak_rss_bytes", peak_rss_bytes()},
+    };
+    const nlohmann::json layers = to_json(last_eval);
+    line["rw_layers"] = layers["rw_layers"];
+    line["ra_layers"] = layers["ra_layers"];
+    {
+      std::ofstream out(metrics_path(config.out_dir), std::ios::app);
+      out << line.dump() << "\n";
+    }
+    state.epochs_done = epoch;
+    state.batches_done = 0;
+    state.epoch_loss_sum = 0;
+    state.epoch_samples = 0;
+    state.epoch_seconds = 0;
+    current.state = state;
+    save_checkpoint(ckpt_path, current, network, &optimizer);
+    if (callbacks.on_epoch) callbacks.on_epoch({line, last_eval});
+  }
+  result.epochs_done = state.epochs_done;
+  result.summary = summarize_metrics(metrics_path(config.out_dir));
+  result.summary["config"] = to_json(config);
+  write_json_file((fs::path(config.out_dir) / "summary.json").string(), result.summary);
+  return result;
+}
+
+}  // namespace maqd::train

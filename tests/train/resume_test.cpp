@@ -1,0 +1,171 @@
+// Training end to end on a tiny IDX data set written by the test: an
+// interrupted run resumed from its checkpoint reproduces the uninterrupted
+// run's metrics exactly; checkpoints round-trip; configs reject bad fields.
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "common/seed.h"
+#include "data/fixtures.h"
+#include "maqd/error.h"
+#include "maqd/train/checkpoint.h"
+#include "maqd/train/trainer.h"
+
+namespace {
+
+using maqd_test::Bytes;
+
+// 10 classes of 8×8 images: class k is a bright square at a k-dependent
+// place plus noise, so a tiny network learns something in two epochs.
+void write_tiny_mnist(const maqd_test::TempDir& dir, uint64_t seed) {
+  std::mt19937 rng{uint32_t(seed)};
+  std::uniform_int_distribution<int> noise(0, 60);
+  auto make = [&](uint32_t count, const std::string& prefix) {
+    Bytes pixels, labels;
+    for (uint32_t i = 0; i < count; ++i) {
+      const int label = int(i % 10);
+      labels.push_back(uint8_t(label));
+      for (int y = 0; y < 8; ++y)
+        for (int x = 0; x < 8; ++x) {
+          const bool on = (y / 3 == label / 3) && (x / 3 == label % 3);
+          pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
+        }
+    }
+    maqd_test::write_file(dir.file(prefix + "-images-idx3-ubyte"), maqd_test::idx_images(count, 8, 8, pixels));
+    maqd_test::write_file(dir.file(prefix + "-labels-idx1-ubyte"), maqd_test::idx_labels(count, labels));
+  };
+  make(96, "train");
+  make(40, "t10k");
+}
+
+maqd::train::TrainConfig tiny_config(const maqd_test::TempDir& data, const std::string& out) {
+  maqd::train::TrainConfig c;
+  c.dataset = "mnist";
+  c.data_dir = data.str();
+  c.arch = "(6C3)-AP-(8C3)-10C1-GAP";
+  c.mw = 3;
+  c.ma = 4;
+  c.epochs = 2;
+  c.batch_size = 16;
+  c.lr = 0.05;
+  c.threads = 1;
+  c.workers = 2;
+  c.out_dir = out;
+  return c;
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(maqd::train::metrics_path(out));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+void expect_same_epoch(const nlohmann::json& a, const nlohmann::json& b) {
+  for (const char* key : {"epoch", "train_loss", "test_loss", "test_accuracy", "rw", "ra", "lr"})
+    EXPECT_EQ(a.at(key), b.at(key)) << key;
+  EXPECT_EQ(a.at("ra_layers"), b.at("ra_layers"));
+  EXPECT_EQ(a.at("rw_layers"), b.at("rw_layers"));
+}
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MAQD_SEEDED(seed);
+    write_tiny_mnist(data_, seed);
+    const auto reference = maqd::train::run_training(tiny_config(data_, out_.file("full")), false, {});
+    ASSERT_FALSE(reference.interrupted);
+    full_ = read_metrics(out_.file("full"));
+    ASSERT_EQ(full_.size(), 2u);
+  }
+
+  // Interrupts when `should_stop` says so, then resumes to the end.
+  void interrupt_and_resume(const std::string& name,
+                            const std::function<bool(const maqd::train::StepProgress&)>& should_stop) {
+    std::atomic<bool> stop{false};
+    maqd::train::TrainCallbacks callbacks;
+    callbacks.on_step = [&](const maqd::train::StepProgress& p) {
+      if (should_stop(p)) stop = true;
+    };
+    const auto config = tiny_config(data_, out_.file(name));
+    const auto first = maqd::train::run_training(config, false, callbacks, &stop);
+    ASSERT_TRUE(first.interrupted);
+    EXPECT_FALSE(std::filesystem::exists(maqd::train::checkpoint_path(config.out_dir) + ".tmp"));
+    const auto second = maqd::train::run_training(config, true, {});
+    ASSERT_FALSE(second.interrupted);
+    EXPECT_EQ(second.epochs_done, 2);
+    const auto resumed = read_metrics(config.out_dir);
+    ASSERT_EQ(resumed.size(), 2u);
+    expect_same_epoch(full_[0], resumed[0]);
+    expect_same_epoch(full_[1], resumed[1]);
+  }
+
+  maqd_test::TempDir data_, out_;
+  std::vector<nlohmann::json> full_;
+};
+
+TEST_F(ResumeTest, StoppedAfterEpochOneGivesTheSameEpochTwo) {
+  // The stop flag is polled after each step: stopping at the first step of
+  // epoch 2 leaves a checkpoint one batch past the epoch boundary.
+  interrupt_and_resume("after-epoch-1", [](const auto& p) { return p.epoch == 2 && p.batch == 1; });
+}
+
+TEST_F(ResumeTest, StoppedMidEpochOneGivesTheSameMetrics) {
+  interrupt_and_resume("mid-epoch-1", [](const auto& p) { return p.epoch == 1 && p.batch == 3; });
+}
+
+TEST_F(ResumeTest, TrainingLearnsAndCheckpointRoundTrips) {
+  // The second epoch's training loss is below the first's.
+  EXPECT_LT(full_[1].at("train_loss").get<double>(), full_[0].at("train_loss").get<double>());
+  const std::string path = maqd::train::checkpoint_path(out_.file("full"));
+  maqd::train::Checkpoint checkpoint;
+  maqd::Network network = maqd::train::load_network(path, &checkpoint);
+  EXPECT_EQ(checkpoint.state.epochs_done, 2);
+  EXPECT_EQ(checkpoint.shape.channels, 1);
+  EXPECT_EQ(checkpoint.shape.num_classes, 10);
+  EXPECT_EQ(checkpoint.config.mw, 3);
+  // The loaded network's R_w is the one the last epoch reported.
+  EXPECT_DOUBLE_EQ(maqd::train::weight_nonzero_ratios(network).overall, full_[1].at("rw").get<double>());
+}
+
+TEST_F(ResumeTest, NewRunRefusesToOverwriteACheckpoint) {
+  const auto config = tiny_config(data_, out_.file("full"));
+  try {
+    maqd::train::run_training(config, false, {});
+    FAIL() << "expected maqd::Error";
+  } catch (const maqd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainConfig, JsonRejectsUnknownAndMistypedFields) {
+  EXPECT_THROW(maqd::train::config_from_json({{"epochz", 3}}, "cfg.json"), maqd::Error);
+  EXPECT_THROW(maqd::train::config_from_json({{"epochs", "three"}}, "cfg.json"), maqd::Error);
+  EXPECT_THROW(maqd::train::config_from_json({{"mw", 4}}, "cfg.json"), maqd::Error);
+  const auto c = maqd::train::config_from_json({{"mw", 15}, {"ma", 8}, {"lr", 1}}, "cfg.json");
+  EXPECT_EQ(c.mw, 15);
+  EXPECT_EQ(c.ma, 8);
+  EXPECT_DOUBLE_EQ(c.lr, 1.0);
+  try {
+    maqd::train::config_from_json({{"epochz", 3}}, "cfg.json");
+  } catch (const maqd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("epochz"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cfg.json"), std::string::npos);
+  }
+}
+
+TEST(TrainConfig, LearningRateScalesWithBatch) {
+  maqd::train::TrainConfig c;
+  c.lr = 0.1;
+  c.batch_size = 64;
+  EXPECT_DOUBLE_EQ(maqd::train::base_learning_rate(c), 0.1);
+  c.lr_scale_batch = 128;
+  EXPECT_DOUBLE_EQ(maqd::train::base_learning_rate(c), 0.05);
+}
+
+}  // namespace
