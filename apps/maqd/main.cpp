@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 
 #include "commands.h"
+#include "config_file.h"
 #include "maqd/process.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,11 @@ int main(int argc, char** argv) {
   maqd::cli::register_info(app);
   maqd::cli::register_selfcheck(app);
   try {
+    // A subcommand's --config file sets defaults before the flags are parsed.
+    const std::string config_file = maqd::cli::find_config_argument(argc, argv);
+    if (!config_file.empty() && argc > 1)
+      for (CLI::App* sub : app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }))
+        if (sub->get_option_no_throw("--config")) maqd::cli::apply_config_file(*sub, config_file);
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
       std::cout << app.help();

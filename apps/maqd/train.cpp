@@ -59,13 +59,14 @@ void register_train(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a MaQD (or float) network");
   auto config = std::make_shared<train::TrainConfig>();
   auto resume = std::make_shared<bool>(false);
-  cmd->set_config("--config", "", "TOML file holding any of these options (flags override it)");
+  auto config_file = std::make_shared<std::string>();  // read by main.cpp before parsing
+  cmd->add_option("--config", *config_file, "TOML file holding any of these options as `long-name = value` (flags override it)");
   add_train_options(*cmd, *config);
   cmd->add_flag("--resume", *resume,
                 "Continue the run in --out from its checkpoint (its saved configuration wins; "
                 "--threads, --workers and --data-dir may change)")
       ->group("Execution");
-  cmd->callback([config, resume] {
+  cmd->callback([config, resume, config_file] {
     const bool live = isatty(STDERR_FILENO);
     train::TrainCallbacks callbacks;
     if (live) callbacks.on_step = print_bar;
