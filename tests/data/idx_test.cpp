@@ -69,6 +69,26 @@ TEST(Idx, GzipIsRecognisedByContentNotName) {
   EXPECT_EQ(data.labels[1].item<int64_t>(), 2);
 }
 
+TEST(Idx, MultiMemberGzip) {
+  // gzip's size trailer covers the last member only: the reader must not
+  // rely on it.
+  TempDir dir;
+  const std::string images = dir.file("i.gz"), labels = dir.file("l");
+  const Bytes bytes = maqd_test::idx_images(300, 10, 10, maqd_test::pattern_pixels(0, 300, 1, 10, 10));
+  const size_t half = bytes.size() / 2;
+  write_file(images, Bytes(bytes.begin(), bytes.begin() + half), true);
+  gzFile gz = gzopen(images.c_str(), "ab");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, bytes.data() + half, static_cast<unsigned>(bytes.size() - half)),
+            static_cast<int>(bytes.size() - half));
+  gzclose(gz);
+  write_file(labels, maqd_test::idx_labels(300, Bytes(300, 7)));
+  const Dataset data = load_idx(images, labels, "two members");
+  ASSERT_EQ(data.size(), 300);
+  EXPECT_EQ(data.images[299][0][9][9].item<int64_t>(), maqd_test::pattern(299, 0, 9, 9));
+  EXPECT_EQ(data.images[150][0][3][4].item<int64_t>(), maqd_test::pattern(150, 0, 3, 4));
+}
+
 TEST(Idx, TruncatedImages) {
   TempDir dir;
   const std::string images = dir.file("train-images-idx3-ubyte"), labels = dir.file("l");

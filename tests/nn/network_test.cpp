@@ -86,7 +86,8 @@ TEST(Network, WidthOneVggConvWeightsMatchTheClosedForm) {
     want_weights += in * out * 3 * 3;
     want_norm += 2 * out;  // LBN: g_c and b_c
   }
-  EXPECT_EQ(want_weights, 14710464);  // the usual VGG-16 conv count (3·64·9 + … + 512·512·9)
+  // 9·(3·64 + 64·64 + 64·128 + 128·128 + 128·256 + 3·256·256 + 256·512 + 7·512·512)
+  EXPECT_EQ(want_weights, 9 * 2224320);
 
   const std::vector<maqd::NamedConv> hidden = net->hidden_convs();
   ASSERT_EQ(hidden.size(), convs.size());
@@ -218,6 +219,22 @@ TEST(Network, GradientsReachEveryParameter) {
       NetworkOptions o = options(arch, 3, 32);
       if (quant) o = quantized(o);
       Network net(o);
+      // The one known dead end: block1's 1×1 shortcut conv sees the 3-channel
+      // image, so its fan-in is 3, WS bounds |Ŵ| by √2 and s·|Ŵ| < 1/2 rounds
+      // every ternary weight to 0. Nothing reaches the parameters before it,
+      // nor the gain of the norm after it (its input is 0).
+      std::set<std::string> dead;
+      if (quant && std::string(arch) == "preact-resnet") {
+        torch::NoGradGuard no_grad;
+        const maqd::Conv& conv = net->hidden_convs()[2].conv;
+        ASSERT_EQ(net->hidden_convs()[2].name, "block1.shortcut.conv1");
+        EXPECT_EQ(conv->effective_weight().count_nonzero().item<int64_t>(), 0);
+        for (const auto& p : net->named_parameters())
+          if (p.key().rfind("block1.shortcut.norm1.", 0) == 0 ||
+              p.key().rfind("block1.shortcut.norm2.lbn.weight", 0) == 0)
+            dead.insert(p.key());
+        EXPECT_EQ(dead.size(), 3u);
+      }
       const torch::Tensor logits = net->forward(torch::randn({4, 3, 32, 32}));
       torch::nn::functional::cross_entropy(logits, torch::randint(10, {4}, torch::kLong)).backward();
       size_t count = 0;
@@ -225,7 +242,11 @@ TEST(Network, GradientsReachEveryParameter) {
         ++count;
         ASSERT_TRUE(p.value().grad().defined()) << p.key();
         EXPECT_TRUE(torch::isfinite(p.value().grad()).all().item<bool>()) << p.key();
-        EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+        const double norm = p.value().grad().abs().sum().item<double>();
+        if (dead.count(p.key()))
+          EXPECT_EQ(norm, 0.0) << p.key();
+        else
+          EXPECT_GT(norm, 0.0) << p.key();
       }
       EXPECT_GT(count, 0u);
     }
@@ -263,6 +284,9 @@ TEST(Network, QuantizedConvWeightsTakeMwValues) {
     ASSERT_EQ(convs.size(), 16u);
     torch::NoGradGuard no_grad;
     for (const maqd::NamedConv& c : convs) {
+      // Gaussian weights: LibTorch's uniform initialization standardizes to
+      // |Ŵ| ≤ √3, which never reaches the outer levels of M_w ≥ 5.
+      c.conv->weight.normal_();
       SCOPED_TRACE(c.name);
       const torch::Tensor values = std::get<0>(torch::_unique(c.conv->effective_weight()));
       // Every value is an integer code / Δ_w in [−1, 1] ...
@@ -331,8 +355,13 @@ TEST(Network, CloneIsADeepCopyWithItsOwnAccessors) {
   const torch::Tensor x = torch::randn({2, 3, 16, 16});
   const torch::Tensor y = net->forward(x);
 
+  size_t hook_calls = 0;
+  net->set_activation_hook([&](size_t, const torch::Tensor&) { ++hook_calls; });
   Network copy(std::dynamic_pointer_cast<maqd::NetworkImpl>(net->clone()));
   ASSERT_TRUE(copy);
+  copy->forward(x);
+  EXPECT_EQ(hook_calls, 0u);  // the clone does not report to the original's hook
+  net->clear_activation_hook();
   EXPECT_TRUE(torch::allclose(copy->forward(x), y));
   const auto modules = copy->named_modules("", false);
   ASSERT_EQ(copy->hidden_convs().size(), net->hidden_convs().size());

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "data/file_bytes.h"
 #include "maqd/error.h"
@@ -28,43 +29,49 @@ struct LabelField {
   int64_t classes;
 };
 
-// Appends the records of one file: `fields` are the label bytes that lead
-// each record, in file order; `keep` is the one whose value becomes the label.
-void read_records(const std::string& path, const std::vector<LabelField>& fields, size_t keep,
-                  std::vector<uint8_t>& pixels, std::vector<int64_t>& labels) {
-  const detail::FileBytes file = detail::read_file_bytes(path);
+// Reads and checks every file first, then copies the records into tensors
+// allocated once for all files. `fields` are the label bytes that lead each
+// record, in file order; `keep` is the one whose value becomes the label.
+Dataset read_records(std::string name, int64_t classes, const std::vector<std::string>& paths,
+                     const std::vector<LabelField>& fields, size_t keep) {
   const size_t record = fields.size() + kPixels;
-  const size_t size = file.bytes.size();
-  check(size > 0, path.c_str(), "empty file, expected records of ", record, " bytes");
-  check(size % record == 0, path.c_str(), "offset ", size - size % record, ": truncated record: ",
-        size % record, " of ", record, " bytes (", fields.size(), " label byte(s) + ", kPixels,
-        " pixels); expected a multiple of ", record, " bytes, found ", size);
-  const size_t count = size / record;
-  const size_t first = labels.size();
-  pixels.resize((first + count) * kPixels);
-  labels.resize(first + count);
-  for (size_t i = 0; i < count; ++i) {
-    const uint8_t* rec = file.bytes.data() + i * record;
-    for (size_t f = 0; f < fields.size(); ++f) {
-      check(rec[f] < fields[f].classes, path.c_str(), "offset ", i * record + f, ": ",
-            fields[f].what, " ", int{rec[f]}, " out of range, expected 0..",
-            fields[f].classes - 1);
+  std::vector<detail::FileBytes> files;
+  int64_t total = 0;
+  for (const std::string& path : paths) {
+    files.push_back(detail::read_file_bytes(path));
+    const size_t size = files.back().size();
+    const uint8_t* bytes = files.back().data();
+    check(size > 0, path.c_str(), "empty file, expected records of ", record, " bytes");
+    check(size % record == 0, path.c_str(), "offset ", size - size % record,
+          ": truncated record: ", size % record, " of ", record, " bytes (", fields.size(),
+          " label byte(s) + ", kPixels, " pixels); expected a multiple of ", record,
+          " bytes, found ", size);
+    for (size_t offset = 0; offset < size; offset += record) {
+      for (size_t f = 0; f < fields.size(); ++f) {
+        const uint8_t label = bytes[offset + f];
+        check(label < fields[f].classes, path.c_str(), "offset ", offset + f, ": ",
+              fields[f].what, " ", int{label}, " out of range, expected 0..",
+              fields[f].classes - 1);
+      }
     }
-    labels[first + i] = rec[keep];
-    std::memcpy(pixels.data() + (first + i) * kPixels, rec + fields.size(), kPixels);
+    total += static_cast<int64_t>(size / record);
   }
-}
 
-Dataset to_dataset(std::string name, int64_t classes, const std::vector<uint8_t>& pixels,
-                   const std::vector<int64_t>& labels) {
   Dataset data;
   data.name = std::move(name);
   data.num_classes = classes;
-  const int64_t n = static_cast<int64_t>(labels.size());
-  data.images = torch::empty({n, 3, 32, 32}, torch::kUInt8);
-  std::memcpy(data.images.data_ptr<uint8_t>(), pixels.data(), pixels.size());
-  data.labels = torch::empty({n}, torch::kInt64);
-  std::memcpy(data.labels.data_ptr<int64_t>(), labels.data(), labels.size() * sizeof(int64_t));
+  data.images = torch::empty({total, 3, 32, 32}, torch::kUInt8);
+  data.labels = torch::empty({total}, torch::kInt64);
+  uint8_t* pixels = data.images.data_ptr<uint8_t>();
+  int64_t* labels = data.labels.data_ptr<int64_t>();
+  for (const detail::FileBytes& file : files) {
+    const uint8_t* bytes = file.data();
+    for (size_t offset = 0; offset < file.size(); offset += record) {
+      *labels++ = bytes[offset + keep];
+      std::memcpy(pixels, bytes + offset + fields.size(), kPixels);
+      pixels += kPixels;
+    }
+  }
   return data;
 }
 
@@ -79,23 +86,17 @@ Dataset load_cifar10(const std::string& dir, bool train) {
   } else {
     files.push_back("test_batch.bin");
   }
-  std::vector<uint8_t> pixels;
-  std::vector<int64_t> labels;
-  for (const std::string& name : files) {
-    read_records((root / name).string(), {{"label", 10}}, 0, pixels, labels);
-  }
-  return to_dataset(train ? "cifar10/train" : "cifar10/test", 10, pixels, labels);
+  for (std::string& name : files) name = (root / name).string();
+  return read_records(train ? "cifar10/train" : "cifar10/test", 10, files, {{"label", 10}}, 0);
 }
 
 Dataset load_cifar100(const std::string& dir, bool train, bool coarse) {
   const std::string file = train ? "train.bin" : "test.bin";
   const fs::path root = resolve_dir(dir, file, "cifar-100-binary", "CIFAR-100");
-  std::vector<uint8_t> pixels;
-  std::vector<int64_t> labels;
-  read_records((root / file).string(), {{"coarse label", 20}, {"fine label", 100}}, coarse ? 0 : 1,
-               pixels, labels);
   const std::string kind = coarse ? "cifar100-coarse" : "cifar100";
-  return to_dataset(kind + (train ? "/train" : "/test"), coarse ? 20 : 100, pixels, labels);
+  return read_records(kind + (train ? "/train" : "/test"), coarse ? 20 : 100,
+                      {(root / file).string()}, {{"coarse label", 20}, {"fine label", 100}},
+                      coarse ? 0 : 1);
 }
 
 }  // namespace maqd::data

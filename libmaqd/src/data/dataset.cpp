@@ -1,6 +1,7 @@
 #include "maqd/data/dataset.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "maqd/data/cifar.h"
 #include "maqd/data/idx.h"
@@ -24,7 +25,13 @@ const std::vector<std::string>& dataset_kinds() {
 }
 
 Dataset load_dataset(const std::string& kind, const std::string& dir, bool train) {
-  if (kind == "fashion-mnist") return load_fashion_mnist(dir.empty() ? kDebianFashionMnistDir : dir, train);
+  if (kind == "fashion-mnist") {
+    if (!dir.empty()) return load_fashion_mnist(dir, train);
+    check(std::filesystem::is_directory(kDebianFashionMnistDir), "load_dataset",
+          "fashion-mnist: the default folder ", kDebianFashionMnistDir,
+          " is absent; install Debian's dataset-fashion-mnist or give the folder of the IDX files");
+    return load_fashion_mnist(kDebianFashionMnistDir, train);
+  }
   const bool known = std::count(dataset_kinds().begin(), dataset_kinds().end(), kind) > 0;
   if (!known) {
     std::string list;

@@ -1,6 +1,5 @@
 #include "maqd/data/idx.h"
 
-#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
@@ -26,18 +25,22 @@ std::string hex32(uint32_t value) {
 }
 
 void check_header(const FileBytes& file, size_t header_bytes, uint32_t magic, const char* what) {
+  // The magic first: a file of the wrong kind is a likelier mistake than a
+  // short one, and says more.
   const char* path = file.path.c_str();
-  check(file.bytes.size() >= header_bytes, path, "truncated: expected at least ", header_bytes,
-        " bytes (IDX header), found ", file.bytes.size());
-  const uint32_t found = read_be32(file, 0);
-  check(found == magic, path, "offset 0: magic ", hex32(found), ", expected ", hex32(magic), " (",
-        what, ")");
+  if (file.size() >= 4) {
+    const uint32_t found = read_be32(file, 0);
+    check(found == magic, path, "offset 0: magic ", hex32(found), ", expected ", hex32(magic),
+          " (", what, ")");
+  }
+  check(file.size() >= header_bytes, path, "truncated: expected at least ", header_bytes,
+        " bytes (IDX header), found ", file.size());
 }
 
 // The payload must end exactly where the header says: a longer file is as
 // suspect as a shorter one (a wrong file or a concatenation).
 void check_size(const FileBytes& file, uint64_t expected) {
-  const uint64_t found = file.bytes.size();
+  const uint64_t found = file.size();
   check(found >= expected, file.path.c_str(), "truncated: expected ", expected, " bytes, found ",
         found);
   check(found == expected, file.path.c_str(), "offset ", expected, ": expected end of file, found ",
@@ -52,7 +55,7 @@ uint32_t positive_dim(const FileBytes& file, size_t offset, const char* field) {
 
 std::string find_idx_file(const std::string& dir, const std::string& stem) {
   namespace fs = std::filesystem;
-  for (const std::string name : {stem, stem + ".gz"}) {
+  for (const std::string& name : {stem, stem + ".gz"}) {
     const fs::path path = fs::path(dir) / name;
     if (fs::is_regular_file(path)) return path.string();
   }
@@ -91,12 +94,14 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   Dataset data;
   data.name = name;
   data.num_classes = kClasses;
-  data.images = torch::empty({int64_t{count}, 1, int64_t{rows}, int64_t{cols}}, torch::kUInt8);
-  std::memcpy(data.images.data_ptr<uint8_t>(), images.bytes.data() + 16, count * pixels);
+  // A view of the file's buffer past the header: no copy (see file_bytes.h).
+  data.images = images.tensor.narrow(0, 16, static_cast<int64_t>(count * pixels))
+                    .view({int64_t{count}, 1, int64_t{rows}, int64_t{cols}});
   data.labels = torch::empty({int64_t{count}}, torch::kInt64);
   int64_t* out = data.labels.data_ptr<int64_t>();
+  const uint8_t* label_bytes = labels.data();
   for (uint32_t i = 0; i < count; ++i) {
-    const uint8_t label = labels.bytes[8 + i];
+    const uint8_t label = label_bytes[8 + i];
     check(label < kClasses, labels_path.c_str(), "offset ", 8 + i, ": label ", int{label},
           " out of range, expected 0..", kClasses - 1);
     out[i] = label;

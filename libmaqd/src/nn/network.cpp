@@ -181,6 +181,7 @@ std::vector<NamedActivation> NetworkImpl::activations() const {
 void NetworkImpl::reset() {
   layers_.clear();
   output_ = nullptr;
+  hook_ = nullptr;  // a clone does not report to its original's observer
 
   const NetworkOptions& o = options_;
   HiddenLayerOptions hidden;
@@ -289,7 +290,7 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
   if (hook_) observe = [&](const torch::Tensor& output) { hook_(next_activation++, output); };
 
   torch::Tensor x = input;
-  for (const LayerInfo& layer : layers_) {
+  for (LayerInfo& layer : layers_) {
     switch (layer.kind) {
       case ArchLayerKind::kConv:
         x = layer.conv->forward(x);

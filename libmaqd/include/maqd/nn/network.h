@@ -182,7 +182,8 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
   const Conv& output_conv() const { return output_; }
 
   // When set, forward() calls hook(i, output) with the output of the i-th
-  // Activation, in forward order, in training and evaluation alike.
+  // Activation, in forward order, in training and evaluation alike. clone()
+  // and reset() drop the hook.
   void set_activation_hook(ActivationHook hook) { hook_ = std::move(hook); }
   void clear_activation_hook() { hook_ = nullptr; }
 
