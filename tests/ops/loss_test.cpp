@@ -120,10 +120,15 @@ TEST(Loss, InvalidInputsThrow) {
   MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, targets.view({2, 2})), "maqd_loss", "targets");
   MAQD_EXPECT_ERROR(maqd::maqd_loss(torch::randn({12}), targets), "maqd_loss", "logits", "[12]");
   MAQD_EXPECT_ERROR(maqd::maqd_loss(torch::randn({4, 3, 1}), targets), "maqd_loss", "logits");
-  // Labels outside [0, K) are rejected (by LibTorch; not necessarily as maqd::Error).
-  EXPECT_ANY_THROW(maqd::maqd_loss(logits, torch::tensor({0, 1, 3, 0}, torch::kLong)));
-  EXPECT_ANY_THROW(maqd::maqd_loss(logits, torch::tensor({0, -1, 2, 0}, torch::kLong)));
-  EXPECT_ANY_THROW(maqd::maqd_loss(logits, torch::tensor({0, -100, 2, 0}, torch::kLong)));
+  // Labels outside [0, K) and non-integer labels are rejected, naming the range.
+  MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, torch::tensor({0, 1, 3, 0}, torch::kLong)), "maqd_loss",
+                    "targets", "0..3", "0..2");
+  MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, torch::tensor({0, -1, 2, 0}, torch::kLong)),
+                    "maqd_loss", "-1..2");
+  MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, torch::tensor({0, -100, 2, 0}, torch::kLong)),
+                    "maqd_loss", "-100..2");
+  MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, torch::tensor({0.0, 1.0, 2.0, 0.0})), "maqd_loss",
+                    "integer class labels");
   for (double gamma : {-0.01, 1.01, std::numeric_limits<double>::quiet_NaN()}) {
     SCOPED_TRACE("gamma " + std::to_string(gamma));
     MAQD_EXPECT_ERROR(maqd::maqd_loss(logits, targets, opts(gamma)), "maqd_loss", "gamma",

@@ -20,6 +20,14 @@ torch::Tensor maqd_loss(const torch::Tensor& logits, const torch::Tensor& target
         "; expected [N, classes]");
   check(targets.dim() == 1 && targets.size(0) == logits.size(0), "maqd_loss",
         "targets have shape ", targets.sizes(), "; expected [", logits.size(0), "]");
+  check(!torch::isFloatingType(targets.scalar_type()) && targets.scalar_type() != torch::kBool,
+        "maqd_loss", "targets have type ", targets.scalar_type(), "; expected integer class labels");
+  if (targets.numel() > 0) {
+    const auto [low, high] = torch::aminmax(targets);
+    const int64_t lo = low.item<int64_t>(), hi = high.item<int64_t>();
+    check(lo >= 0 && hi < logits.size(1), "maqd_loss", "targets range over ", lo, "..", hi,
+          "; expected class labels in 0..", logits.size(1) - 1);
+  }
   namespace F = torch::nn::functional;
   const torch::Tensor labels = targets.to(torch::kLong);
   const torch::Tensor ce = F::cross_entropy(logits, labels);
