@@ -35,25 +35,6 @@ torch::Device resolve_device(const std::string& name) {
   return torch::Device(torch::kCPU);
 }
 
-// Weight decay applies to conv weights only (docs/method.md §7): not to
-// normalization parameters nor to biases.
-torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
-  std::vector<torch::Tensor> decayed, plain;
-  for (const auto& item : network->named_parameters()) {
-    const bool conv_weight = item.value().dim() == 4;
-    (conv_weight ? decayed : plain).push_back(item.value());
-  }
-  const double lr = base_learning_rate(config);
-  auto options = [&](double decay) {
-    return std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(lr).momentum(config.momentum).weight_decay(decay));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, options(config.weight_decay));
-  groups.emplace_back(plain, options(0.0));
-  return torch::optim::SGD(std::move(groups), torch::optim::SGDOptions(lr));
-}
-
 void set_learning_rate(torch::optim::SGD& optimizer, double lr) {
   for (auto& group : optimizer.param_groups())
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
@@ -111,6 +92,32 @@ nlohmann::json summarize_metrics(const std::string& path) {
 }
 
 }  // namespace
+
+torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
+  std::vector<torch::Tensor> decayed, plain;
+  for (const auto& item : network->named_parameters()) {
+    const bool conv_weight = item.value().dim() == 4;
+    (conv_weight ? decayed : plain).push_back(item.value());
+  }
+  const double lr = base_learning_rate(config);
+  auto options = [&](double decay) {
+    return std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(lr).momentum(config.momentum).weight_decay(decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decayed, options(config.weight_decay));
+  groups.emplace_back(plain, options(0.0));
+  return torch::optim::SGD(std::move(groups), torch::optim::SGDOptions(lr));
+}
+
+double train_step(Network& network, torch::optim::SGD& optimizer, const torch::Tensor& images,
+                  const torch::Tensor& labels, const LossOptions& loss_options) {
+  const torch::Tensor loss = maqd_loss(network->forward(images), labels, loss_options);
+  optimizer.zero_grad();
+  loss.backward();
+  optimizer.step();
+  return loss.item<double>();
+}
 
 std::string checkpoint_path(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
 std::string metrics_path(const std::string& out_dir) { return (fs::path(out_dir) / "metrics.jsonl").string(); }
@@ -197,11 +204,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       set_learning_rate(optimizer, lr);
       const torch::Tensor images = batch->images.to(device);
       const torch::Tensor labels = batch->labels.to(device);
-      const torch::Tensor loss = maqd_loss(network->forward(images), labels, loss_opts);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      const double loss_value = loss.item<double>();
+      const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
       check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
       ++state.global_step;

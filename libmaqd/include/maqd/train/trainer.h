@@ -11,6 +11,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/optim/sgd.h>
 
 #include "maqd/train/config.h"
 #include "maqd/train/metrics.h"
@@ -41,6 +42,16 @@ struct TrainResult {
   int64_t epochs_done = 0;
   nlohmann::json summary;    // final metrics (also written to summary.json)
 };
+
+// Momentum SGD at the config's base rate; weight decay applies to conv weights
+// only (docs/method.md §7), not to normalization parameters nor to biases.
+torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config);
+
+// One optimizer step on one batch (forward, the loss of Eq. 9, backward,
+// update); returns the batch's mean loss. The training loop and the training
+// benchmark both run exactly this.
+double train_step(Network& network, torch::optim::SGD& optimizer, const torch::Tensor& images,
+                  const torch::Tensor& labels, const LossOptions& loss_options);
 
 // Paths inside a run folder.
 std::string checkpoint_path(const std::string& out_dir);  // checkpoint.pt
