@@ -1,0 +1,30 @@
+// Reading and writing .maqd model files (docs/format.md specifies the bytes).
+// The one reader and the one writer of the format; `maqd export` writes
+// through write_model(), the runtime loads through read_model().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "maqd_rt/model.hpp"
+
+namespace maqd_rt {
+
+// The version write_model() writes and the newest read_model() accepts.
+constexpr uint32_t kFormatVersion = 1;
+
+std::vector<uint8_t> write_model(const Model& model);  // validates first
+
+// Parses and validates a whole file held in memory. Every offset, size and
+// count is checked before it is used: a truncated, corrupt or hostile file
+// throws maqd_rt::Error naming `source`, the byte offset, the field and what
+// was expected; it never reads out of bounds.
+Model read_model(const uint8_t* data, size_t size, const std::string& source);
+
+Model load_model(const std::string& path);
+// Atomic: writes path + ".tmp" and renames it.
+void save_model(const Model& model, const std::string& path);
+
+}  // namespace maqd_rt

@@ -1,0 +1,83 @@
+// The runtime's integer kernels. Every kernel has a scalar reference; the
+// AVX2 and AVX-512 variants must equal it bit for bit (tests/runtime). The
+// ISA is chosen once (detect_isa) and passed in; no kernel checks the CPU.
+//
+// Layouts: one image's feature map is [height][width][channels], channels
+// fastest. Work is split by the caller (the engine) into output-channel and
+// row ranges, so kernels are single-threaded and never allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace maqd_rt::kernels {
+
+enum class Isa : uint8_t { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
+
+// What this CPU runs (AVX-512 means F, BW, VL and VNNI; VPOPCNTDQ is an
+// extra the AVX-512 kernels may use when the CPU has it), capped by the
+// environment variable MAQD_ISA=scalar|avx2|avx512. An unknown MAQD_ISA
+// value throws maqd_rt::Error naming the variable and the allowed values.
+Isa detect_isa();
+// Every ISA this CPU can run, scalar first (for tests).
+std::vector<Isa> available_isas();
+
+struct ConvShape {
+  int32_t height = 0, width = 0;  // of input and output (stride 1, padding kernel/2)
+  int32_t in_channels = 0, out_channels = 0;
+  int32_t kernel = 0;             // odd: 1, 3, 5, ...
+};
+
+// A conv's weights, prepared once at load time in whatever layout the
+// chosen ISA's kernel wants (packed bit planes, VNNI-interleaved, with
+// per-channel sums, ...). Opaque to the engine.
+struct PreparedConv {
+  ConvShape shape;
+  Isa isa = Isa::kScalar;
+  int32_t input_max = 0;             // the largest input value the producer can write
+  std::vector<int8_t> codes;         // the original codes [out][k][k][in]
+  std::vector<uint8_t> packed;       // ISA-specific layout (may be empty)
+  std::vector<int32_t> channel_info; // ISA-specific per-output-channel data
+  int32_t variant = 0;               // ISA-specific choice of inner loop
+};
+
+// codes: [out][kernel][kernel][in], values in [-127, 127]. input_max bounds
+// the inputs (e.g. M_a − 1 for codes, 4·(M_a − 1) after a pool sum), so a
+// kernel may choose a narrower or bit-serial path (binary inputs with
+// ternary weights: AND + popcount).
+PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max, Isa isa);
+
+// Scratch bytes conv_u8 / conv_i16 need per calling thread.
+size_t conv_scratch_bytes(const PreparedConv& conv);
+
+// out[h][w][o] for rows [row_begin, row_end) and output channels
+// [oc_begin, oc_end) of one image; in is the whole input image.
+void conv_u8(const PreparedConv& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+void conv_i16(const PreparedConv& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+
+// 2×2 stride-2 sums, floor output size (in_height/2 × in_width/2).
+void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
+                 int32_t channels, Isa isa);
+void pool_sum_i16(const int16_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels, Isa isa);
+void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels, Isa isa);
+
+// Z = Σ_j multipliers[j·channels + c] · inputs[j][p·channels + c] in int64,
+// out[p·channels + c] = #{k : Z ≥ thresholds[c·(levels−1) + k]}, for pixels
+// [0, pixels). 1 ≤ num_inputs ≤ 2.
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out, Isa isa);
+
+// out[i] = lut[(i % channels)·256 + in[i]] for i in [0, elements).
+void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
+                  uint8_t* out);
+void input_lut_i16(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
+                   int16_t* out);
+
+}  // namespace maqd_rt::kernels
