@@ -12,5 +12,9 @@ void register_selfcheck(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_info(CLI::App& app);
+void register_deploy(CLI::App& app);  // export, run, bench
+
+// maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
+void describe_model_file(const std::string& path);
 
 }  // namespace maqd::cli

@@ -31,10 +31,16 @@ int64_t distinct_levels(const WeightQuantOptions& q) {
 }  // namespace
 
 void register_info(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("info", "Describe a checkpoint: layers, parameters, sizes");
+  CLI::App* cmd = app.add_subcommand(
+      "info", "Describe a checkpoint or a model file: layers, parameters, sizes, arena");
   auto path = std::make_shared<std::string>();
-  cmd->add_option("checkpoint", *path, "checkpoint.pt of a run (or the run folder)")->required();
+  cmd->add_option("checkpoint", *path, "checkpoint.pt of a run (or the run folder), or a .maqd model")
+      ->required();
   cmd->callback([path] {
+    if (std::filesystem::path(*path).extension() == ".maqd") {
+      describe_model_file(*path);
+      return;
+    }
     std::string file = *path;
     if (std::filesystem::is_directory(file)) file = train::checkpoint_path(file);
     train::Checkpoint checkpoint;

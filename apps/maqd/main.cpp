@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   maqd::cli::register_train(app);
   maqd::cli::register_eval(app);
   maqd::cli::register_info(app);
+  maqd::cli::register_deploy(app);
   maqd::cli::register_selfcheck(app);
   try {
     // A subcommand's --config file sets defaults before the flags are parsed.

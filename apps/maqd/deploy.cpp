@@ -1,0 +1,285 @@
+// maqd export / run / bench: from a checkpoint to the integer runtime.
+//   export CHECKPOINT -o MODEL.maqd   fold and pack (libmaqd/export)
+//   run MODEL.maqd                    accuracy and images/s on a data set, or
+//                                     the class of given PGM/PPM images
+//   bench MODEL.maqd --checkpoint CK  runtime vs LibTorch float, one process
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "commands.h"
+#include "maqd/data/dataset.h"
+#include "maqd/data/transforms.h"
+#include "maqd/error.h"
+#include "maqd/export/export.h"
+#include "maqd/train/checkpoint.h"
+#include "maqd/train/trainer.h"
+#include "maqd_rt/engine.hpp"
+#include "maqd_rt/format.hpp"
+
+namespace maqd::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string checkpoint_file(const std::string& path) {
+  return std::filesystem::is_directory(path) ? train::checkpoint_path(path) : path;
+}
+
+// [N, C, H, W] u8 → [N, H, W, C] u8, the runtime's layout.
+torch::Tensor channels_last(const torch::Tensor& images) {
+  return images.permute({0, 2, 3, 1}).contiguous();
+}
+
+data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
+                            const std::string& dir, int64_t limit) {
+  const auto found = model.text.find("dataset");
+  const std::string kind = !kind_arg.empty() ? kind_arg : found != model.text.end() ? found->second : "";
+  check(!kind.empty(), "run", "the model names no data set; give one with --data");
+  data::Dataset test = data::load_dataset(kind, dir, /*train=*/false);
+  const maqd_rt::TensorDesc& in = model.input();
+  check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
+        test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
+        "; the model expects ", in.channels, "×", in.height, "×", in.width);
+  if (limit > 0 && limit < test.size()) test = test.head(limit);
+  return test;
+}
+
+// Binary PGM (P5) or PPM (P6) with maxval 255: [H][W][C] bytes.
+std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorDesc& expected) {
+  std::ifstream in(path, std::ios::binary);
+  check(bool(in), path.c_str(), "cannot open the image");
+  std::string magic;
+  int width = 0, height = 0, maxval = 0;
+  in >> magic >> width >> height >> maxval;
+  check(bool(in) && (magic == "P5" || magic == "P6") && maxval == 255, path.c_str(),
+        "header: expected a binary PGM (P5) or PPM (P6) with maxval 255");
+  in.get();
+  const int channels = magic == "P5" ? 1 : 3;
+  check(height == expected.height && width == expected.width && channels == expected.channels,
+        path.c_str(), "image is ", height, "×", width, "×", channels, "; the model expects ",
+        expected.height, "×", expected.width, "×", expected.channels);
+  std::vector<uint8_t> pixels(size_t(height) * width * channels);
+  in.read(reinterpret_cast<char*>(pixels.data()), std::streamsize(pixels.size()));
+  check(in.gcount() == std::streamsize(pixels.size()), path.c_str(), "pixel data: expected ",
+        pixels.size(), " bytes, the file has ", in.gcount());
+  return pixels;
+}
+
+// Runs `step` repeatedly for at least `seconds`; returns images per second.
+template <typename Step>
+double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
+  step();  // warm-up
+  int64_t steps = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds || steps < 3) {
+    step();
+    ++steps;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return double(steps * images_per_step) / elapsed;
+}
+
+void register_export(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("export", "Fold a MaQD checkpoint into an integer model file");
+  struct Args {
+    std::string checkpoint, output;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
+  cmd->add_option("-o,--output", a->output, "The model file to write (.maqd)")->required();
+  cmd->callback([a] {
+    train::Checkpoint checkpoint;
+    const std::string path = checkpoint_file(a->checkpoint);
+    Network network = train::load_network(path, &checkpoint);
+    const maqd_rt::Model model =
+        export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}});
+    maqd_rt::save_model(model, a->output);
+    int64_t float_weight_bytes = 0;
+    for (const auto& conv : network->hidden_convs()) float_weight_bytes += conv.conv->weight.numel() * 4;
+    int64_t packed_bits = 0;
+    for (const auto& op : model.ops)
+      if (op.kind == maqd_rt::OpKind::kConv) packed_bits += int64_t(op.weights.size()) * op.weight_bits;
+    const maqd_rt::Engine engine(model);
+    std::printf("wrote %s: %zu ops, %lld bytes\n", a->output.c_str(), model.ops.size(),
+                (long long)std::filesystem::file_size(a->output));
+    std::printf("hidden conv weights: %lld bytes packed vs %lld bytes as float32 (1/%.1f)\n",
+                (long long)((packed_bits + 7) / 8), (long long)float_weight_bytes,
+                double(float_weight_bytes) / double((packed_bits + 7) / 8));
+    std::printf("runtime arena (1 thread): %zu bytes; maqd info %s describes it\n",
+                engine.arena_bytes(), a->output.c_str());
+  });
+}
+
+void register_run(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("run", "Run a .maqd model with the integer runtime");
+  struct Args {
+    std::string model, dataset, data_dir;
+    std::vector<std::string> images;
+    int64_t limit = 0, batch = 100;
+    int threads = 1;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("model", a->model, "The model file (.maqd)")->required();
+  cmd->add_option("--image", a->images, "Classify these images (binary PGM/PPM of the model's size)");
+  cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
+  cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
+  cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
+  cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Runtime threads")->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print the result as one JSON object");
+  cmd->callback([a] {
+    check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
+    maqd_rt::EngineOptions options;
+    options.threads = a->threads;
+    maqd_rt::Engine engine(maqd_rt::load_model(a->model), options);
+    const maqd_rt::Model& model = engine.model();
+    const int classes = model.num_classes();
+    if (!a->images.empty()) {
+      std::vector<float> logits(classes);
+      for (const std::string& path : a->images) {
+        const std::vector<uint8_t> pixels = read_netpbm(path, model.input());
+        engine.run(pixels.data(), 1, logits.data());
+        const int label = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        std::printf("%s: class %d\n", path.c_str(), label);
+      }
+      return;
+    }
+    const data::Dataset test = load_test_set(model, a->dataset, a->data_dir, a->limit);
+    const torch::Tensor images = channels_last(test.images);
+    const int64_t n = test.size(), image_bytes = model.input().elements();
+    std::vector<float> logits(size_t(n) * classes);
+    const auto start = Clock::now();
+    for (int64_t b = 0; b < n; b += a->batch) {
+      const int64_t count = std::min(a->batch, n - b);
+      engine.run(images.data_ptr<uint8_t>() + b * image_bytes, count, logits.data() + b * classes);
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const torch::Tensor predicted =
+        torch::from_blob(logits.data(), {n, classes}, torch::kFloat).argmax(1);
+    const double accuracy = predicted.eq(test.labels).to(torch::kDouble).mean().item<double>();
+    if (a->json) {
+      std::cout << nlohmann::json{{"accuracy", accuracy}, {"images", n},
+                                  {"images_per_second", double(n) / seconds},
+                                  {"isa", engine.isa()}, {"threads", a->threads},
+                                  {"arena_bytes", engine.arena_bytes()}}
+                       .dump()
+                << "\n";
+      return;
+    }
+    std::printf("%s on %s (%lld images): accuracy %.2f%%, %.0f images/s (%s, %d threads)\n",
+                a->model.c_str(), test.name.c_str(), (long long)n, 100 * accuracy,
+                double(n) / seconds, engine.isa(), a->threads);
+  });
+}
+
+void register_bench(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Time the runtime against LibTorch's float evaluation, in one process");
+  struct Args {
+    std::string model, checkpoint, data_dir;
+    std::vector<int64_t> batches{1, 100};
+    int threads = 2;
+    double seconds = 2.0;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("model", a->model, "The model file (.maqd)")->required();
+  cmd->add_option("--checkpoint", a->checkpoint, "The checkpoint it was exported from")->required();
+  cmd->add_option("--batch", a->batches, "Batch sizes")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Threads for both")->capture_default_str();
+  cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement")->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
+  cmd->callback([a] {
+    torch::set_num_threads(a->threads);
+    maqd_rt::EngineOptions options;
+    options.threads = a->threads;
+    maqd_rt::Engine engine(maqd_rt::load_model(a->model), options);
+    train::Checkpoint checkpoint;
+    Network quantized = train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
+    // The float network of the same architecture (its weights do not change its speed).
+    train::TrainConfig float_config = checkpoint.config;
+    float_config.mw = float_config.ma = 0;
+    const auto& shape = checkpoint.shape;
+    Network float_net(train::network_options(float_config, shape.channels, shape.height,
+                                             shape.width, shape.num_classes));
+    float_net->eval();
+    const int64_t largest = *std::max_element(a->batches.begin(), a->batches.end());
+    const data::Dataset test = load_test_set(engine.model(), checkpoint.config.dataset,
+                                             a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir,
+                                             largest);
+    check(test.size() >= largest, "bench", "the data set has ", test.size(), " images; --batch ",
+          largest, " needs that many");
+    const torch::Tensor raw = channels_last(test.images);
+    const torch::Tensor normalized = data::normalize(test.images, checkpoint.stats);
+    std::vector<float> logits(size_t(largest) * engine.model().num_classes());
+    std::printf("%s (%s, %d threads) vs LibTorch float on %s\n", a->model.c_str(), engine.isa(),
+                a->threads, test.name.c_str());
+    std::printf("%6s %14s %14s %14s %9s %9s\n", "batch", "maqd-rt img/s", "float img/s",
+                "ckpt img/s", "vs float", "vs ckpt");
+    torch::NoGradGuard no_grad;
+    for (int64_t batch : a->batches) {
+      check(batch >= 1, "bench", "--batch must be ≥ 1");
+      const torch::Tensor input = normalized.slice(0, 0, batch).contiguous();
+      const double runtime = images_per_second(batch, a->seconds, [&] {
+        engine.run(raw.data_ptr<uint8_t>(), batch, logits.data());
+      });
+      const double float_ips = images_per_second(batch, a->seconds, [&] { float_net->forward(input); });
+      const double ckpt_ips = images_per_second(batch, a->seconds, [&] { quantized->forward(input); });
+      std::printf("%6lld %14.0f %14.0f %14.0f %8.1f× %8.1f×\n", (long long)batch, runtime, float_ips,
+                  ckpt_ips, runtime / float_ips, runtime / ckpt_ips);
+    }
+  });
+}
+
+}  // namespace
+
+void describe_model_file(const std::string& path) {
+  const maqd_rt::Model model = maqd_rt::load_model(path);
+  std::printf("%s: format version %u, %lld bytes\n", path.c_str(), model.version,
+              (long long)std::filesystem::file_size(path));
+  for (const auto& [key, value] : model.text) std::printf("  %-16s %s\n", key.c_str(), value.c_str());
+  for (const auto& [key, value] : model.integers)
+    std::printf("  %-16s %lld\n", key.c_str(), (long long)value);
+  std::printf("\n%-4s %-28s %-11s %-16s %-5s %10s\n", "op", "layer", "kind", "output", "dtype",
+              "weights");
+  int64_t weight_bits = 0;
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    const maqd_rt::Op& op = model.ops[i];
+    const maqd_rt::TensorDesc& out = model.tensors[op.output];
+    std::string weights = "-";
+    if (op.kind == maqd_rt::OpKind::kConv) {
+      weights = std::to_string(op.weights.size()) + "×" + std::to_string(op.weight_bits) + "b";
+      weight_bits += int64_t(op.weights.size()) * op.weight_bits;
+    }
+    const std::string shape = std::to_string(out.height) + "×" + std::to_string(out.width) + "×" +
+                              std::to_string(out.channels);
+    std::printf("%-4zu %-28s %-11s %-16s %-5s %10s\n", i, op.name.c_str(),
+                maqd_rt::op_kind_name(op.kind), shape.c_str(), maqd_rt::dtype_name(out.dtype),
+                weights.c_str());
+  }
+  std::printf("\npacked conv weights: %lld bytes\n", (long long)((weight_bits + 7) / 8));
+  for (int threads : {1, 2}) {
+    maqd_rt::EngineOptions options;
+    options.threads = threads;
+    const maqd_rt::Engine engine(model, options);
+    std::printf("runtime arena with %d thread%s: %zu bytes (%s kernels)\n", threads,
+                threads > 1 ? "s" : "", engine.arena_bytes(), engine.isa());
+  }
+}
+
+void register_deploy(CLI::App& app) {
+  register_export(app);
+  register_run(app);
+  register_bench(app);
+}
+
+}  // namespace maqd::cli

@@ -1,0 +1,28 @@
+// Export: folds a trained MaQD network into the runtime's integer graph
+// (maqd_rt::Model; docs/method.md §9 has the maths, docs/format.md the file).
+//
+// Every normalization + quantized activation becomes M_a − 1 integer
+// thresholds per channel on the conv's integer accumulator; the input
+// normalization becomes a per-channel table on the raw 8-bit pixel; average
+// pools become integer sums whose 1/4 moves into the next thresholds; a
+// residual sum becomes two accumulators with per-channel fixed-point
+// multipliers. Only the float output layer stays float.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "maqd/data/transforms.h"
+#include "maqd/nn/network.h"
+#include "maqd_rt/model.hpp"
+
+namespace maqd {
+
+// `network` must quantize weights and activations (--mw and --ma) and use
+// LBN or BN; anything that does not fold throws maqd::Error naming the layer
+// and the reason. `stats` is the training set's input normalization;
+// `metadata` is copied into the model's text metadata (e.g. dataset).
+maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
+                            const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace maqd

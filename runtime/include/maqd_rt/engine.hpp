@@ -1,0 +1,52 @@
+// Runs a loaded model on batches of 8-bit images with integer kernels.
+//
+// Everything is prepared at construction: the ISA (detected once, capped by
+// MAQD_ISA), the weights in the kernels' layouts, and one arena holding
+// every intermediate buffer of `threads` images in flight plus each
+// thread's scratch, planned from the tensors' lifetimes. run() allocates
+// nothing. Batches split over images; a batch smaller than the thread count
+// splits each conv over output channels instead.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "maqd_rt/model.hpp"
+
+namespace maqd_rt {
+
+struct EngineOptions {
+  int threads = 1;
+  // Give every tensor its own buffer, so that tensor_data() shows every
+  // layer's output after run() (tests compare them with LibTorch's).
+  bool keep_tensors = false;
+};
+
+class Engine {
+ public:
+  explicit Engine(Model model, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // images: batch × [height][width][channels] u8, the model's input shape;
+  // logits: batch × num_classes floats.
+  void run(const uint8_t* images, int64_t batch, float* logits);
+
+  // With keep_tensors: tensor t (dtype and shape in model().tensors[t]) of
+  // the last image of the last run() that the first thread handled. Tensor
+  // 0 (the input) and the last op's output (the logits) are not held.
+  const void* tensor_data(int32_t tensor) const;
+
+  const Model& model() const;
+  size_t arena_bytes() const;  // the whole arena: buffers and scratch
+  const char* isa() const;     // "scalar", "avx2" or "avx512"
+  int threads() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace maqd_rt

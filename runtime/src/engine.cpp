@@ -1,0 +1,291 @@
+#include "maqd_rt/engine.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/kernels.h"
+#include "maqd_rt/error.hpp"
+#include "thread_pool.h"
+
+namespace maqd_rt {
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+// A buffer's place in one image slot and the ops during which it is live.
+struct Placement {
+  size_t offset = 0, bytes = 0;
+  int first = 0, last = 0;  // op indices: produced at `first`, last read at `last`
+};
+
+// First-fit placement: a tensor may share bytes with another whose lifetime
+// does not overlap its own. Returns the slot's size.
+size_t plan(std::vector<Placement>& buffers, const std::vector<int32_t>& order) {
+  size_t total = 0;
+  std::vector<int32_t> placed;
+  for (int32_t t : order) {
+    Placement& p = buffers[t];
+    std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of overlapping lifetimes
+    for (int32_t o : placed) {
+      const Placement& q = buffers[o];
+      if (q.first <= p.last && p.first <= q.last) busy.push_back({q.offset, q.offset + q.bytes});
+    }
+    std::sort(busy.begin(), busy.end());
+    size_t offset = 0;
+    for (const auto& [begin, end] : busy) {
+      if (offset + p.bytes <= begin) break;
+      offset = std::max(offset, aligned(end));
+    }
+    p.offset = offset;
+    total = std::max(total, offset + p.bytes);
+    placed.push_back(t);
+  }
+  return aligned(total);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Model model;
+  EngineOptions options;
+  kernels::Isa isa = kernels::Isa::kScalar;
+  std::vector<kernels::PreparedConv> convs;  // per op (empty shape unless kConv)
+  std::vector<Placement> buffers;            // per tensor (0 and the logits unused)
+  size_t slot_bytes = 0, scratch_bytes = 0, arena_size = 0;
+  size_t head_offset = 0;  // in each slot: the output layer's float features
+  std::unique_ptr<uint8_t, FreeDeleter> arena;
+  ThreadPool pool;
+  const uint8_t* last_slot0 = nullptr;
+
+  Impl(Model m, EngineOptions o) : model(std::move(m)), options(o), pool(std::max(1, o.threads)) {
+    validate(model);
+    isa = kernels::detect_isa();
+    const size_t n_tensors = model.tensors.size();
+    const size_t n_ops = model.ops.size();
+
+    // The largest value each tensor can hold, so a conv can pick its path.
+    std::vector<int64_t> max_value(n_tensors, 0);
+    max_value[0] = 255;
+    for (const Op& op : model.ops) {
+      switch (op.kind) {
+        case OpKind::kInputLut: {
+          int64_t m = 0;
+          for (int32_t v : op.lut) m = std::max<int64_t>(m, std::abs(int64_t(v)));
+          max_value[op.output] = m;
+          break;
+        }
+        case OpKind::kRequant: max_value[op.output] = op.levels - 1; break;
+        case OpKind::kPoolSum: max_value[op.output] = 4 * max_value[op.inputs[0]]; break;
+        default: max_value[op.output] = int64_t(1) << 31; break;
+      }
+    }
+
+    convs.resize(n_ops);
+    for (size_t i = 0; i < n_ops; ++i) {
+      const Op& op = model.ops[i];
+      if (op.kind != OpKind::kConv) continue;
+      const TensorDesc& in = model.tensors[op.inputs[0]];
+      const TensorDesc& out = model.tensors[op.output];
+      kernels::ConvShape shape{in.height, in.width, in.channels, out.channels, op.kernel};
+      convs[i] = kernels::prepare_conv(shape, op.weights.data(),
+                                       int32_t(std::min<int64_t>(max_value[op.inputs[0]], 32767)), isa);
+      scratch_bytes = std::max(scratch_bytes, aligned(kernels::conv_scratch_bytes(convs[i])));
+    }
+
+    // Lifetimes: from the producing op to the last op that reads the tensor.
+    buffers.resize(n_tensors);
+    std::vector<int32_t> order;
+    for (size_t i = 0; i < n_ops; ++i) {
+      const Op& op = model.ops[i];
+      Placement& p = buffers[op.output];
+      p.first = p.last = int(i);
+      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int(i));
+    }
+    for (size_t i = 0; i + 1 < n_ops; ++i) {  // the input and the logits live outside
+      const int32_t t = model.ops[i].output;
+      buffers[t].bytes = aligned(size_t(model.tensors[t].elements()) * dtype_size(model.tensors[t].dtype));
+      if (options.keep_tensors) buffers[t].last = int(n_ops);
+      order.push_back(t);
+    }
+    head_offset = plan(buffers, order);
+    const Op& head = model.ops.back();
+    slot_bytes = head_offset + aligned(size_t(model.tensors[head.inputs[0]].channels) * sizeof(float));
+    const size_t slots = size_t(pool.size());
+    arena_size = slots * slot_bytes + slots * scratch_bytes;
+    arena.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, std::max(arena_size, kAlign))));
+    if (!arena) throw Error("maqd-rt: cannot allocate the arena of " + std::to_string(arena_size) + " bytes");
+  }
+
+  uint8_t* slot(int worker) { return arena.get() + size_t(worker) * slot_bytes; }
+  void* scratch(int worker) {
+    return arena.get() + size_t(pool.size()) * slot_bytes + size_t(worker) * scratch_bytes;
+  }
+
+  template <typename T>
+  T* at(uint8_t* base, int32_t tensor) {
+    return reinterpret_cast<T*>(base + buffers[tensor].offset);
+  }
+
+  // Runs op i of one image. A conv covers output channels [oc_begin, oc_end)
+  // when `split` (the caller runs the other ranges elsewhere); other ops run whole.
+  void run_op(size_t i, uint8_t* base, const uint8_t* image, float* logits, int worker,
+              int32_t oc_begin, int32_t oc_end) {
+    const Op& op = model.ops[i];
+    const TensorDesc& in = model.tensors[op.inputs[0]];
+    const TensorDesc& out = model.tensors[op.output];
+    auto input_u8 = [&](int32_t t) { return t == 0 ? image : at<uint8_t>(base, t); };
+    switch (op.kind) {
+      case OpKind::kInputLut:
+        if (out.dtype == DType::kU8)
+          kernels::input_lut_u8(input_u8(op.inputs[0]), op.lut.data(), in.elements(), in.channels,
+                                at<uint8_t>(base, op.output));
+        else
+          kernels::input_lut_i16(input_u8(op.inputs[0]), op.lut.data(), in.elements(), in.channels,
+                                 at<int16_t>(base, op.output));
+        break;
+      case OpKind::kConv:
+        if (in.dtype == DType::kU8)
+          kernels::conv_u8(convs[i], input_u8(op.inputs[0]), at<int32_t>(base, op.output), 0,
+                           in.height, oc_begin, oc_end, scratch(worker));
+        else
+          kernels::conv_i16(convs[i], at<int16_t>(base, op.inputs[0]), at<int32_t>(base, op.output), 0,
+                            in.height, oc_begin, oc_end, scratch(worker));
+        break;
+      case OpKind::kPoolSum:
+        if (in.dtype == DType::kU8)
+          kernels::pool_sum_u8(input_u8(op.inputs[0]), at<int16_t>(base, op.output), in.height,
+                               in.width, in.channels, isa);
+        else if (in.dtype == DType::kI16)
+          kernels::pool_sum_i16(at<int16_t>(base, op.inputs[0]), at<int32_t>(base, op.output),
+                                in.height, in.width, in.channels, isa);
+        else
+          kernels::pool_sum_i32(at<int32_t>(base, op.inputs[0]), at<int32_t>(base, op.output),
+                                in.height, in.width, in.channels, isa);
+        break;
+      case OpKind::kRequant: {
+        const int32_t* inputs[2] = {at<int32_t>(base, op.inputs[0]),
+                                    op.inputs.size() > 1 ? at<int32_t>(base, op.inputs[1]) : nullptr};
+        kernels::requant(inputs, int32_t(op.inputs.size()), op.multipliers.data(),
+                         op.thresholds.data(), op.levels, int64_t(in.height) * in.width, in.channels,
+                         at<uint8_t>(base, op.output), isa);
+        break;
+      }
+      case OpKind::kGapLinear: gap_linear(op, base, image, logits); break;
+    }
+  }
+
+  // The float output layer: per-channel sums of the integer inputs, their
+  // affine map, then the dense layer.
+  void gap_linear(const Op& op, uint8_t* base, const uint8_t* image, float* logits) {
+    const TensorDesc& in = model.tensors[op.inputs[0]];
+    const int32_t channels = in.channels;
+    const int64_t pixels = int64_t(in.height) * in.width;
+    float* feature = reinterpret_cast<float*>(base + head_offset);
+    std::copy(op.offset.begin(), op.offset.end(), feature);
+    for (size_t j = 0; j < op.inputs.size(); ++j) {
+      const int32_t t = op.inputs[j];
+      for (int32_t c = 0; c < channels; ++c) {
+        int64_t sum = 0;
+        switch (model.tensors[t].dtype) {
+          case DType::kU8: {
+            const uint8_t* p = t == 0 ? image : at<uint8_t>(base, t);
+            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
+            break;
+          }
+          case DType::kI16: {
+            const int16_t* p = at<int16_t>(base, t);
+            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
+            break;
+          }
+          default: {
+            const int32_t* p = at<int32_t>(base, t);
+            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
+            break;
+          }
+        }
+        feature[c] += op.scale[j * channels + c] * float(sum);
+      }
+    }
+    const int32_t classes = int32_t(op.bias.size());
+    for (int32_t k = 0; k < classes; ++k) {
+      float acc = op.bias[k];
+      for (int32_t c = 0; c < channels; ++c) acc += op.weight[size_t(k) * channels + c] * feature[c];
+      logits[k] = acc;
+    }
+  }
+
+  void run_image(uint8_t* base, const uint8_t* image, float* logits, int worker) {
+    for (size_t i = 0; i < model.ops.size(); ++i) {
+      const Op& op = model.ops[i];
+      const int32_t oc = op.kind == OpKind::kConv ? model.tensors[op.output].channels : 0;
+      run_op(i, base, image, logits, worker, 0, oc);
+    }
+  }
+
+  // One image, every conv split over the workers by output channels.
+  void run_image_split(const uint8_t* image, float* logits) {
+    uint8_t* base = slot(0);
+    const int workers = pool.size();
+    for (size_t i = 0; i < model.ops.size(); ++i) {
+      const Op& op = model.ops[i];
+      if (op.kind != OpKind::kConv) {
+        run_op(i, base, image, logits, 0, 0, 0);
+        continue;
+      }
+      const int32_t oc = model.tensors[op.output].channels;
+      // Ranges in multiples of 16 channels: the SIMD kernels' natural width.
+      const int32_t groups = (oc + 15) / 16;
+      pool.run([&](int worker) {
+        const int32_t g0 = int32_t(int64_t(groups) * worker / workers);
+        const int32_t g1 = int32_t(int64_t(groups) * (worker + 1) / workers);
+        const int32_t begin = std::min(oc, g0 * 16), end = std::min(oc, g1 * 16);
+        if (begin < end) run_op(i, base, image, logits, worker, begin, end);
+      });
+    }
+  }
+};
+
+Engine::Engine(Model model, EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(model), options)) {}
+Engine::~Engine() = default;
+
+void Engine::run(const uint8_t* images, int64_t batch, float* logits) {
+  Impl& m = *impl_;
+  if (batch < 0) throw Error("maqd-rt: run: batch is " + std::to_string(batch) + "; expected ≥ 0");
+  const size_t image_bytes = size_t(m.model.input().elements());
+  const size_t classes = size_t(m.model.num_classes());
+  const int workers = m.pool.size();
+  if (batch < workers) {
+    for (int64_t b = 0; b < batch; ++b) m.run_image_split(images + b * image_bytes, logits + b * classes);
+    return;
+  }
+  m.pool.run([&](int worker) {
+    const int64_t begin = batch * worker / workers, end = batch * (worker + 1) / workers;
+    for (int64_t b = begin; b < end; ++b)
+      m.run_image(m.slot(worker), images + b * image_bytes, logits + b * classes, worker);
+  });
+}
+
+const void* Engine::tensor_data(int32_t tensor) const {
+  const Impl& m = *impl_;
+  if (!m.options.keep_tensors)
+    throw Error("maqd-rt: tensor_data needs an Engine built with keep_tensors");
+  if (tensor <= 0 || size_t(tensor) >= m.model.tensors.size() || tensor == m.model.ops.back().output)
+    throw Error("maqd-rt: tensor_data: tensor " + std::to_string(tensor) +
+                " is not an intermediate tensor of this model");
+  return m.arena.get() + m.buffers[tensor].offset;
+}
+
+const Model& Engine::model() const { return impl_->model; }
+size_t Engine::arena_bytes() const { return impl_->arena_size; }
+const char* Engine::isa() const { return kernels::isa_name(impl_->isa); }
+int Engine::threads() const { return impl_->pool.size(); }
+
+}  // namespace maqd_rt

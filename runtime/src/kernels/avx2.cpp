@@ -1,0 +1,224 @@
+// AVX2 kernels.
+//
+// Conv: one ymm accumulates 8 output channels of one output pixel; a tile
+// keeps NP pixels × NB blocks in registers and walks (dy, dx, unit) like the
+// AVX-512 kernel (avx512.cpp), with units of 2 i16 channels multiplied by
+// vpmaddwd. u8 inputs are widened to i16 while they are copied into the
+// padded scratch, which is exact for every input_max.
+//
+// kVariantI16Sums (u8 inputs whose every partial sum provably fits int16,
+// e.g. binary or 2-bit activations with ternary codes): units of 4 u8
+// channels, vpmaddubsw (which would saturate otherwise) accumulated with
+// vpaddw in i16 lanes and widened by one vpmaddwd at the end. Twice the
+// multiply-adds per instruction of the widened path.
+#include "kernels/internal.h"
+
+#if MAQD_RT_X86_KERNELS
+#if !(defined(__AVX2__) && defined(__FMA__))
+#error "avx2.cpp needs -mavx2 -mfma (runtime/CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/x86_common.h"
+
+namespace maqd_rt::kernels::avx2 {
+namespace {
+
+struct Tile {
+  const uint8_t* in;        // padded i16 input at (row h, column w0)
+  size_t row_bytes;
+  int32_t pixel_bytes;
+  int32_t dy_begin, dy_end;
+  int32_t steps_per_dy;     // k · units
+  const uint8_t* weights;   // first block at dy = 0
+  size_t block_bytes;
+  int32_t* out;
+  int32_t out_pixel;
+  __m256i masks[2];
+};
+
+template <bool kI16Sums, int NP, int NB>
+void direct_tile(const Tile& t) {
+  __m256i acc[NP][NB];
+  unroll<NP>([&](auto p) { unroll<NB>([&](auto b) { acc[p][b] = _mm256_setzero_si256(); }); });
+  const size_t weights_per_dy = size_t(t.steps_per_dy) * 32;
+  for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+    const uint8_t* x = t.in + dy * t.row_bytes;
+    const uint8_t* w = t.weights + dy * weights_per_dy;
+    for (int32_t step = 0; step < t.steps_per_dy; ++step, x += 4, w += 32) {
+      __m256i weight[NB];
+      unroll<NB>([&](auto b) {
+        weight[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * t.block_bytes));
+      });
+      unroll<NP>([&](auto p) {
+        int32_t unit;
+        std::memcpy(&unit, x + p * t.pixel_bytes, 4);
+        const __m256i input = _mm256_set1_epi32(unit);
+        unroll<NB>([&](auto b) {
+          if constexpr (kI16Sums) {
+            acc[p][b] = _mm256_add_epi16(acc[p][b], _mm256_maddubs_epi16(input, weight[b]));
+          } else {
+            acc[p][b] = _mm256_add_epi32(acc[p][b], _mm256_madd_epi16(input, weight[b]));
+          }
+        });
+      });
+    }
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  unroll<NP>([&](auto p) {
+    unroll<NB>([&](auto b) {
+      // i16 lanes 2o and 2o + 1 hold channel o's two partial sums.
+      const __m256i sums = kI16Sums ? _mm256_madd_epi16(acc[p][b], ones) : acc[p][b];
+      _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], sums);
+    });
+  });
+}
+
+// NP·NB accumulators + NB weights + broadcast + product within 16 ymm.
+constexpr int32_t kMaxPixels[3] = {0, 12, 6};
+
+template <bool kI16Sums, int NB, int NP>
+void direct_tile_n(int32_t pixels, const Tile& t) {
+  if constexpr (NP > 0) {
+    if (pixels == NP) return direct_tile<kI16Sums, NP, NB>(t);
+    return direct_tile_n<kI16Sums, NB, NP - 1>(pixels, t);
+  }
+}
+
+template <bool kI16Sums>
+void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weights,
+                 int32_t units, int32_t* out, int32_t row_begin, int32_t row_end,
+                 int32_t oc_begin, int32_t oc_end) {
+  const ConvShape& s = conv.shape;
+  const int32_t pad = s.kernel / 2;
+  Tile t;
+  t.pixel_bytes = units * 4;
+  t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
+  t.steps_per_dy = s.kernel * units;
+  t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
+  t.out_pixel = s.out_channels;
+  const uint8_t* input = static_cast<const uint8_t*>(padded);
+  const int32_t block_end = ceil_div(oc_end, 8);
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 8; block < block_end;) {
+      const int32_t blocks = imin(2, block_end - block);
+      for (int32_t b = 0; b < blocks; ++b) {
+        const uint32_t lanes = lane_mask((block + b) * 8, 8, oc_begin, oc_end);
+        alignas(32) int32_t mask[8];
+        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+        t.masks[b] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+      }
+      t.weights = weights + block * t.block_bytes;
+      const PixelTiles tiles = split_row(s.width, kMaxPixels[blocks]);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 8;
+        if (blocks == 1) {
+          direct_tile_n<kI16Sums, 1, kMaxPixels[1]>(pixels, t);
+        } else {
+          direct_tile_n<kI16Sums, 2, kMaxPixels[2]>(pixels, t);
+        }
+      }
+      block += blocks;
+    }
+  }
+}
+
+}  // namespace
+
+void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  if (conv.variant == kVariantI16Sums) {
+    const int32_t units = units_u8(conv.shape);
+    copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<uint8_t*>(scratch));
+    return conv_direct<true>(conv, scratch, conv.packed, units, out, row_begin, row_end,
+                             oc_begin, oc_end);
+  }
+  const int32_t units = units_i16(conv.shape);
+  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
+  conv_direct<false>(conv, scratch, conv.packed + avx2_i16_offset(conv.shape, conv.variant),
+                     units, out, row_begin, row_end, oc_begin, oc_end);
+}
+
+void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  const int32_t units = units_i16(conv.shape);
+  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
+  conv_direct<false>(conv, scratch, conv.packed + avx2_i16_offset(conv.shape, conv.variant),
+                     units, out, row_begin, row_end, oc_begin, oc_end);
+}
+
+// Requant, 4 channels per ymm (int64 lanes). AVX2 has no 64×64-bit
+// multiply, only vpmuldq (signed low 32 × low 32 → 64), so the vector path
+// needs every multiplier to fit in int32 and few enough levels for the
+// linear count; anything else runs the scalar kernel.
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out) {
+  bool fits = levels <= kRequantLinearMaxLevels;
+  for (int32_t i = 0; fits && i < num_inputs * channels; ++i) {
+    fits = multipliers[i] >= INT32_MIN && multipliers[i] <= INT32_MAX;
+  }
+  if (!fits) {
+    return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels,
+                           out);
+  }
+  const int32_t count = levels - 1;
+  alignas(32) int64_t by_level[kRequantLinearMaxLevels][4];
+  const int32_t vector_channels = channels / 4 * 4;
+  for (int32_t c0 = 0; c0 < vector_channels; c0 += 4) {
+    const __m256i m0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(multipliers + c0));
+    const __m256i m1 =
+        num_inputs > 1
+            ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(multipliers + channels + c0))
+            : _mm256_setzero_si256();
+    for (int32_t k = 0; k < count; ++k)
+      for (int32_t l = 0; l < 4; ++l) by_level[k][l] = thresholds[size_t(c0 + l) * count + k];
+    for (int64_t p = 0; p < pixels; ++p) {
+      const size_t index = size_t(p) * channels + c0;
+      __m256i z = _mm256_mul_epi32(
+          m0, _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(inputs[0] + index))));
+      if (num_inputs > 1) {
+        z = _mm256_add_epi64(
+            z, _mm256_mul_epi32(m1, _mm256_cvtepi32_epi64(_mm_loadu_si128(
+                                        reinterpret_cast<const __m128i*>(inputs[1] + index)))));
+      }
+      // #{k : z ≥ t_k} = count − #{k : t_k > z}; each compare adds −1.
+      __m256i above = _mm256_setzero_si256();
+      for (int32_t k = 0; k < count; ++k) {
+        const __m256i threshold = _mm256_load_si256(reinterpret_cast<const __m256i*>(by_level[k]));
+        above = _mm256_add_epi64(above, _mm256_cmpgt_epi64(threshold, z));
+      }
+      alignas(32) int64_t level[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(level),
+                         _mm256_add_epi64(above, _mm256_set1_epi64x(count)));
+      for (int32_t l = 0; l < 4; ++l) out[index + l] = uint8_t(level[l]);
+    }
+  }
+  // The last channels % 4, scalar.
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int32_t c = vector_channels; c < channels; ++c) {
+      const size_t index = size_t(p) * channels + c;
+      uint64_t z = 0;
+      for (int32_t j = 0; j < num_inputs; ++j) {
+        z += uint64_t(multipliers[size_t(j) * channels + c]) * uint64_t(int64_t(inputs[j][index]));
+      }
+      const int64_t value = int64_t(z);
+      int32_t level = 0;
+      for (int32_t k = 0; k < count; ++k) level += value >= thresholds[size_t(c) * count + k];
+      out[index] = uint8_t(level);
+    }
+  }
+}
+
+}  // namespace maqd_rt::kernels::avx2
+
+#endif  // MAQD_RT_X86_KERNELS

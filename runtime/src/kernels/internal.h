@@ -1,0 +1,143 @@
+// Shared between the kernel translation units: the per-ISA entry points and
+// the packed weight layouts.
+//
+// The AVX2 and AVX-512 files are compiled with ISA flags. Any inline function
+// or template they instantiate from a header may be merged by the linker
+// with the copy from a plain file and then run on a CPU without the ISA. So
+// the ISA files see only plain structs (ConvView, no std::vector) and the
+// helpers here are `static` (one private copy per translation unit).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define MAQD_RT_X86_KERNELS 1
+#else
+#define MAQD_RT_X86_KERNELS 0
+#endif
+
+namespace maqd_rt::kernels {
+
+// What the CPU supports, independent of MAQD_ISA (cached on first call).
+struct CpuFeatures {
+  bool avx2 = false;       // AVX2 + FMA
+  bool avx512 = false;     // F, BW, VL, DQ, VNNI
+  bool vpopcntdq = false;  // AVX512_VPOPCNTDQ, on top of avx512
+};
+const CpuFeatures& cpu_features();
+
+// A PreparedConv with raw pointers, for the ISA files.
+struct ConvView {
+  ConvShape shape;
+  int32_t input_max = 0;
+  int32_t variant = 0;
+  const int8_t* codes = nullptr;
+  const uint8_t* packed = nullptr;
+  const int32_t* channel_info = nullptr;
+};
+
+// PreparedConv::variant values.
+enum ConvVariant : int32_t {
+  kVariantDirect = 0,  // multiply-add over (dy, dx, input-channel groups)
+  kVariantBinaryTernary = 1,  // inputs in {0,1}, codes in {-1,0,1}: AND + popcount
+  // AVX2, u8 inputs: input_max · Σ|codes| of every output channel ≤ 32767,
+  // so no partial sum leaves int16: vpmaddubsw + vpaddw, widened once.
+  kVariantI16Sums = 2,
+};
+
+static inline int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+// Both x86 layouts group the input channels into 4-byte units: 4 u8
+// channels (VNNI dpbusd, AVX2 maddubs) or 2 i16 channels (dpwssd, madd).
+// A unit of weights for one lane block is lanes × 4 bytes, and the blocks
+// are stored [block][dy][dx][unit][lane][4 bytes], padded with zero codes.
+static inline int32_t units_u8(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
+static inline int32_t units_i16(const ConvShape& s) { return ceil_div(s.in_channels, 2); }
+static inline size_t grouped_weight_bytes(const ConvShape& s, int32_t lanes, int32_t units) {
+  return size_t(ceil_div(s.out_channels, lanes)) * s.kernel * s.kernel * units * lanes * 4;
+}
+// Padded copy of the input: (height + 2p) rows of (width + 2p) pixels of
+// `units` 4-byte units.
+static inline size_t padded_input_bytes(const ConvShape& s, int32_t units) {
+  const int32_t pad = s.kernel / 2;
+  return size_t(s.height + 2 * pad) * (s.width + 2 * pad) * units * 4;
+}
+
+// Bit-serial layout (AVX-512 kBinaryTernary): for each dy, the k·in_channels
+// input bits of the window row (dx, channel), padded to 32-bit words.
+static inline int32_t binary_words_per_dy(const ConvShape& s) {
+  return ceil_div(s.kernel * s.in_channels, 32);
+}
+// Weight planes: [block of 16 oc][dy][word][plus|minus][16 lanes] u32.
+static inline size_t binary_weight_bytes(const ConvShape& s) {
+  return size_t(ceil_div(s.out_channels, 16)) * s.kernel * binary_words_per_dy(s) * 2 * 16 * 4;
+}
+// Bit-packed padded input: (height + 2p) rows of (width + 2p)·in_channels
+// bits, each row padded to 64-bit words plus one spare word for the
+// unaligned window loads.
+static inline int32_t binary_row_words64(const ConvShape& s) {
+  const int32_t pad = s.kernel / 2;
+  return ceil_div((s.width + 2 * pad) * s.in_channels, 64) + 1;
+}
+
+namespace scalar {
+void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end);
+void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end);
+void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
+                 int32_t channels);
+void pool_sum_i16(const int16_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels);
+void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels);
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out);
+}  // namespace scalar
+
+// Up to this many levels, requant counts thresholds linearly (the literal
+// definition); above, it binary-searches the channel's row, which gives the
+// same count because validate() requires each row nondecreasing.
+constexpr int32_t kRequantLinearMaxLevels = 16;
+
+#if MAQD_RT_X86_KERNELS
+namespace avx2 {
+// packed: [u8 grouped weights, 8 lanes, for kVariantI16Sums][i16 grouped
+// weights, 8 lanes] (avx2_i16_offset); otherwise u8 inputs are widened.
+void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out);
+}  // namespace avx2
+
+namespace avx512 {
+// packed: [u8 grouped weights, 16 lanes, or the binary planes][i16 grouped
+// weights, 16 lanes] (avx512_i16_offset).
+void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out);
+}  // namespace avx512
+#endif
+
+static inline size_t avx2_i16_offset(const ConvShape& s, int32_t variant) {
+  return variant == kVariantI16Sums ? (grouped_weight_bytes(s, 8, units_u8(s)) + 63) / 64 * 64 : 0;
+}
+
+static inline size_t avx512_i16_offset(const ConvShape& s, int32_t variant) {
+  const size_t first = variant == kVariantBinaryTernary ? binary_weight_bytes(s)
+                                                        : grouped_weight_bytes(s, 16, units_u8(s));
+  return (first + 63) / 64 * 64;
+}
+
+}  // namespace maqd_rt::kernels

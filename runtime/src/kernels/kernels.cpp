@@ -1,0 +1,251 @@
+// The public kernel API: weight preparation and dispatch by ISA. Compiled
+// without ISA flags; the vector code lives in avx2.cpp and avx512.cpp.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "kernels/internal.h"
+#include "maqd_rt/error.hpp"
+
+namespace maqd_rt::kernels {
+
+namespace {
+
+ConvView view_of(const PreparedConv& conv) {
+  ConvView view;
+  view.shape = conv.shape;
+  view.input_max = conv.input_max;
+  view.variant = conv.variant;
+  view.codes = conv.codes.data();
+  view.packed = conv.packed.data();
+  view.channel_info = conv.channel_info.data();
+  return view;
+}
+
+// Writes the [block][dy][dx][unit][lane][per_unit] layout (internal.h).
+template <typename Weight>
+void pack_grouped(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_t* target) {
+  constexpr int32_t per_unit = 4 / int32_t(sizeof(Weight));
+  const int32_t units = ceil_div(s.in_channels, per_unit);
+  const int32_t taps = s.kernel * s.kernel;
+  const int32_t blocks = ceil_div(s.out_channels, lanes);
+  Weight* out = reinterpret_cast<Weight*>(target);
+  for (int32_t b = 0; b < blocks; ++b)
+    for (int32_t t = 0; t < taps; ++t)
+      for (int32_t u = 0; u < units; ++u)
+        for (int32_t l = 0; l < lanes; ++l)
+          for (int32_t j = 0; j < per_unit; ++j) {
+            const int32_t o = b * lanes + l, i = u * per_unit + j;
+            *out++ = (o < s.out_channels && i < s.in_channels)
+                         ? Weight(codes[(size_t(o) * taps + t) * s.in_channels + i])
+                         : Weight(0);
+          }
+}
+
+// Bit planes [block of 16][dy][word][plus, minus][lane] (internal.h).
+void pack_binary(const ConvShape& s, const int8_t* codes, uint8_t* target) {
+  const int32_t words = binary_words_per_dy(s);
+  const int32_t window_bits = s.kernel * s.in_channels;
+  const int32_t blocks = ceil_div(s.out_channels, 16);
+  uint32_t* out = reinterpret_cast<uint32_t*>(target);
+  for (int32_t b = 0; b < blocks; ++b)
+    for (int32_t dy = 0; dy < s.kernel; ++dy)
+      for (int32_t word = 0; word < words; ++word) {
+        uint32_t* plus = out;
+        uint32_t* minus = out + 16;
+        for (int32_t l = 0; l < 16; ++l) {
+          const int32_t o = b * 16 + l;
+          uint32_t plus_bits = 0, minus_bits = 0;
+          for (int32_t bit = 0; bit < 32 && o < s.out_channels; ++bit) {
+            const int32_t q = word * 32 + bit;
+            if (q >= window_bits) break;
+            const int8_t code = codes[(size_t(o) * s.kernel + dy) * window_bits + q];
+            if (code == 1) plus_bits |= 1u << bit;
+            if (code == -1) minus_bits |= 1u << bit;
+          }
+          plus[l] = plus_bits;
+          minus[l] = minus_bits;
+        }
+        out += 32;
+      }
+}
+
+bool is_binary_ternary(const ConvShape& s, const int8_t* codes, int32_t input_max) {
+  if (input_max != 1) return false;
+  const size_t count = size_t(s.out_channels) * s.kernel * s.kernel * s.in_channels;
+  return std::all_of(codes, codes + count, [](int8_t c) { return c >= -1 && c <= 1; });
+}
+
+// Whether input_max · Σ_{dy,dx,i} |code| ≤ 32767 for every output channel:
+// then every partial sum of u8 inputs times codes fits in int16.
+bool sums_fit_int16(const ConvShape& s, const int8_t* codes, int32_t input_max) {
+  if (input_max < 0 || input_max > 255) return false;
+  const size_t per_channel = size_t(s.kernel) * s.kernel * s.in_channels;
+  for (int32_t o = 0; o < s.out_channels; ++o) {
+    int64_t magnitude = 0;
+    for (size_t i = 0; i < per_channel; ++i) magnitude += std::abs(int32_t(codes[o * per_channel + i]));
+    if (magnitude * input_max > 32767) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max,
+                          Isa isa) {
+  if (shape.kernel <= 0 || shape.kernel % 2 == 0 || shape.height <= 0 || shape.width <= 0 ||
+      shape.in_channels <= 0 || shape.out_channels <= 0) {
+    throw Error("prepare_conv: bad shape (kernel " + std::to_string(shape.kernel) + ", " +
+                std::to_string(shape.height) + "x" + std::to_string(shape.width) + "x" +
+                std::to_string(shape.in_channels) + " -> " + std::to_string(shape.out_channels) +
+                "); expected positive sizes and an odd kernel");
+  }
+  const std::vector<Isa> isas = available_isas();
+  if (std::find(isas.begin(), isas.end(), isa) == isas.end()) {
+    throw Error(std::string("prepare_conv: ISA ") + isa_name(isa) + " is not supported by this CPU");
+  }
+  PreparedConv conv;
+  conv.shape = shape;
+  conv.isa = isa;
+  conv.input_max = input_max;
+  const size_t count = size_t(shape.out_channels) * shape.kernel * shape.kernel * shape.in_channels;
+  conv.codes.assign(codes, codes + count);
+  switch (isa) {
+    case Isa::kScalar:
+      break;
+    case Isa::kAvx2: {
+      if (sums_fit_int16(shape, codes, input_max)) conv.variant = kVariantI16Sums;
+      const size_t i16_offset = avx2_i16_offset(shape, conv.variant);
+      conv.packed.resize(i16_offset + grouped_weight_bytes(shape, 8, units_i16(shape)));
+      if (conv.variant == kVariantI16Sums) pack_grouped<int8_t>(shape, codes, 8, conv.packed.data());
+      pack_grouped<int16_t>(shape, codes, 8, conv.packed.data() + i16_offset);
+      break;
+    }
+    case Isa::kAvx512: {
+      if (cpu_features().vpopcntdq && is_binary_ternary(shape, codes, input_max)) {
+        conv.variant = kVariantBinaryTernary;
+      }
+      const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
+      conv.packed.resize(i16_offset + grouped_weight_bytes(shape, 16, units_i16(shape)));
+      if (conv.variant == kVariantBinaryTernary) {
+        pack_binary(shape, codes, conv.packed.data());
+      } else {
+        pack_grouped<int8_t>(shape, codes, 16, conv.packed.data());
+      }
+      pack_grouped<int16_t>(shape, codes, 16, conv.packed.data() + i16_offset);
+      break;
+    }
+  }
+  return conv;
+}
+
+size_t conv_scratch_bytes(const PreparedConv& conv) {
+  const ConvShape& s = conv.shape;
+  // Slack for the vector kernels' full-width loads at a row's end.
+  constexpr size_t kSlack = 64;
+  switch (conv.isa) {
+    case Isa::kScalar:
+      return 0;
+    case Isa::kAvx2:
+      return padded_input_bytes(s, units_i16(s)) + kSlack;
+    case Isa::kAvx512: {
+      size_t bytes = padded_input_bytes(s, units_i16(s));
+      if (conv.variant == kVariantBinaryTernary) {
+        const int32_t pad = s.kernel / 2;
+        const size_t rows = size_t(s.height + 2 * pad) * binary_row_words64(s) * 8;
+        const size_t windows = size_t(s.kernel) * s.width * binary_words_per_dy(s) * 4;
+        bytes = std::max(bytes, rows + windows);
+      }
+      return bytes + kSlack;
+    }
+  }
+  return 0;
+}
+
+void conv_u8(const PreparedConv& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  const ConvView view = view_of(conv);
+  switch (conv.isa) {
+#if MAQD_RT_X86_KERNELS
+    case Isa::kAvx512:
+      return avx512::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+    case Isa::kAvx2:
+      return avx2::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+#endif
+    default:
+      return scalar::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end);
+  }
+}
+
+void conv_i16(const PreparedConv& conv, const int16_t* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  const ConvView view = view_of(conv);
+  switch (conv.isa) {
+#if MAQD_RT_X86_KERNELS
+    case Isa::kAvx512:
+      return avx512::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+    case Isa::kAvx2:
+      return avx2::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+#endif
+    default:
+      return scalar::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end);
+  }
+}
+
+// Pools and LUTs stay scalar for every ISA: they touch each element once
+// with an add or a load, a small share of a layer's time next to its conv,
+// and the compiler vectorizes the pool loops on its own.
+void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
+                 int32_t channels, Isa) {
+  scalar::pool_sum_u8(in, out, in_height, in_width, channels);
+}
+void pool_sum_i16(const int16_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels, Isa) {
+  scalar::pool_sum_i16(in, out, in_height, in_width, channels);
+}
+void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in_width,
+                  int32_t channels, Isa) {
+  scalar::pool_sum_i32(in, out, in_height, in_width, channels);
+}
+
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out, Isa isa) {
+  // The caller's ISA came from detect_isa; the CPU check is one cached load
+  // and keeps a wrong argument from becoming an illegal instruction.
+  const CpuFeatures& cpu = cpu_features();
+  const Isa best = cpu.avx512 ? Isa::kAvx512 : cpu.avx2 ? Isa::kAvx2 : Isa::kScalar;
+  const Isa usable = isa < best ? isa : best;
+  switch (usable) {
+#if MAQD_RT_X86_KERNELS
+    case Isa::kAvx512:
+      return avx512::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
+                             channels, out);
+    case Isa::kAvx2:
+      return avx2::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels,
+                           out);
+#endif
+    default:
+      return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
+                             channels, out);
+  }
+}
+
+void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
+                  uint8_t* out) {
+  for (int64_t i = 0, c = 0; i < elements; ++i) {
+    out[i] = uint8_t(lut[c * 256 + in[i]]);
+    if (++c == channels) c = 0;
+  }
+}
+
+void input_lut_i16(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
+                   int16_t* out) {
+  for (int64_t i = 0, c = 0; i < elements; ++i) {
+    out[i] = int16_t(lut[c * 256 + in[i]]);
+    if (++c == channels) c = 0;
+  }
+}
+
+}  // namespace maqd_rt::kernels

@@ -1,0 +1,81 @@
+// Plain helpers shared by avx2.cpp and avx512.cpp. Everything is in an
+// anonymous namespace, so each ISA file compiles its own private copy (see
+// internal.h for why that matters).
+#pragma once
+
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/internal.h"
+
+namespace maqd_rt::kernels {
+namespace {
+
+// unroll<N>(f) calls f(integral_constant<int, i>) for i = 0..N-1. The
+// tiles index their accumulator arrays only through it: with constant
+// indices from the start, GCC keeps the arrays in registers (with plain
+// loops and #pragma unroll it kept them on the stack).
+template <typename F, int... I>
+inline void unroll_sequence(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+inline void unroll(F&& f) {
+  unroll_sequence(f, std::make_integer_sequence<int, N>{});
+}
+
+inline int32_t imin(int32_t a, int32_t b) { return a < b ? a : b; }
+inline int32_t imax(int32_t a, int32_t b) { return a > b ? a : b; }
+
+// Copies the input rows that output rows [row_begin, row_end) read into
+// `padded`: pixel (y, x) of the input lands at (y + p, x + p), each pixel
+// `units` 4-byte units long with the channels beyond in_channels zero, and
+// the p pixels either side of a row zero. Rows beyond the map are never
+// read (the kernels skip those dy), so they are not written.
+template <typename Input, typename Stored>
+void copy_padded_rows(const ConvShape& s, const Input* in, int32_t row_begin, int32_t row_end,
+                      int32_t units, Stored* padded) {
+  const int32_t pad = s.kernel / 2;
+  const int32_t per_pixel = units * 4 / int32_t(sizeof(Stored));
+  const size_t row_elements = size_t(s.width + 2 * pad) * per_pixel;
+  const int32_t first = imax(0, row_begin - pad), last = imin(s.height, row_end + pad);
+  for (int32_t r = first; r < last; ++r) {
+    Stored* row = padded + size_t(r + pad) * row_elements;
+    std::memset(row, 0, size_t(pad) * per_pixel * sizeof(Stored));
+    std::memset(row + size_t(pad + s.width) * per_pixel, 0, size_t(pad) * per_pixel * sizeof(Stored));
+    const Input* source = in + size_t(r) * s.width * s.in_channels;
+    Stored* target = row + size_t(pad) * per_pixel;
+    if (sizeof(Input) == sizeof(Stored) && per_pixel == s.in_channels) {
+      std::memcpy(target, source, size_t(s.width) * s.in_channels * sizeof(Stored));
+      continue;
+    }
+    for (int32_t x = 0; x < s.width; ++x) {
+      for (int32_t i = 0; i < s.in_channels; ++i) target[i] = Stored(source[i]);
+      for (int32_t i = s.in_channels; i < per_pixel; ++i) target[i] = Stored(0);
+      source += s.in_channels;
+      target += per_pixel;
+    }
+  }
+}
+
+// Splits [0, width) into the fewest tiles of at most max_pixels, as even as
+// possible (a 28-wide row with 12-pixel tiles runs 9, 9, 10, not 12, 12, 4).
+struct PixelTiles {
+  int32_t count, width;
+  int32_t begin(int32_t i) const { return int32_t(int64_t(i) * width / count); }
+};
+inline PixelTiles split_row(int32_t width, int32_t max_pixels) {
+  return PixelTiles{(width + max_pixels - 1) / max_pixels, width};
+}
+
+// The lanes of the block starting at channel `base` that fall in [begin, end).
+inline uint32_t lane_mask(int32_t base, int32_t lanes, int32_t begin, int32_t end) {
+  const int32_t lo = imax(begin - base, 0), hi = imin(end - base, lanes);
+  if (hi <= lo) return 0;
+  const uint32_t upto_hi = hi >= 32 ? ~0u : (1u << hi) - 1;
+  return upto_hi & ~((1u << lo) - 1);
+}
+
+}  // namespace
+}  // namespace maqd_rt::kernels

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The CLI's Ctrl-C path end to end: `maqd train` on a SIGINT saves a
+# checkpoint, says how to continue and exits with 130; `--resume` then
+# finishes the run. Needs Debian's Fashion-MNIST (scripts/setup.sh installs it).
+# Usage: train_interrupt_test.sh path/to/maqd
+set -uo pipefail
+maqd=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+
+args=(--arch "(8C3)-AP-10C1-GAP" --train-limit 60000 --test-limit 200 --batch-size 10
+      --epochs 1 --threads 1 --out "$dir/run")
+"$maqd" train "${args[@]}" >"$dir/log" 2>&1 &
+pid=$!
+# Interrupt once training has started (the progress line follows "data:").
+for _ in $(seq 1 300); do
+  grep -q "^data:" "$dir/log" && break
+  sleep 0.1
+done
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || fail "exit code $rc after SIGINT, expected 130"
+grep -q "interrupted: checkpoint saved" "$dir/log" || fail "no 'interrupted' message"
+[ -f "$dir/run/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
+[ ! -f "$dir/run/summary.json" ] || fail "summary.json written by an interrupted run"
+
+"$maqd" train --resume --out "$dir/run" --threads 1 >"$dir/log" 2>&1 || fail "resume failed"
+grep -q "resuming" "$dir/log" || fail "resume did not report where it continued"
+[ -f "$dir/run/summary.json" ] || fail "no summary.json after the resumed run"
+[ "$(wc -l <"$dir/run/metrics.jsonl")" -eq 1 ] || fail "metrics.jsonl should hold one epoch"
+echo "PASS"

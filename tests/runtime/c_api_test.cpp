@@ -1,0 +1,103 @@
+// The C API: a C program compiled against maqd_rt.h alone
+// (tests/c_api/classify_image.c) classifies an image with a model file, and
+// agrees with the C++ engine; failures come back as a status and a message.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "maqd_rt.h"
+#include "maqd_rt/engine.hpp"
+#include "maqd_rt/format.hpp"
+#include "runtime/model_fixtures.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempFolder {
+  fs::path path = fs::temp_directory_path() / ("maqd_c_api_" + std::to_string(::getpid()));
+  TempFolder() { fs::create_directories(path); }
+  ~TempFolder() { fs::remove_all(path); }
+};
+
+std::string run_command(const std::string& command, int* status) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  char buffer[256];
+  while (pipe && std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int raw = pipe ? ::pclose(pipe) : -1;
+  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return output;
+}
+
+TEST(CApi, CProgramClassifiesLikeTheEngine) {
+  TempFolder temp;
+  const maqd_rt::Model model = maqd_test::small_model(3);
+  const std::string model_path = (temp.path / "model.maqd").string();
+  maqd_rt::save_model(model, model_path);
+
+  maqd_rt::Engine engine(model);
+  const size_t image_bytes = size_t(model.input().elements());
+  std::vector<float> logits(size_t(model.num_classes()));
+  for (int image = 0; image < 4; ++image) {
+    std::vector<uint8_t> pixels(image_bytes);
+    for (size_t i = 0; i < image_bytes; ++i) pixels[i] = uint8_t((i * 37 + image * 101) % 256);
+    const std::string image_path = (temp.path / ("image" + std::to_string(image) + ".raw")).string();
+    std::ofstream(image_path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
+    engine.run(pixels.data(), 1, logits.data());
+    const int expected = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+
+    int status = 0;
+    const std::string out =
+        run_command(std::string(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_EQ(out, "class " + std::to_string(expected) + "\n");
+  }
+}
+
+TEST(CApi, CProgramReportsABrokenFile) {
+  TempFolder temp;
+  const std::string path = (temp.path / "broken.maqd").string();
+  std::ofstream(path) << "not a model";
+  int status = 0;
+  const std::string out = run_command(std::string(MAQD_CLASSIFY_IMAGE_EXE) + " " + path + " x", &status);
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("broken.maqd"), std::string::npos) << out;
+}
+
+TEST(CApi, StatusAndMessageInsteadOfExceptions) {
+  maqd_rt_model* model = nullptr;
+  EXPECT_EQ(maqd_rt_load("/nonexistent/model.maqd", 1, &model), MAQD_RT_ERROR);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::string(maqd_rt_last_error()).find("/nonexistent/model.maqd"), std::string::npos)
+      << maqd_rt_last_error();
+
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(4));
+  EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 0, &model), MAQD_RT_ERROR);
+  EXPECT_NE(std::string(maqd_rt_last_error()).find("threads"), std::string::npos);
+  ASSERT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 2, &model), MAQD_RT_OK)
+      << maqd_rt_last_error();
+  int height = 0, width = 0, channels = 0;
+  maqd_rt_input_shape(model, &height, &width, &channels);
+  const maqd_rt::Model reference = maqd_test::small_model(4);
+  EXPECT_EQ(height, reference.input().height);
+  EXPECT_EQ(width, reference.input().width);
+  EXPECT_EQ(channels, reference.input().channels);
+  EXPECT_EQ(maqd_rt_num_classes(model), reference.num_classes());
+  EXPECT_GT(maqd_rt_arena_bytes(model), 0u);
+  EXPECT_EQ(maqd_rt_run(model, nullptr, 1, nullptr), MAQD_RT_ERROR);
+  EXPECT_NE(std::string(maqd_rt_last_error()).find("NULL"), std::string::npos);
+  maqd_rt_free(model);
+}
+
+}  // namespace

@@ -1,0 +1,538 @@
+// The runtime's integer kernels: the scalar references against hand-computed
+// and naive definitions, and every vector ISA this CPU runs against the
+// scalar reference, bit for bit, on shapes around the tile sizes.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/seed.h"
+#include "kernels/internal.h"
+#include "kernels/kernels.h"
+#include "maqd_rt/error.hpp"
+
+namespace {
+
+using maqd_rt::kernels::ConvShape;
+using maqd_rt::kernels::Isa;
+using maqd_rt::kernels::PreparedConv;
+namespace k = maqd_rt::kernels;
+
+constexpr int32_t kSentinel = 0x5A5A5A5A;
+constexpr uint8_t kCanary = 0xC3;
+
+bool cpu_runs(Isa isa) {
+  const std::vector<Isa> isas = k::available_isas();
+  return std::find(isas.begin(), isas.end(), isa) != isas.end();
+}
+
+enum class Codes { kRandom, kExtreme, kTernary };
+
+std::vector<int8_t> make_codes(const ConvShape& s, Codes kind, std::mt19937_64& rng) {
+  std::vector<int8_t> codes(size_t(s.out_channels) * s.kernel * s.kernel * s.in_channels);
+  std::uniform_int_distribution<int> any(-127, 127), ternary(-1, 1), coin(0, 1);
+  for (int8_t& c : codes) {
+    switch (kind) {
+      case Codes::kRandom: c = int8_t(any(rng)); break;
+      case Codes::kExtreme: c = int8_t(coin(rng) ? 127 : -127); break;
+      case Codes::kTernary: c = int8_t(ternary(rng)); break;
+    }
+  }
+  return codes;
+}
+
+template <typename Input>
+std::vector<Input> make_input(const ConvShape& s, int32_t input_max, std::mt19937_64& rng) {
+  std::vector<Input> input(size_t(s.height) * s.width * s.in_channels);
+  std::uniform_int_distribution<int32_t> value(0, input_max), coin(0, 3);
+  // A quarter of the values at input_max, so the largest products occur.
+  for (Input& v : input) v = Input(coin(rng) == 0 ? input_max : value(rng));
+  return input;
+}
+
+struct Ranges {
+  int32_t row_begin, row_end, oc_begin, oc_end;
+};
+
+Ranges random_subrange(const ConvShape& s, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int32_t> row(0, s.height - 1), oc(0, s.out_channels - 1);
+  int32_t r0 = row(rng), r1 = row(rng), o0 = oc(rng), o1 = oc(rng);
+  if (r0 > r1) std::swap(r0, r1);
+  if (o0 > o1) std::swap(o0, o1);
+  return {r0, r1 + 1, o0, o1 + 1};
+}
+
+// Runs conv_u8 / conv_i16 with `conv` into a sentinel-filled output and a
+// scratch with canary bytes after conv_scratch_bytes.
+template <typename Input>
+std::vector<int32_t> run_conv(const PreparedConv& conv, const std::vector<Input>& input,
+                              const Ranges& r) {
+  const ConvShape& s = conv.shape;
+  std::vector<int32_t> out(size_t(s.height) * s.width * s.out_channels, kSentinel);
+  const size_t scratch_bytes = k::conv_scratch_bytes(conv);
+  std::vector<uint8_t> scratch(scratch_bytes + 256, kCanary);
+  if constexpr (std::is_same_v<Input, uint8_t>) {
+    k::conv_u8(conv, input.data(), out.data(), r.row_begin, r.row_end, r.oc_begin, r.oc_end,
+               scratch.data());
+  } else {
+    k::conv_i16(conv, input.data(), out.data(), r.row_begin, r.row_end, r.oc_begin, r.oc_end,
+                scratch.data());
+  }
+  for (size_t i = scratch_bytes; i < scratch.size(); ++i) {
+    EXPECT_EQ(scratch[i], kCanary) << "scratch overrun at byte " << i << " of " << scratch_bytes;
+    if (scratch[i] != kCanary) break;
+  }
+  return out;
+}
+
+// Compares `isa` against the scalar reference; returns false on mismatch
+// (after one failure message naming the first differing element).
+template <typename Input>
+bool conv_matches_reference(Isa isa, const ConvShape& s, const std::vector<int8_t>& codes,
+                            const std::vector<Input>& input, int32_t input_max, const Ranges& r) {
+  const PreparedConv reference = k::prepare_conv(s, codes.data(), input_max, Isa::kScalar);
+  const PreparedConv vector = k::prepare_conv(s, codes.data(), input_max, isa);
+  const std::vector<int32_t> expected = run_conv(reference, input, r);
+  const std::vector<int32_t> actual = run_conv(vector, input, r);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i] != actual[i]) {
+      const size_t pixel = i / s.out_channels;
+      ADD_FAILURE() << (sizeof(Input) == 1 ? "conv_u8 " : "conv_i16 ") << k::isa_name(isa)
+                    << " variant " << vector.variant << ": " << s.height << "x" << s.width << "x"
+                    << s.in_channels << " -> " << s.out_channels << " k" << s.kernel
+                    << " input_max " << input_max << " rows [" << r.row_begin << ", "
+                    << r.row_end << ") oc [" << r.oc_begin << ", " << r.oc_end << "): out[h "
+                    << pixel / s.width << "][w " << pixel % s.width << "][o "
+                    << i % s.out_channels << "] = " << actual[i] << ", reference "
+                    << expected[i];
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- The scalar references themselves ----
+
+TEST(KernelReference, ConvMatchesHandComputedCase) {
+  // Input 2×3, one channel: [[1, 2, 3], [4, 5, 6]]; 3×3 weights 1..9 by row.
+  const ConvShape s{2, 3, 1, 1, 3};
+  const std::vector<int8_t> codes{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const std::vector<uint8_t> input_u8{1, 2, 3, 4, 5, 6};
+  const std::vector<int16_t> input_i16{1, 2, 3, 4, 5, 6};
+  // out[0][0] = 1·5 + 2·6 + 4·8 + 5·9; out[1][1] = 1·1 + 2·2 + 3·3 + 4·4 +
+  // 5·5 + 6·6; out[0][2] = 2·4 + 3·5 + 5·7 + 6·8; the others likewise.
+  const std::vector<int32_t> expected{94, 154, 106, 58, 91, 58};
+  const PreparedConv conv = k::prepare_conv(s, codes.data(), 6, Isa::kScalar);
+  EXPECT_EQ(run_conv(conv, input_u8, {0, 2, 0, 1}), expected);
+  EXPECT_EQ(run_conv(conv, input_i16, {0, 2, 0, 1}), expected);
+}
+
+TEST(KernelReference, ConvMatchesNaiveFormulaWithPaddingAndChannels) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  const ConvShape s{4, 5, 3, 2, 5};
+  const std::vector<int8_t> codes = make_codes(s, Codes::kRandom, rng);
+  const std::vector<uint8_t> input = make_input<uint8_t>(s, 255, rng);
+  // Zero padding as an explicit padded image, summed in int64.
+  const int32_t pad = 2, ph = s.height + 2 * pad, pw = s.width + 2 * pad;
+  std::vector<int64_t> padded(size_t(ph) * pw * s.in_channels, 0);
+  for (int32_t y = 0; y < s.height; ++y)
+    for (int32_t x = 0; x < s.width; ++x)
+      for (int32_t i = 0; i < s.in_channels; ++i)
+        padded[(size_t(y + pad) * pw + x + pad) * s.in_channels + i] =
+            input[(size_t(y) * s.width + x) * s.in_channels + i];
+  std::vector<int32_t> expected(size_t(s.height) * s.width * s.out_channels);
+  for (int32_t h = 0; h < s.height; ++h)
+    for (int32_t w = 0; w < s.width; ++w)
+      for (int32_t o = 0; o < s.out_channels; ++o) {
+        int64_t sum = 0;
+        for (int32_t dy = 0; dy < 5; ++dy)
+          for (int32_t dx = 0; dx < 5; ++dx)
+            for (int32_t i = 0; i < s.in_channels; ++i)
+              sum += codes[((size_t(o) * 5 + dy) * 5 + dx) * s.in_channels + i] *
+                     padded[(size_t(h + dy) * pw + w + dx) * s.in_channels + i];
+        expected[(size_t(h) * s.width + w) * s.out_channels + o] = int32_t(sum);
+      }
+  const PreparedConv conv = k::prepare_conv(s, codes.data(), 255, Isa::kScalar);
+  EXPECT_EQ(run_conv(conv, input, {0, s.height, 0, s.out_channels}), expected);
+}
+
+TEST(KernelReference, PoolSumsMatchTheWindowDefinition) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  for (const auto& [height, width, channels] :
+       std::vector<std::tuple<int32_t, int32_t, int32_t>>{{2, 2, 1}, {5, 7, 3}, {28, 28, 16}, {3, 2, 17}}) {
+    const size_t in_size = size_t(height) * width * channels;
+    const int32_t oh = height / 2, ow = width / 2;
+    std::vector<uint8_t> in_u8(in_size);
+    std::vector<int16_t> in_i16(in_size);
+    std::vector<int32_t> in_i32(in_size);
+    for (size_t i = 0; i < in_size; ++i) {
+      in_u8[i] = uint8_t(rng());
+      in_i16[i] = int16_t(rng() % 1021);
+      in_i32[i] = int32_t(rng());
+    }
+    std::vector<int16_t> out_u8(size_t(oh) * ow * channels);
+    std::vector<int32_t> out_i16(out_u8.size()), out_i32(out_u8.size());
+    for (Isa isa : k::available_isas()) {
+      k::pool_sum_u8(in_u8.data(), out_u8.data(), height, width, channels, isa);
+      k::pool_sum_i16(in_i16.data(), out_i16.data(), height, width, channels, isa);
+      k::pool_sum_i32(in_i32.data(), out_i32.data(), height, width, channels, isa);
+      for (int32_t h = 0; h < oh; ++h)
+        for (int32_t w = 0; w < ow; ++w)
+          for (int32_t c = 0; c < channels; ++c) {
+            auto at = [&](int32_t y, int32_t x) { return (size_t(y) * width + x) * channels + c; };
+            const size_t o = (size_t(h) * ow + w) * channels + c;
+            const size_t a = at(2 * h, 2 * w), b = at(2 * h, 2 * w + 1), d = at(2 * h + 1, 2 * w),
+                         e = at(2 * h + 1, 2 * w + 1);
+            ASSERT_EQ(out_u8[o], in_u8[a] + in_u8[b] + in_u8[d] + in_u8[e]) << k::isa_name(isa);
+            ASSERT_EQ(out_i16[o], in_i16[a] + in_i16[b] + in_i16[d] + in_i16[e]) << k::isa_name(isa);
+            const int64_t sum = int64_t(in_i32[a]) + in_i32[b] + in_i32[d] + in_i32[e];
+            ASSERT_EQ(out_i32[o], int32_t(uint32_t(uint64_t(sum)))) << k::isa_name(isa);
+          }
+    }
+  }
+}
+
+TEST(KernelReference, InputLutsIndexByChannelAndValue) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  const int32_t channels = 3;
+  std::vector<int32_t> lut_u8(channels * 256), lut_i16(channels * 256);
+  for (int32_t i = 0; i < channels * 256; ++i) {
+    lut_u8[i] = int32_t(rng() % 256);
+    lut_i16[i] = int32_t(rng() % 65536) - 32768;
+  }
+  std::vector<uint8_t> in(7 * 5 * channels);
+  for (uint8_t& v : in) v = uint8_t(rng());
+  std::vector<uint8_t> out_u8(in.size());
+  std::vector<int16_t> out_i16(in.size());
+  k::input_lut_u8(in.data(), lut_u8.data(), int64_t(in.size()), channels, out_u8.data());
+  k::input_lut_i16(in.data(), lut_i16.data(), int64_t(in.size()), channels, out_i16.data());
+  for (size_t i = 0; i < in.size(); ++i) {
+    ASSERT_EQ(out_u8[i], lut_u8[(i % channels) * 256 + in[i]]) << i;
+    ASSERT_EQ(out_i16[i], lut_i16[(i % channels) * 256 + in[i]]) << i;
+  }
+}
+
+// Z and the literal count, independent of the kernels' search.
+std::vector<uint8_t> naive_requant(const std::vector<std::vector<int32_t>>& inputs,
+                                   const std::vector<int64_t>& multipliers,
+                                   const std::vector<int64_t>& thresholds, int32_t levels,
+                                   int64_t pixels, int32_t channels) {
+  std::vector<uint8_t> out(size_t(pixels) * channels);
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int32_t c = 0; c < channels; ++c) {
+      uint64_t z = 0;
+      for (size_t j = 0; j < inputs.size(); ++j)
+        z += uint64_t(multipliers[j * channels + c]) * uint64_t(int64_t(inputs[j][p * channels + c]));
+      int32_t level = 0;
+      for (int32_t t = 0; t < levels - 1; ++t)
+        level += int64_t(z) >= thresholds[size_t(c) * (levels - 1) + t];
+      out[p * channels + c] = uint8_t(level);
+    }
+  return out;
+}
+
+struct RequantCase {
+  std::vector<std::vector<int32_t>> inputs;
+  std::vector<int64_t> multipliers, thresholds;
+  int32_t levels;
+  int64_t pixels;
+  int32_t channels;
+};
+
+// Thresholds drawn from the Z values the inputs produce (so every level
+// occurs), sorted per channel, with INT64 extremes mixed in.
+RequantCase make_requant_case(int32_t num_inputs, int32_t levels, int64_t pixels,
+                              int32_t channels, bool large_multipliers, std::mt19937_64& rng) {
+  RequantCase c{{}, {}, {}, levels, pixels, channels};
+  std::uniform_int_distribution<int32_t> input(-40000, 40000);
+  const int64_t m_range = large_multipliers ? (int64_t(1) << 40) : (int64_t(1) << 30);
+  std::uniform_int_distribution<int64_t> multiplier(-m_range, m_range);
+  c.inputs.assign(num_inputs, std::vector<int32_t>(size_t(pixels) * channels));
+  for (auto& in : c.inputs)
+    for (int32_t& v : in) v = input(rng);
+  c.multipliers.resize(size_t(num_inputs) * channels);
+  for (int64_t& m : c.multipliers) m = multiplier(rng);
+  c.multipliers[0] = large_multipliers ? std::numeric_limits<int32_t>::max() + int64_t(1)
+                                       : std::numeric_limits<int32_t>::min();
+  std::uniform_int_distribution<int64_t> pixel(0, pixels - 1);
+  std::uniform_int_distribution<int32_t> extreme(0, 9);
+  c.thresholds.resize(size_t(channels) * (levels - 1));
+  for (int32_t ch = 0; ch < channels; ++ch) {
+    int64_t* row = c.thresholds.data() + size_t(ch) * (levels - 1);
+    for (int32_t t = 0; t < levels - 1; ++t) {
+      const int64_t p = pixel(rng);
+      uint64_t z = 0;
+      for (int32_t j = 0; j < num_inputs; ++j)
+        z += uint64_t(c.multipliers[size_t(j) * channels + ch]) *
+             uint64_t(int64_t(c.inputs[j][p * channels + ch]));
+      row[t] = int64_t(z);
+      const int32_t roll = extreme(rng);
+      if (roll == 0) row[t] = std::numeric_limits<int64_t>::min();
+      if (roll == 1) row[t] = std::numeric_limits<int64_t>::max();
+    }
+    std::sort(row, row + levels - 1);
+  }
+  return c;
+}
+
+std::vector<uint8_t> run_requant(const RequantCase& c, Isa isa) {
+  std::vector<const int32_t*> inputs;
+  for (const auto& in : c.inputs) inputs.push_back(in.data());
+  std::vector<uint8_t> out(size_t(c.pixels) * c.channels + 64, 0xEE);
+  k::requant(inputs.data(), int32_t(inputs.size()), c.multipliers.data(), c.thresholds.data(),
+             c.levels, c.pixels, c.channels, out.data(), isa);
+  for (size_t i = size_t(c.pixels) * c.channels; i < out.size(); ++i) {
+    EXPECT_EQ(out[i], 0xEE) << "requant wrote past its output at " << i;
+  }
+  out.resize(size_t(c.pixels) * c.channels);
+  return out;
+}
+
+const std::vector<int32_t> kRequantLevels{2, 4, 8, 16, 17, 64, 100, 256};
+const std::vector<int32_t> kRequantChannels{1, 3, 4, 5, 8, 9, 16, 17, 33};
+
+TEST(KernelReference, RequantCountsThresholdsLikeTheDefinition) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  for (int32_t levels : kRequantLevels)
+    for (int32_t num_inputs : {1, 2})
+      for (bool large : {false, true}) {
+        const RequantCase c = make_requant_case(num_inputs, levels, 37, 5, large, rng);
+        ASSERT_EQ(run_requant(c, Isa::kScalar),
+                  naive_requant(c.inputs, c.multipliers, c.thresholds, levels, c.pixels,
+                                c.channels))
+            << "levels " << levels << " inputs " << num_inputs << " large " << large;
+      }
+}
+
+// ---- ISA selection ----
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(KernelIsa, NamesAndAvailabilityStartWithScalar) {
+  EXPECT_STREQ(k::isa_name(Isa::kScalar), "scalar");
+  EXPECT_STREQ(k::isa_name(Isa::kAvx2), "avx2");
+  EXPECT_STREQ(k::isa_name(Isa::kAvx512), "avx512");
+  const std::vector<Isa> isas = k::available_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), Isa::kScalar);
+  EXPECT_TRUE(std::is_sorted(isas.begin(), isas.end()));
+}
+
+TEST(KernelIsa, MaqdIsaCapsTheDetectedIsa) {
+  const Isa best = k::available_isas().back();
+  {
+    ScopedEnv env("MAQD_ISA", "scalar");
+    EXPECT_EQ(k::detect_isa(), Isa::kScalar);
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "avx2");
+    EXPECT_EQ(k::detect_isa(), std::min(best, Isa::kAvx2));
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "avx512");
+    EXPECT_EQ(k::detect_isa(), best);
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "sse9");
+    try {
+      k::detect_isa();
+      ADD_FAILURE() << "MAQD_ISA=sse9 did not throw";
+    } catch (const maqd_rt::Error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("MAQD_ISA"), std::string::npos) << message;
+      EXPECT_NE(message.find("sse9"), std::string::npos) << message;
+      EXPECT_NE(message.find("scalar, avx2, avx512"), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(KernelIsa, PrepareRejectsAnIsaTheCpuLacks) {
+  const ConvShape s{1, 1, 1, 1, 1};
+  const int8_t code = 1;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (cpu_runs(isa)) continue;
+    EXPECT_THROW(k::prepare_conv(s, &code, 1, isa), maqd_rt::Error) << k::isa_name(isa);
+  }
+  EXPECT_THROW(k::prepare_conv({1, 1, 1, 1, 2}, &code, 1, Isa::kScalar), maqd_rt::Error);
+}
+
+// ---- Vector ISAs against the scalar reference ----
+
+class KernelIsaVsScalar : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!cpu_runs(GetParam())) GTEST_SKIP() << "this CPU lacks " << k::isa_name(GetParam());
+  }
+};
+
+const std::vector<int32_t> kChannels{1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 64, 65};
+const std::vector<int32_t> kSides{1, 2, 3, 7, 8, 9};
+
+// Every (in, out) channel pair, with the other parameters drawn per pair.
+template <typename Input>
+void sweep_channels(Isa isa, const std::vector<int32_t>& input_maxes) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> side(0, kSides.size() - 1),
+      max_index(0, input_maxes.size() - 1);
+  std::uniform_int_distribution<int> kind(0, 2), kernel(0, 5);
+  int32_t failures = 0;
+  for (int32_t in_channels : kChannels)
+    for (int32_t out_channels : kChannels) {
+      ConvShape s;
+      s.height = kSides[side(rng)];
+      s.width = kSides[side(rng)];
+      s.in_channels = in_channels;
+      s.out_channels = out_channels;
+      const int roll = kernel(rng);
+      s.kernel = roll < 2 ? 1 : roll < 5 ? 3 : 5;
+      const int32_t input_max = input_maxes[max_index(rng)];
+      const Codes codes_kind = input_max == 1 ? Codes::kTernary : Codes(kind(rng));
+      const std::vector<int8_t> codes = make_codes(s, codes_kind, rng);
+      const std::vector<Input> input = make_input<Input>(s, input_max, rng);
+      for (const Ranges& r : {Ranges{0, s.height, 0, s.out_channels}, random_subrange(s, rng)}) {
+        if (!conv_matches_reference(isa, s, codes, input, input_max, r) && ++failures >= 5) {
+          FAIL() << "stopping after 5 mismatching shapes";
+        }
+      }
+    }
+}
+
+TEST_P(KernelIsaVsScalar, ConvU8OverChannelPairs) {
+  sweep_channels<uint8_t>(GetParam(), {1, 3, 7, 255});
+}
+
+TEST_P(KernelIsaVsScalar, ConvI16OverChannelPairs) {
+  sweep_channels<int16_t>(GetParam(), {1, 4, 12, 1020, 32767});
+}
+
+// Full-size maps of the VGG-1/4 layers, and widths around the tile sizes.
+TEST_P(KernelIsaVsScalar, ConvOnNetworkShapes) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  struct Case {
+    int32_t side, in, out, kernel;
+  };
+  const std::vector<Case> cases{{28, 1, 16, 3},   {28, 16, 16, 3}, {14, 16, 32, 3},
+                                {14, 32, 32, 3},  {7, 32, 64, 3},  {7, 64, 64, 3},
+                                {3, 64, 128, 3},  {3, 128, 128, 3}, {28, 3, 17, 5},
+                                {13, 33, 65, 1},  {25, 20, 48, 3}, {29, 8, 80, 3}};
+  for (const Case& c : cases) {
+    const ConvShape s{c.side, c.side, c.in, c.out, c.kernel};
+    for (int32_t input_max : {1, 3, 255}) {
+      const Codes kind = input_max == 1 ? Codes::kTernary : Codes::kRandom;
+      const std::vector<int8_t> codes = make_codes(s, kind, rng);
+      const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
+                                         {0, s.height, 0, s.out_channels}));
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
+                                         random_subrange(s, rng)));
+    }
+    const std::vector<int8_t> codes = make_codes(s, Codes::kExtreme, rng);
+    const std::vector<int16_t> input = make_input<int16_t>(s, 32767, rng);
+    ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 32767,
+                                       {0, s.height, 0, s.out_channels}));
+  }
+}
+
+// Binary inputs with ternary codes must take the bit-serial path (AVX-512)
+// or the int16-sum path (AVX2), else the sweeps would test only the
+// general multiply path.
+TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  const ConvShape s{9, 28, 37, 20, 3};
+  const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+  const PreparedConv conv = k::prepare_conv(s, codes.data(), 1, GetParam());
+  if (GetParam() == Isa::kAvx512 && k::cpu_features().vpopcntdq) {
+    EXPECT_EQ(conv.variant, k::kVariantBinaryTernary);
+    // A code of 2 or an input_max of 2 rules the bit-serial path out.
+    std::vector<int8_t> not_ternary = codes;
+    not_ternary[5] = 2;
+    EXPECT_EQ(k::prepare_conv(s, not_ternary.data(), 1, GetParam()).variant, k::kVariantDirect);
+    EXPECT_EQ(k::prepare_conv(s, codes.data(), 2, GetParam()).variant, k::kVariantDirect);
+  }
+  if (GetParam() == Isa::kAvx2) {
+    EXPECT_EQ(conv.variant, k::kVariantI16Sums);
+  }
+  // All −1, all 0, all +1 and mixed codes; all-ones and random inputs.
+  for (int8_t fill : {int8_t(-1), int8_t(0), int8_t(1)}) {
+    const std::vector<int8_t> constant(codes.size(), fill);
+    const std::vector<uint8_t> ones(size_t(s.height) * s.width * s.in_channels, 1);
+    EXPECT_TRUE(conv_matches_reference(GetParam(), s, constant, ones, 1,
+                                       {0, s.height, 0, s.out_channels}));
+  }
+  for (int repeat = 0; repeat < 4; ++repeat) {
+    const std::vector<uint8_t> input = make_input<uint8_t>(s, 1, rng);
+    EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 1, random_subrange(s, rng)));
+  }
+}
+
+// AVX2 sums u8 products in int16 when input_max · Σ|codes| ≤ 32767: check
+// both sides of that bound with every product at its largest.
+TEST_P(KernelIsaVsScalar, ConvAtTheInt16SumBound) {
+  for (int32_t in_channels : {128, 129}) {
+    const ConvShape s{3, 5, in_channels, 19, 1};
+    const std::vector<uint8_t> input(size_t(s.height) * s.width * in_channels, 255);
+    for (int8_t fill : {int8_t(1), int8_t(-1)}) {
+      const std::vector<int8_t> codes(size_t(s.out_channels) * in_channels, fill);
+      if (GetParam() == Isa::kAvx2) {
+        EXPECT_EQ(k::prepare_conv(s, codes.data(), 255, GetParam()).variant,
+                  in_channels == 128 ? k::kVariantI16Sums : k::kVariantDirect);
+      }
+      EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 255,
+                                         {0, s.height, 0, s.out_channels}));
+    }
+  }
+}
+
+TEST_P(KernelIsaVsScalar, RequantMatchesReference) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> pixels(1, 50);
+  for (int32_t levels : kRequantLevels)
+    for (int32_t channels : kRequantChannels)
+      for (int32_t num_inputs : {1, 2})
+        for (bool large : {false, true}) {
+          const RequantCase c = make_requant_case(num_inputs, levels, pixels(rng), channels, large, rng);
+          ASSERT_EQ(run_requant(c, GetParam()), run_requant(c, Isa::kScalar))
+              << "levels " << levels << " channels " << channels << " inputs " << num_inputs
+              << " large multipliers " << large;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelVectorIsas, KernelIsaVsScalar, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
+                         [](const ::testing::TestParamInfo<Isa>& info) {
+                           return std::string(k::isa_name(info.param));
+                         });
+
+}  // namespace
