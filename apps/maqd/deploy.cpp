@@ -73,6 +73,49 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorD
   return pixels;
 }
 
+struct RunArgs {
+  std::string model, dataset, data_dir, compare;
+  std::vector<std::string> images;
+  int64_t limit = 0, batch = 100;
+  int threads = 1;
+  bool json = false;
+};
+
+// maqd run MODEL --compare CHECKPOINT: issue 5's agreement figures.
+void compare_run(const RunArgs& a) {
+  const maqd_rt::Model model = maqd_rt::load_model(a.model);
+  train::Checkpoint checkpoint;
+  Network network = train::load_network(checkpoint_file(a.compare), &checkpoint);
+  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
+  std::string isa;
+  const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa);
+  auto percent = [](int64_t part, int64_t whole) { return 100.0 * double(part) / double(whole); };
+  if (a.json) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : r.layers)
+      layers.push_back({{"name", l.name}, {"matching", l.matching}, {"total", l.total}});
+    std::cout << nlohmann::json{{"images", r.images}, {"matching_predictions", r.matching_predictions},
+                                {"isa", isa}, {"layers", layers}}
+                     .dump()
+              << "\n";
+    return;
+  }
+  std::printf("%s vs LibTorch on %s (%lld images, %s kernels)\n", a.model.c_str(), test.name.c_str(),
+              (long long)r.images, isa.c_str());
+  std::printf("predictions equal: %.3f%% (%lld differ)\n", percent(r.matching_predictions, r.images),
+              (long long)(r.images - r.matching_predictions));
+  int64_t worst_matching = 1, worst_total = 1;
+  for (const auto& l : r.layers) {
+    std::printf("  %-28s codes equal %8.4f%% (%lld of %lld differ)\n", l.name.c_str(),
+                percent(l.matching, l.total), (long long)(l.total - l.matching), (long long)l.total);
+    if (double(l.matching) / double(l.total) < double(worst_matching) / double(worst_total)) {
+      worst_matching = l.matching;
+      worst_total = l.total;
+    }
+  }
+  std::printf("lowest layer agreement: %.4f%%\n", percent(worst_matching, worst_total));
+}
+
 // Runs `step` repeatedly for at least `seconds`; returns images per second.
 template <typename Step>
 double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
@@ -121,14 +164,7 @@ void register_export(CLI::App& app) {
 
 void register_run(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run a .maqd model with the integer runtime");
-  struct Args {
-    std::string model, dataset, data_dir;
-    std::vector<std::string> images;
-    int64_t limit = 0, batch = 100;
-    int threads = 1;
-    bool json = false;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<RunArgs>();
   cmd->add_option("model", a->model, "The model file (.maqd)")->required();
   cmd->add_option("--image", a->images, "Classify these images (binary PGM/PPM of the model's size)");
   cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
@@ -136,9 +172,16 @@ void register_run(CLI::App& app) {
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Runtime threads")->capture_default_str();
+  cmd->add_option("--compare", a->compare,
+                  "Also compare predictions and every layer's codes with LibTorch's evaluation of "
+                  "this checkpoint (the one the model was exported from)");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->callback([a] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
+    if (!a->compare.empty()) {
+      compare_run(*a);
+      return;
+    }
     maqd_rt::EngineOptions options;
     options.threads = a->threads;
     maqd_rt::Engine engine(maqd_rt::load_model(a->model), options);

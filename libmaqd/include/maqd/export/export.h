@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "maqd/data/transforms.h"
 #include "maqd/nn/network.h"
@@ -24,5 +25,24 @@ namespace maqd {
 // `metadata` is copied into the model's text metadata (e.g. dataset).
 maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
                             const std::map<std::string, std::string>& metadata = {});
+
+// How far the runtime agrees with LibTorch's evaluation of the network it
+// was exported from: predictions, and the codes of every activation layer
+// (the runtime's u8 activation tensors in op order are the network's
+// activations in forward order).
+struct LayerAgreement {
+  std::string name;  // the runtime op, e.g. "norm3", "block2.branch.norm1"
+  int64_t matching = 0, total = 0;
+};
+struct Agreement {
+  int64_t images = 0, matching_predictions = 0;
+  std::vector<LayerAgreement> layers;
+};
+
+// images: u8 [N, C, H, W] as the data set stores them. The runtime uses the
+// ISA detect_isa() picks (MAQD_ISA caps it); isa_used receives its name.
+Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
+                                const maqd_rt::Model& model, const torch::Tensor& images,
+                                std::string* isa_used = nullptr);
 
 }  // namespace maqd

@@ -1,0 +1,82 @@
+// LibTorch's evaluation against the runtime's, image by image and layer by
+// layer (issue 5's agreement criterion; used by tests and `maqd run --compare`).
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "maqd/error.h"
+#include "maqd/export/export.h"
+#include "maqd_rt/engine.hpp"
+
+namespace maqd {
+
+Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
+                                const maqd_rt::Model& model, const torch::Tensor& images,
+                                std::string* isa_used) {
+  check(images.dim() == 4 && images.scalar_type() == torch::kUInt8, "compare",
+        "images must be u8 [N, C, H, W]");
+  const maqd_rt::TensorDesc& in = model.input();
+  check(images.size(1) == in.channels && images.size(2) == in.height && images.size(3) == in.width,
+        "compare", "images are ", images.sizes(), "; the model expects ", in.channels, "×",
+        in.height, "×", in.width);
+  const int64_t levels = model.integers.count("ma") ? model.integers.at("ma") : 0;
+  check(levels >= 2, "compare", "the model's metadata has no M_a ('ma')");
+
+  Agreement result;
+  std::vector<int32_t> code_tensors;
+  for (const maqd_rt::Op& op : model.ops)
+    if (model.tensors[op.output].dtype == maqd_rt::DType::kU8 && op.name.rfind("input", 0) != 0) {
+      code_tensors.push_back(op.output);
+      result.layers.push_back({op.name, 0, 0});
+    }
+  maqd_rt::EngineOptions options;
+  options.keep_tensors = true;
+  maqd_rt::Engine engine(model, options);
+  if (isa_used) *isa_used = engine.isa();
+
+  network->eval();
+  std::vector<torch::Tensor> activations;
+  network->set_activation_hook([&](size_t, const torch::Tensor& out) {
+    // [N, C, H, W] values m/(M_a−1) → codes in the runtime's [N, H, W, C] order.
+    activations.push_back(torch::round(out.detach() * double(levels - 1)).permute({0, 2, 3, 1})
+                              .contiguous().to(torch::kInt));
+  });
+  const int64_t n = images.size(0), image_bytes = in.elements();
+  const int classes = model.num_classes();
+  std::vector<float> logits(static_cast<size_t>(classes));
+  constexpr int64_t kChunk = 100;
+  for (int64_t begin = 0; begin < n; begin += kChunk) {
+    const int64_t end = std::min(n, begin + kChunk);
+    const torch::Tensor chunk = images.slice(0, begin, end);
+    activations.clear();
+    torch::Tensor expected_labels;
+    {
+      torch::NoGradGuard no_grad;
+      expected_labels = network->forward(data::normalize(chunk, stats)).argmax(1);
+    }
+    check(activations.size() == code_tensors.size(), "compare", "the network has ",
+          activations.size(), " activation layers, the model ", code_tensors.size());
+    const torch::Tensor nhwc = chunk.permute({0, 2, 3, 1}).contiguous();
+    for (int64_t i = 0; i < end - begin; ++i) {
+      engine.run(nhwc.data_ptr<uint8_t>() + i * image_bytes, 1, logits.data());
+      const int64_t label = std::max_element(logits.begin(), logits.end()) - logits.begin();
+      result.matching_predictions += label == expected_labels[i].item<int64_t>();
+      for (size_t l = 0; l < code_tensors.size(); ++l) {
+        const int64_t count = model.tensors[code_tensors[l]].elements();
+        check(activations[l][i].numel() == count, "compare", "layer ", result.layers[l].name,
+              " has ", activations[l][i].numel(), " elements in LibTorch, ", count, " in the model");
+        const auto* codes = static_cast<const uint8_t*>(engine.tensor_data(code_tensors[l]));
+        const int32_t* want = activations[l][i].data_ptr<int32_t>();
+        int64_t same = 0;
+        for (int64_t k = 0; k < count; ++k) same += int32_t(codes[k]) == want[k];
+        result.layers[l].matching += same;
+        result.layers[l].total += count;
+      }
+    }
+    result.images += end - begin;
+  }
+  network->clear_activation_hook();
+  return result;
+}
+
+}  // namespace maqd
