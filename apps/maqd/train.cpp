@@ -71,7 +71,11 @@ void register_train(CLI::App& app) {
     train::TrainCallbacks callbacks;
     if (live) callbacks.on_step = print_bar;
     callbacks.on_epoch = [live](const train::EpochReport& r) { print_epoch(r, live); };
-    callbacks.on_message = [](const std::string& text) { std::printf("%s\n", text.c_str()); };
+    // Flushed at once: a log being followed (tail -f) shows each note as it happens.
+    callbacks.on_message = [](const std::string& text) {
+      std::printf("%s\n", text.c_str());
+      std::fflush(stdout);
+    };
     std::signal(SIGINT, on_interrupt);
     const train::TrainResult result = train::run_training(*config, *resume, callbacks, &g_stop_requested);
     std::signal(SIGINT, SIG_DFL);

@@ -9,7 +9,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
 
-args=(--arch "(8C3)-AP-10C1-GAP" --train-limit 60000 --test-limit 200 --batch-size 10
+args=(--arch "(8C3)-AP-10C1-GAP" --train-limit 20000 --test-limit 200 --batch-size 10
       --epochs 1 --threads 1 --out "$dir/run")
 "$maqd" train "${args[@]}" >"$dir/log" 2>&1 &
 pid=$!
