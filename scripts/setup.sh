@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev
   dataset-fashion-mnist        # the main job's data set
   gnuplot-nox                  # maqd plot
+  clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)
 )
 
 missing=()
