@@ -168,8 +168,10 @@ TEST(KernelReference, ConvMatchesNaiveFormulaWithPaddingAndChannels) {
 TEST(KernelReference, PoolSumsMatchTheWindowDefinition) {
   MAQD_SEEDED(seed);
   std::mt19937_64 rng(seed);
-  for (const auto& [height, width, channels] :
+  for (const auto& shape :
        std::vector<std::tuple<int32_t, int32_t, int32_t>>{{2, 2, 1}, {5, 7, 3}, {28, 28, 16}, {3, 2, 17}}) {
+    // Plain variables, not structured bindings: C++17 lambdas cannot capture those (clang rejects it).
+    const int32_t height = std::get<0>(shape), width = std::get<1>(shape), channels = std::get<2>(shape);
     const size_t in_size = size_t(height) * width * channels;
     const int32_t oh = height / 2, ow = width / 2;
     std::vector<uint8_t> in_u8(in_size);
