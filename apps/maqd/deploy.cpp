@@ -74,7 +74,7 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorD
 }
 
 struct RunArgs {
-  std::string model, dataset, data_dir, compare;
+  std::string model, dataset, data_dir, compare, reference = "float32";
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
   int threads = 1;
@@ -88,20 +88,21 @@ void compare_run(const RunArgs& a) {
   Network network = train::load_network(checkpoint_file(a.compare), &checkpoint);
   const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
   std::string isa;
-  const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa);
+  const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa,
+                                            a.reference == "float64" ? torch::kDouble : torch::kFloat);
   auto percent = [](int64_t part, int64_t whole) { return 100.0 * double(part) / double(whole); };
   if (a.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.layers)
       layers.push_back({{"name", l.name}, {"matching", l.matching}, {"total", l.total}});
     std::cout << nlohmann::json{{"images", r.images}, {"matching_predictions", r.matching_predictions},
-                                {"isa", isa}, {"layers", layers}}
+                                {"isa", isa}, {"reference", a.reference}, {"layers", layers}}
                      .dump()
               << "\n";
     return;
   }
-  std::printf("%s vs LibTorch on %s (%lld images, %s kernels)\n", a.model.c_str(), test.name.c_str(),
-              (long long)r.images, isa.c_str());
+  std::printf("%s vs LibTorch (%s) on %s (%lld images, %s kernels)\n", a.model.c_str(),
+              a.reference.c_str(), test.name.c_str(), (long long)r.images, isa.c_str());
   std::printf("predictions equal: %.3f%% (%lld differ)\n", percent(r.matching_predictions, r.images),
               (long long)(r.images - r.matching_predictions));
   int64_t worst_matching = 1, worst_total = 1;
@@ -175,6 +176,11 @@ void register_run(CLI::App& app) {
   cmd->add_option("--compare", a->compare,
                   "Also compare predictions and every layer's codes with LibTorch's evaluation of "
                   "this checkpoint (the one the model was exported from)");
+  cmd->add_option("--reference", a->reference,
+                  "Precision of LibTorch's evaluation for --compare: float32 (as trained) or float64 "
+                  "(no rounding of long sums; the exporter's thresholds are exact)")
+      ->check(CLI::IsMember({"float32", "float64"}))
+      ->capture_default_str();
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->callback([a] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");

@@ -105,6 +105,7 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
   const maqd_rt::Model model = maqd_rt::read_model(bytes.data(), bytes.size(), "<test>");
 
   int tested = 0;
+  std::vector<int64_t> float_matching;  // per layer, on the last ISA tested
   for (const char* isa : {"scalar", "avx2", "avx512"}) {
     setenv("MAQD_ISA", isa, 1);
     std::string used;
@@ -122,8 +123,23 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
     }
     EXPECT_GE(double(a.matching_predictions), 0.999 * double(a.images))
         << isa << ": predictions differ on " << a.images - a.matching_predictions << " images";
+    float_matching.clear();
+    for (const maqd::LayerAgreement& l : a.layers) float_matching.push_back(l.matching);
   }
   EXPECT_GE(tested, 1);
+
+  // LibTorch in float64 on the trained (float32) weight codes agrees as well,
+  // and leaves the network as it was: float32, giving the same codes again.
+  const maqd::Agreement exact =
+      maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, torch::kDouble);
+  for (const maqd::LayerAgreement& l : exact.layers)
+    EXPECT_GE(double(l.matching), 0.999 * double(l.total))
+        << "float64: layer " << l.name << ": " << l.total - l.matching << " codes differ";
+  for (const torch::Tensor& p : t.network->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat);
+  const maqd::Agreement again = maqd::compare_with_libtorch(t.network, t.stats, model, t.images);
+  ASSERT_EQ(again.layers.size(), float_matching.size());
+  for (size_t l = 0; l < float_matching.size(); ++l)
+    EXPECT_EQ(again.layers[l].matching, float_matching[l]) << again.layers[l].name;
 }
 
 INSTANTIATE_TEST_SUITE_P(

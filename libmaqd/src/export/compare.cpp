@@ -12,7 +12,9 @@ namespace maqd {
 
 Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
                                 const maqd_rt::Model& model, const torch::Tensor& images,
-                                std::string* isa_used) {
+                                std::string* isa_used, torch::Dtype reference) {
+  check(reference == torch::kFloat || reference == torch::kDouble, "compare",
+        "the reference precision must be float32 or float64");
   check(images.dim() == 4 && images.scalar_type() == torch::kUInt8, "compare",
         "images must be u8 [N, C, H, W]");
   const maqd_rt::TensorDesc& in = model.input();
@@ -35,6 +37,24 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
   if (isa_used) *isa_used = engine.isa();
 
   network->eval();
+  // The network goes back to float32, without the hook, however this ends.
+  std::vector<ConvImpl*> convs;
+  for (const auto& module : network->modules(/*include_self=*/false))
+    if (auto* conv = dynamic_cast<ConvImpl*>(module.get())) convs.push_back(conv);
+  struct Restore {
+    Network& network;
+    std::vector<ConvImpl*>& convs;
+    ~Restore() {
+      network->clear_activation_hook();
+      network->to(torch::kFloat);
+      for (ConvImpl* conv : convs) conv->weight_override = torch::Tensor();
+    }
+  } restore{network, convs};
+  if (reference != torch::kFloat) {
+    torch::NoGradGuard no_grad;
+    for (ConvImpl* conv : convs) conv->weight_override = conv->effective_weight().to(reference);
+    network->to(reference);
+  }
   std::vector<torch::Tensor> activations;
   network->set_activation_hook([&](size_t, const torch::Tensor& out) {
     // [N, C, H, W] values m/(M_a−1) → codes in the runtime's [N, H, W, C] order.
@@ -52,7 +72,7 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
     torch::Tensor expected_labels;
     {
       torch::NoGradGuard no_grad;
-      expected_labels = network->forward(data::normalize(chunk, stats)).argmax(1);
+      expected_labels = network->forward(data::normalize(chunk, stats).to(reference)).argmax(1);
     }
     check(activations.size() == code_tensors.size(), "compare", "the network has ",
           activations.size(), " activation layers, the model ", code_tensors.size());
@@ -75,7 +95,6 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
     }
     result.images += end - begin;
   }
-  network->clear_activation_hook();
   return result;
 }
 

@@ -47,7 +47,8 @@ torch::Tensor ConvImpl::effective_weight() const {
 torch::Tensor ConvImpl::forward(const torch::Tensor& input) {
   check(input.dim() == 4 && input.size(1) == options_.in_channels, "conv", "input has shape ",
         input.sizes(), "; expected [N, ", options_.in_channels, ", H, W]");
-  return torch::conv2d(input, effective_weight(), bias, options_.stride, options_.padding);
+  const torch::Tensor w = weight_override.defined() ? weight_override : effective_weight();
+  return torch::conv2d(input, w, bias, options_.stride, options_.padding);
 }
 
 }  // namespace maqd

@@ -41,8 +41,13 @@ struct Agreement {
 
 // images: u8 [N, C, H, W] as the data set stores them. The runtime uses the
 // ISA detect_isa() picks (MAQD_ISA caps it); isa_used receives its name.
+// `reference` is the precision LibTorch evaluates in: kFloat is how the
+// network trains; kDouble removes float32's rounding of long conv sums,
+// which flips codes whose exact value lies within ~1e-6 of a threshold
+// (the exporter's thresholds are exact, found in double).
 Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
                                 const maqd_rt::Model& model, const torch::Tensor& images,
-                                std::string* isa_used = nullptr);
+                                std::string* isa_used = nullptr,
+                                torch::Dtype reference = torch::kFloat);
 
 }  // namespace maqd

@@ -37,6 +37,11 @@ class ConvImpl : public torch::nn::Cloneable<ConvImpl> {
   const ConvOptions& options() const { return options_; }
 
   torch::Tensor weight, bias;
+  // When defined, forward() convolves with this instead of effective_weight().
+  // The float64 reference of export/compare.cpp sets it to the float32
+  // effective weight, so that it evaluates the trained codes, not codes
+  // re-derived from a float64 standardization that may round differently.
+  torch::Tensor weight_override;
 
  private:
   ConvOptions options_;
