@@ -13,6 +13,8 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_info(CLI::App& app);
 void register_deploy(CLI::App& app);  // export, run, bench
+void register_sweep(CLI::App& app);
+void register_plot(CLI::App& app);
 
 // maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
 void describe_model_file(const std::string& path);

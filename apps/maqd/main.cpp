@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   maqd::cli::register_eval(app);
   maqd::cli::register_info(app);
   maqd::cli::register_deploy(app);
+  maqd::cli::register_sweep(app);
+  maqd::cli::register_plot(app);
   maqd::cli::register_selfcheck(app);
   try {
     // A subcommand's --config file sets defaults before the flags are parsed.

@@ -17,9 +17,11 @@ namespace {
 
 std::atomic<bool> g_stop_requested{false};
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_interrupt(int signal_number) {
   g_stop_requested.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+  // A second Ctrl-C ends the process at once; SIGTERM (maqd sweep stopping
+  // its runs) always stops at the next batch with a checkpoint.
+  if (signal_number == SIGINT) std::signal(SIGINT, SIG_DFL);
 }
 
 std::string format_duration(double seconds) {
@@ -77,8 +79,10 @@ void register_train(CLI::App& app) {
       std::fflush(stdout);
     };
     std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
     const train::TrainResult result = train::run_training(*config, *resume, callbacks, &g_stop_requested);
     std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     if (result.interrupted) {
       if (live) std::fprintf(stderr, "\n");
       std::printf("interrupted: checkpoint saved in %s; continue with: maqd train --resume --out %s\n",

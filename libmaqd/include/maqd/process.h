@@ -11,7 +11,17 @@ namespace maqd {
 // which makes LibTorch's convolutions 3–4× slower. Call once at start-up.
 void tune_allocator_for_training();
 
-// Peak resident set size of this process so far, in bytes (getrusage).
+// Peak resident set size of this process so far (or since reset_peak_rss),
+// in bytes (getrusage).
 int64_t peak_rss_bytes();
+
+// Makes the peak start again from the current resident size (Linux ≥ 4.0:
+// /proc/self/clear_refs), so that a phase's own peak can be measured.
+// Returns false where the system cannot.
+bool reset_peak_rss();
+
+// Resident set size of this process now, in bytes (/proc/self/statm; 0
+// where that is unavailable).
+int64_t current_rss_bytes();
 
 }  // namespace maqd

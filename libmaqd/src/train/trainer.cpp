@@ -180,6 +180,11 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const int64_t batches = (train_set.size() + config.batch_size - 1) / config.batch_size;
   const int64_t total_steps = batches * config.epochs;
   const double base_lr = base_learning_rate(config);
+  // Training's own memory: the peak from here on above the resident size
+  // here (data and network loaded), apart from loading's transient peak.
+  const int64_t loading_peak = peak_rss_bytes();
+  const bool peak_was_reset = reset_peak_rss();
+  const int64_t rss_start = current_rss_bytes();
   const auto run_start = Clock::now();
   const int64_t first_step = state.global_step;
   TrainResult result;
@@ -245,7 +250,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
         {"seconds", train_seconds},
         {"eval_seconds", seconds_since(eval_start)},
         {"images_per_second", double(state.epoch_samples) / std::max(train_seconds, 1e-9)},
-        {"peak_rss_bytes", peak_rss_bytes()},
+        {"peak_rss_bytes", std::max(loading_peak, peak_rss_bytes())},
+        {"training_peak_rss_bytes", peak_rss_bytes()},
+        {"rss_start_bytes", peak_was_reset ? rss_start : int64_t(0)},
     };
     const nlohmann::json layers = to_json(last_eval);
     line["rw_layers"] = layers["rw_layers"];
