@@ -116,7 +116,11 @@ std::string plot_curves(const std::vector<RunRecord>& runs, const std::vector<st
   }
   if (titles.empty()) return "";
   write_file(dir / "curves.dat", data.str());
+  double last_epoch = 0;
+  for (const RunRecord& run : runs)
+    if (!run.epochs.empty()) last_epoch = std::max(last_epoch, number(run.epochs.back(), "epoch"));
   script << terminal(1500, 450) << "set output 'curves.png'\n"
+         << (last_epoch <= 25 ? "set xtics 1\n" : "")
          << "set multiplot layout 1,3 title 'Training curves per run'\n"
          << "set xlabel 'epoch'\nset key off\n";
   const std::pair<int, const char*> panels[] = {

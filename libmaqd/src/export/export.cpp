@@ -23,9 +23,13 @@ using maqd_rt::OpKind;
 // Thresholds beyond any reachable accumulator: "always passed" / "never".
 constexpr int64_t kAlways = -(int64_t(1) << 60);
 constexpr int64_t kNever = int64_t(1) << 60;
-// Fixed-point precision of residual multipliers: |m| ≤ 2^20 keeps
-// Z = m1·acc1 + m2·acc2 exact in int64 and in double for |acc| < 2^31.
-constexpr double kResidualOne = double(1 << 20);
+// Fixed-point precision of residual multipliers: the larger |m| is 2^30.
+// Each multiplier is off by at most half a unit, so Z = m1·acc1 + m2·acc2
+// is within 2^-31·|acc| of the exact sum in units of the larger term: with
+// 2^20 the trained PreActResNet (15, 8) flipped 4 codes in 100 000 at the
+// first residual sum, far above float32's own rounding. |Z| stays below
+// 2^30·2^31·2 = 2^62 (int64); thresholds are found in long double.
+constexpr double kResidualOne = double(int64_t(1) << 30);
 
 // How the current feature map is stored.
 struct Feature {
@@ -55,19 +59,27 @@ int64_t code_of(double x, int64_t max_code) {
 
 // Thresholds T_1..T_L (L = levels − 1) over integer Z for
 // code(Z) = clamp(nearbyint(g·Z + h), 0, L), with g > 0: code(Z) ≥ k ⇔ Z ≥ T_k.
+// Z reaches 2^61 with residual multipliers, beyond double's exact integers,
+// so the search runs in long double (64-bit mantissa on x86-64).
 void append_thresholds(double g, double h, int64_t max_code, std::vector<int64_t>& out) {
+  const long double G = g, H = h;
+  auto code = [&](int64_t z) {
+    const long double r = std::nearbyint(G * static_cast<long double>(z) + H);
+    return int64_t(std::min(std::max(r, 0.0L), static_cast<long double>(max_code)));
+  };
   for (int64_t k = 1; k <= max_code; ++k) {
-    const double boundary = (double(k) - 0.5 - h) / g;
-    if (!(boundary < 1e15)) {
+    const long double boundary = (static_cast<long double>(k) - 0.5L - H) / G;
+    if (!(boundary < static_cast<long double>(kNever))) {
       out.push_back(kNever);
       continue;
     }
-    if (boundary < -1e15) {
+    if (boundary <= static_cast<long double>(kAlways)) {
       out.push_back(kAlways);
       continue;
     }
     int64_t z = int64_t(std::floor(boundary)) - 2;
-    while (code_of(g * double(z) + h, max_code) < k) ++z;
+    while (z > kAlways && code(z) >= k) --z;
+    while (code(z) < k) ++z;
     out.push_back(z);
   }
 }
