@@ -364,8 +364,9 @@ int run_sweep(const SweepArgs& a) {
     states.push_back(state_of(run, fs::path(out) / run.name));
     done += states.back() == RunState::kDone;
   }
-  std::printf("sweep %s: %zu runs in %s (%zu done), %d at once, %d threads each\n", a.file.c_str(),
-              plan.runs.size(), out.c_str(), done, a.jobs, threads_per_run);
+  std::printf("sweep %s: %zu runs in %s (%zu done), %d at once, %d thread%s each\n", a.file.c_str(),
+              plan.runs.size(), out.c_str(), done, a.jobs, threads_per_run,
+              threads_per_run == 1 ? "" : "s");
   if (!plan.description.empty()) std::printf("  %s\n", plan.description.c_str());
   auto command_of = [&](size_t i) {
     const PlannedRun& run = plan.runs[i];
