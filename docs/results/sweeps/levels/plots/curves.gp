@@ -1,0 +1,37 @@
+set terminal pngcairo noenhanced font 'sans,10' size 1500,450
+set grid
+set key outside right top
+set output 'curves.png'
+set xtics 1
+set multiplot layout 1,3 title 'Training curves per run'
+set xlabel 'epoch'
+set key off
+set title "test accuracy [%]"
+set ylabel "test accuracy [%]"
+plot 'curves.dat' index 0 using 1:2 with linespoints pointsize 0.6 title "float seed=0", \
+     'curves.dat' index 1 using 1:2 with linespoints pointsize 0.6 title "float seed=1", \
+     'curves.dat' index 2 using 1:2 with linespoints pointsize 0.6 title "M_w=15 M_a=2 seed=0", \
+     'curves.dat' index 3 using 1:2 with linespoints pointsize 0.6 title "M_w=15 M_a=4 seed=0", \
+     'curves.dat' index 4 using 1:2 with linespoints pointsize 0.6 title "M_w=255 M_a=2 seed=0", \
+     'curves.dat' index 5 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
+     'curves.dat' index 6 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0"
+set title "training loss (Eq. 9)"
+set ylabel "training loss (Eq. 9)"
+plot 'curves.dat' index 0 using 1:3 with linespoints pointsize 0.6 title "float seed=0", \
+     'curves.dat' index 1 using 1:3 with linespoints pointsize 0.6 title "float seed=1", \
+     'curves.dat' index 2 using 1:3 with linespoints pointsize 0.6 title "M_w=15 M_a=2 seed=0", \
+     'curves.dat' index 3 using 1:3 with linespoints pointsize 0.6 title "M_w=15 M_a=4 seed=0", \
+     'curves.dat' index 4 using 1:3 with linespoints pointsize 0.6 title "M_w=255 M_a=2 seed=0", \
+     'curves.dat' index 5 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
+     'curves.dat' index 6 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0"
+set title "test loss (Eq. 9)"
+set ylabel "test loss (Eq. 9)"
+set key outside right top
+plot 'curves.dat' index 0 using 1:4 with linespoints pointsize 0.6 title "float seed=0", \
+     'curves.dat' index 1 using 1:4 with linespoints pointsize 0.6 title "float seed=1", \
+     'curves.dat' index 2 using 1:4 with linespoints pointsize 0.6 title "M_w=15 M_a=2 seed=0", \
+     'curves.dat' index 3 using 1:4 with linespoints pointsize 0.6 title "M_w=15 M_a=4 seed=0", \
+     'curves.dat' index 4 using 1:4 with linespoints pointsize 0.6 title "M_w=255 M_a=2 seed=0", \
+     'curves.dat' index 5 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
+     'curves.dat' index 6 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0"
+unset multiplot

@@ -1,0 +1,46 @@
+set terminal pngcairo noenhanced font 'sans,10' size 1500,850
+set grid
+set key outside right top
+set output 'vs-mw.png'
+set multiplot layout 2,3 title "Final results against M_w (mean ± sd over seeds)"
+set xlabel "M_w"
+set logscale x 2
+set xtics ("3" 3, "15" 15, "255" 255)
+set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
+set title "test accuracy [%]"
+set ylabel "test accuracy [%]"
+set key off
+plot 'vs-mw.dat' index 0 using 1:2:3 with yerrorlines pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:2:3 with yerrorlines pointsize 0.8 title "M_a=4", \
+     93.07 with lines dashtype 2 lw 2 title "float network"
+set title "training loss (Eq. 9)"
+set ylabel "training loss (Eq. 9)"
+set key off
+plot 'vs-mw.dat' index 0 using 1:4:5 with yerrorlines pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:4:5 with yerrorlines pointsize 0.8 title "M_a=4", \
+     0.231628 with lines dashtype 2 lw 2 title "float network"
+set title "test loss (Eq. 9)"
+set ylabel "test loss (Eq. 9)"
+set key off
+plot 'vs-mw.dat' index 0 using 1:6:7 with yerrorlines pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:6:7 with yerrorlines pointsize 0.8 title "M_a=4", \
+     0.311322 with lines dashtype 2 lw 2 title "float network"
+set title "peak resident memory [MiB]"
+set ylabel "peak resident memory [MiB]"
+set key off
+plot 'vs-mw.dat' index 0 using 1:8 with linespoints pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:8 with linespoints pointsize 0.8 title "M_a=4", \
+     397.152 with lines dashtype 2 lw 2 title "float network"
+set title "training memory [MiB]"
+set ylabel "training memory [MiB]"
+set key off
+plot 'vs-mw.dat' index 0 using 1:9 with linespoints pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:9 with linespoints pointsize 0.8 title "M_a=4", \
+     186.516 with lines dashtype 2 lw 2 title "float network"
+set title "R_a [%]"
+set ylabel "R_a [%]"
+set key outside right top
+plot 'vs-mw.dat' index 0 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=2", \
+     'vs-mw.dat' index 1 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=4", \
+     54.7301 with lines dashtype 2 lw 2 title "float network"
+unset multiplot
