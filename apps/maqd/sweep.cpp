@@ -111,7 +111,6 @@ train::TrainConfig resolve(const std::vector<std::pair<std::string, Value>>& opt
 
 struct Plan {
   std::string description;
-  std::string default_out;
   std::vector<PlannedRun> runs;
 };
 
@@ -134,15 +133,17 @@ void read_dimensions(const toml::table& table, const std::string& where,
   }
 }
 
-Plan make_plan(const std::string& path, const std::vector<std::string>& overrides,
-               const std::string& out_dir) {
-  toml::table file;
+toml::table read_sweep_file(const std::string& path) {
   try {
-    file = toml::parse_file(path);
+    return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     throw Error(path + ": line " + std::to_string(e.source().begin.line) + ": " +
                 std::string(e.description()));
   }
+}
+
+Plan make_plan(const std::string& path, const toml::table& file,
+               const std::vector<std::string>& overrides, const std::string& out_dir) {
   const std::vector<std::string> names = train_option_names();
   Plan plan;
   Dimensions base;
@@ -150,7 +151,7 @@ Plan make_plan(const std::string& path, const std::vector<std::string>& override
   for (const auto& [key, node] : file) {
     const std::string k(key.str());
     if (k == "description" && node.is_string()) plan.description = node.as_string()->get();
-    else if (k == "out" && node.is_string()) plan.default_out = node.as_string()->get();
+    else if (k == "out" && node.is_string()) continue;  // read by run_sweep
     else if (k == "base" && node.is_table()) read_dimensions(*node.as_table(), path + ": [base]", names, base);
     else if (k == "grid" && node.is_table()) {
       grids.emplace_back();
@@ -328,19 +329,11 @@ struct SweepArgs {
 };
 
 int run_sweep(const SweepArgs& a) {
-  // The plan's names do not depend on --out; resolve it first for the folders.
-  std::string out = a.out;
-  if (out.empty()) {
-    toml::table file;
-    try {
-      file = toml::parse_file(a.file);
-    } catch (const toml::parse_error& e) {
-      throw Error(a.file + ": line " + std::to_string(e.source().begin.line) + ": " +
-                  std::string(e.description()));
-    }
-    out = file["out"].value_or(std::string("sweeps/") + fs::path(a.file).stem().string());
-  }
-  Plan plan = make_plan(a.file, a.overrides, out);
+  const toml::table file = read_sweep_file(a.file);
+  const std::string out =
+      !a.out.empty() ? a.out
+                     : file["out"].value_or(std::string("sweeps/") + fs::path(a.file).stem().string());
+  Plan plan = make_plan(a.file, file, a.overrides, out);
   if (!a.only.empty()) {
     // Names are comma-separated KEY=VALUE parts; --only matches whole parts.
     auto selected = [&](const PlannedRun& run) {
