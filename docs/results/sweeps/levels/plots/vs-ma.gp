@@ -4,7 +4,7 @@ set key outside right top
 set output 'vs-ma.png'
 set multiplot layout 2,3 title "Final results against M_a (mean ± sd over seeds)"
 set xlabel "M_a"
-set xtics ("2" 2, "4" 4)
+set xtics ("2" 2, "4" 4, "8" 8)
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
 set title "test accuracy [%]"
 set ylabel "test accuracy [%]"

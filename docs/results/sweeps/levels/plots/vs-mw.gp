@@ -12,35 +12,41 @@ set ylabel "test accuracy [%]"
 set key off
 plot 'vs-mw.dat' index 0 using 1:2:3 with yerrorlines pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:2:3 with yerrorlines pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:2:3 with yerrorlines pointsize 0.8 title "M_a=8", \
      93.07 with lines dashtype 2 lw 2 title "float network"
 set title "training loss (Eq. 9)"
 set ylabel "training loss (Eq. 9)"
 set key off
 plot 'vs-mw.dat' index 0 using 1:4:5 with yerrorlines pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:4:5 with yerrorlines pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:4:5 with yerrorlines pointsize 0.8 title "M_a=8", \
      0.231628 with lines dashtype 2 lw 2 title "float network"
 set title "test loss (Eq. 9)"
 set ylabel "test loss (Eq. 9)"
 set key off
 plot 'vs-mw.dat' index 0 using 1:6:7 with yerrorlines pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:6:7 with yerrorlines pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:6:7 with yerrorlines pointsize 0.8 title "M_a=8", \
      0.311322 with lines dashtype 2 lw 2 title "float network"
 set title "peak resident memory [MiB]"
 set ylabel "peak resident memory [MiB]"
 set key off
 plot 'vs-mw.dat' index 0 using 1:8 with linespoints pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:8 with linespoints pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:8 with linespoints pointsize 0.8 title "M_a=8", \
      397.152 with lines dashtype 2 lw 2 title "float network"
 set title "training memory [MiB]"
 set ylabel "training memory [MiB]"
 set key off
 plot 'vs-mw.dat' index 0 using 1:9 with linespoints pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:9 with linespoints pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:9 with linespoints pointsize 0.8 title "M_a=8", \
      186.516 with lines dashtype 2 lw 2 title "float network"
 set title "R_a [%]"
 set ylabel "R_a [%]"
 set key outside right top
 plot 'vs-mw.dat' index 0 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=4", \
+     'vs-mw.dat' index 2 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=8", \
      54.7301 with lines dashtype 2 lw 2 title "float network"
 unset multiplot
