@@ -19,9 +19,11 @@ plot 'curves.dat' index 0 using 1:2 with linespoints pointsize 0.6 title "float 
      'curves.dat' index 8 using 1:2 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=0", \
      'curves.dat' index 9 using 1:2 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=1", \
      'curves.dat' index 10 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
-     'curves.dat' index 11 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
-     'curves.dat' index 12 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
-     'curves.dat' index 13 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
+     'curves.dat' index 11 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=1", \
+     'curves.dat' index 12 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
+     'curves.dat' index 13 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=1", \
+     'curves.dat' index 14 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
+     'curves.dat' index 15 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
 set title "training loss (Eq. 9)"
 set ylabel "training loss (Eq. 9)"
 plot 'curves.dat' index 0 using 1:3 with linespoints pointsize 0.6 title "float seed=0", \
@@ -35,9 +37,11 @@ plot 'curves.dat' index 0 using 1:3 with linespoints pointsize 0.6 title "float 
      'curves.dat' index 8 using 1:3 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=0", \
      'curves.dat' index 9 using 1:3 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=1", \
      'curves.dat' index 10 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
-     'curves.dat' index 11 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
-     'curves.dat' index 12 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
-     'curves.dat' index 13 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
+     'curves.dat' index 11 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=1", \
+     'curves.dat' index 12 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
+     'curves.dat' index 13 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=1", \
+     'curves.dat' index 14 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
+     'curves.dat' index 15 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
 set title "test loss (Eq. 9)"
 set ylabel "test loss (Eq. 9)"
 set key outside right top
@@ -52,7 +56,9 @@ plot 'curves.dat' index 0 using 1:4 with linespoints pointsize 0.6 title "float 
      'curves.dat' index 8 using 1:4 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=0", \
      'curves.dat' index 9 using 1:4 with linespoints pointsize 0.6 title "M_w=255 M_a=8 seed=1", \
      'curves.dat' index 10 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=0", \
-     'curves.dat' index 11 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
-     'curves.dat' index 12 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
-     'curves.dat' index 13 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
+     'curves.dat' index 11 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=2 seed=1", \
+     'curves.dat' index 12 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=0", \
+     'curves.dat' index 13 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 seed=1", \
+     'curves.dat' index 14 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=0", \
+     'curves.dat' index 15 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
 unset multiplot
