@@ -82,6 +82,36 @@ std::string terminal(int width, int height) {
   return text;
 }
 
+// A multiplot whose panels share the width left of a legend column sized to
+// the longest title, so the legend never squeezes the panel it belongs to,
+// and tall enough for one legend line per title.
+struct LegendLayout {
+  int width, height;
+  double right;  // screen fraction where the panels end and the legend starts
+
+  LegendLayout(const std::vector<std::string>& titles, int panels_width, int min_height) {
+    size_t longest = 0;
+    for (const std::string& t : titles) longest = std::max(longest, t.size());
+    const int legend = 60 + 7 * int(longest);  // sample line plus ~7 px a character at 10 pt
+    width = panels_width + legend;
+    height = std::max(min_height, std::min(4000, 120 + 17 * int(titles.size())));
+    right = double(panels_width) / width;
+  }
+  // `set multiplot` with the panels' margins; rows × columns panels.
+  std::string multiplot(int rows, int columns, const std::string& title) const {
+    char margins[128];
+    std::snprintf(margins, sizeof margins, " margins 0.06,%.3f,%.3f,%.3f spacing 0.07,0.12\n",
+                  right - 0.02, 60.0 / height, 1.0 - 80.0 / height);
+    return "set multiplot layout " + std::to_string(rows) + "," + std::to_string(columns) +
+           " title " + title + margins;
+  }
+  std::string key() const {
+    char text[128];
+    std::snprintf(text, sizeof text, "set key at screen 0.995,%.3f right top\n", 1.0 - 80.0 / height);
+    return text;
+  }
+};
+
 void run_gnuplot(const fs::path& dir, const std::string& script) {
   const std::string command = "cd " + quoted(dir.string()) + " && gnuplot " + quoted(script) + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
@@ -119,9 +149,10 @@ std::string plot_curves(const std::vector<RunRecord>& runs, const std::vector<st
   double last_epoch = 0;
   for (const RunRecord& run : runs)
     if (!run.epochs.empty()) last_epoch = std::max(last_epoch, number(run.epochs.back(), "epoch"));
-  script << terminal(1500, 450) << "set output 'curves.png'\n"
+  const LegendLayout layout(titles, 1250, 450);
+  script << terminal(layout.width, layout.height) << "set output 'curves.png'\n"
          << (last_epoch <= 25 ? "set xtics 1\n" : "")
-         << "set multiplot layout 1,3 title 'Training curves per run'\n"
+         << layout.multiplot(1, 3, "'Training curves per run'")
          << "set xlabel 'epoch'\nset key off\n";
   const std::pair<int, const char*> panels[] = {
       {2, "test accuracy [%]"}, {3, "training loss (Eq. 9)"}, {4, "test loss (Eq. 9)"}};
@@ -129,7 +160,7 @@ std::string plot_curves(const std::vector<RunRecord>& runs, const std::vector<st
     const bool last = p + 1 == std::size(panels);
     script << "set title " << quoted(panels[p].second) << "\nset ylabel " << quoted(panels[p].second)
            << "\n";
-    if (last) script << "set key outside right top\n";
+    if (last) script << layout.key();
     script << "plot ";
     for (size_t i = 0; i < titles.size(); ++i)
       script << (i ? ", \\\n     " : "") << "'curves.dat' index " << i << " using 1:"
@@ -185,9 +216,12 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   }
   write_file(dir / (name + ".dat"), data.str());
   std::ostringstream script;
-  script << terminal(1500, 850) << "set output '" << name << ".png'\n"
-         << "set multiplot layout 2,3 title " << quoted("Final results against " + field_label(x) +
-                                                         " (mean ± sd over seeds)") << "\n"
+  std::vector<std::string> legend = series_titles;
+  for (const SummaryRow* r : float_rows) legend.push_back(key_label(r->key, fields));
+  const LegendLayout layout(legend, 1300, 850);
+  script << terminal(layout.width, layout.height) << "set output '" << name << ".png'\n"
+         << layout.multiplot(2, 3, quoted("Final results against " + field_label(x) +
+                                          " (mean ± sd over seeds)"))
          << "set xlabel " << quoted(field_label(x)) << "\n";
   const double lo = *xs.begin(), hi = *xs.rbegin();
   if (lo > 0 && hi / lo >= 16) script << "set logscale x 2\n";
@@ -220,7 +254,7 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   for (size_t p = 0; p < std::size(panels); ++p) {
     const Panel& panel = panels[p];
     script << "set title " << quoted(panel.title) << "\nset ylabel " << quoted(panel.title) << "\n"
-           << (p + 1 == std::size(panels) ? "set key outside right top\n" : "set key off\n")
+           << (p + 1 == std::size(panels) ? layout.key() : std::string("set key off\n"))
            << "plot ";
     for (size_t s = 0; s < series.size(); ++s) {
       script << (s ? ", \\\n     " : "") << "'" << name << ".dat' index " << s << " using 1:"

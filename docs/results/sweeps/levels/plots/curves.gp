@@ -1,9 +1,9 @@
-set terminal pngcairo noenhanced font 'sans,10' size 1500,450
+set terminal pngcairo noenhanced font 'sans,10' size 1450,450
 set grid
 set key outside right top
 set output 'curves.png'
 set xtics 1
-set multiplot layout 1,3 title 'Training curves per run'
+set multiplot layout 1,3 title 'Training curves per run' margins 0.06,0.842,0.133,0.822 spacing 0.07,0.12
 set xlabel 'epoch'
 set key off
 set title "test accuracy [%]"
@@ -44,7 +44,7 @@ plot 'curves.dat' index 0 using 1:3 with linespoints pointsize 0.6 title "float 
      'curves.dat' index 15 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=8 seed=1"
 set title "test loss (Eq. 9)"
 set ylabel "test loss (Eq. 9)"
-set key outside right top
+set key at screen 0.995,0.822 right top
 plot 'curves.dat' index 0 using 1:4 with linespoints pointsize 0.6 title "float seed=0", \
      'curves.dat' index 1 using 1:4 with linespoints pointsize 0.6 title "float seed=1", \
      'curves.dat' index 2 using 1:4 with linespoints pointsize 0.6 title "M_w=15 M_a=2 seed=0", \

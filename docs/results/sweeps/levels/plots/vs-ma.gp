@@ -1,8 +1,8 @@
-set terminal pngcairo noenhanced font 'sans,10' size 1500,850
+set terminal pngcairo noenhanced font 'sans,10' size 1409,850
 set grid
 set key outside right top
 set output 'vs-ma.png'
-set multiplot layout 2,3 title "Final results against M_a (mean ± sd over seeds)"
+set multiplot layout 2,3 title "Final results against M_a (mean ± sd over seeds)" margins 0.06,0.903,0.071,0.906 spacing 0.07,0.12
 set xlabel "M_a"
 set xtics ("2" 2, "4" 4, "8" 8)
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
@@ -43,7 +43,7 @@ plot 'vs-ma.dat' index 0 using 1:9 with linespoints pointsize 0.8 title "M_w=3",
      186.516 with lines dashtype 2 lw 2 title "float network"
 set title "R_a [%]"
 set ylabel "R_a [%]"
-set key outside right top
+set key at screen 0.995,0.906 right top
 plot 'vs-ma.dat' index 0 using 1:10:11 with yerrorlines pointsize 0.8 title "M_w=3", \
      'vs-ma.dat' index 1 using 1:10:11 with yerrorlines pointsize 0.8 title "M_w=15", \
      'vs-ma.dat' index 2 using 1:10:11 with yerrorlines pointsize 0.8 title "M_w=255", \

@@ -1,8 +1,8 @@
-set terminal pngcairo noenhanced font 'sans,10' size 1500,850
+set terminal pngcairo noenhanced font 'sans,10' size 1395,850
 set grid
 set key outside right top
 set output 'vs-mw.png'
-set multiplot layout 2,3 title "Final results against M_w (mean ± sd over seeds)"
+set multiplot layout 2,3 title "Final results against M_w (mean ± sd over seeds)" margins 0.06,0.912,0.071,0.906 spacing 0.07,0.12
 set xlabel "M_w"
 set logscale x 2
 set xtics ("3" 3, "15" 15, "255" 255)
@@ -44,7 +44,7 @@ plot 'vs-mw.dat' index 0 using 1:9 with linespoints pointsize 0.8 title "M_a=2",
      186.516 with lines dashtype 2 lw 2 title "float network"
 set title "R_a [%]"
 set ylabel "R_a [%]"
-set key outside right top
+set key at screen 0.995,0.906 right top
 plot 'vs-mw.dat' index 0 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=2", \
      'vs-mw.dat' index 1 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=4", \
      'vs-mw.dat' index 2 using 1:10:11 with yerrorlines pointsize 0.8 title "M_a=8", \
