@@ -83,7 +83,7 @@ TEST(SweepSummary, GroupsSeedsAndOrdersNumerically) {
   EXPECT_NE(md.find("| 128 | 2 | 2/2 | 85.00 ± 7.07 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 8 | 1 | 2/2 | 60.00 | 70.00 |"), std::string::npos) << md;
   const std::string csv = maqd::experiment::summary_csv(rows, {"batch_size"});
-  EXPECT_EQ(csv.substr(0, csv.find('\n')).find("batch_size,runs,epochs_done,epochs,test_accuracy_mean"), 0u);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')).find("batch_size,runs,epochs_done,epochs_planned,test_accuracy_mean"), 0u);
   EXPECT_NE(csv.find(",b128-s0;b128-s1\n"), std::string::npos) << csv;
 }
 

@@ -241,7 +241,7 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& runs) {
 std::string summary_csv(const std::vector<SummaryRow>& rows, const std::vector<std::string>& keys) {
   std::ostringstream out;
   for (const std::string& k : keys) out << csv_escape(k) << ",";
-  out << "runs,epochs_done,epochs";
+  out << "runs,epochs_done,epochs_planned";
   for (const Column& c : kColumns) out << "," << c.csv_name << "_mean," << c.csv_name << "_sd";
   out << ",folders\n";
   for (const SummaryRow& r : rows) {
@@ -263,7 +263,7 @@ std::string summary_markdown(const std::vector<SummaryRow>& rows, const std::vec
   std::ostringstream out;
   out << "|";
   for (const std::string& k : keys) out << " " << k << " |";
-  out << " runs | epochs |";
+  out << " runs | epochs done |";
   for (const Column& c : kColumns) out << " " << c.title << " |";
   out << "\n|";
   for (size_t i = 0; i < keys.size() + 2 + std::size(kColumns); ++i) out << "---|";

@@ -9,20 +9,26 @@ set key off
 set title "test accuracy [%]"
 set ylabel "test accuracy [%]"
 plot 'curves.dat' index 0 using 1:2 with linespoints pointsize 0.6 title "float epochs=10", \
-     'curves.dat' index 1 using 1:2 with linespoints pointsize 0.6 title "float epochs=5", \
-     'curves.dat' index 2 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
-     'curves.dat' index 3 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
+     'curves.dat' index 1 using 1:2 with linespoints pointsize 0.6 title "float epochs=20", \
+     'curves.dat' index 2 using 1:2 with linespoints pointsize 0.6 title "float epochs=5", \
+     'curves.dat' index 3 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
+     'curves.dat' index 4 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=20", \
+     'curves.dat' index 5 using 1:2 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
 set title "training loss (Eq. 9)"
 set ylabel "training loss (Eq. 9)"
 plot 'curves.dat' index 0 using 1:3 with linespoints pointsize 0.6 title "float epochs=10", \
-     'curves.dat' index 1 using 1:3 with linespoints pointsize 0.6 title "float epochs=5", \
-     'curves.dat' index 2 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
-     'curves.dat' index 3 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
+     'curves.dat' index 1 using 1:3 with linespoints pointsize 0.6 title "float epochs=20", \
+     'curves.dat' index 2 using 1:3 with linespoints pointsize 0.6 title "float epochs=5", \
+     'curves.dat' index 3 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
+     'curves.dat' index 4 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=20", \
+     'curves.dat' index 5 using 1:3 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
 set title "test loss (Eq. 9)"
 set ylabel "test loss (Eq. 9)"
 set key at screen 0.995,0.822 right top
 plot 'curves.dat' index 0 using 1:4 with linespoints pointsize 0.6 title "float epochs=10", \
-     'curves.dat' index 1 using 1:4 with linespoints pointsize 0.6 title "float epochs=5", \
-     'curves.dat' index 2 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
-     'curves.dat' index 3 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
+     'curves.dat' index 1 using 1:4 with linespoints pointsize 0.6 title "float epochs=20", \
+     'curves.dat' index 2 using 1:4 with linespoints pointsize 0.6 title "float epochs=5", \
+     'curves.dat' index 3 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=10", \
+     'curves.dat' index 4 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=20", \
+     'curves.dat' index 5 using 1:4 with linespoints pointsize 0.6 title "M_w=3 M_a=4 epochs=5"
 unset multiplot

@@ -1,4 +1,4 @@
-set terminal pngcairo noenhanced font 'sans,10' size 900,500
+set terminal pngcairo noenhanced font 'sans,10' size 1148,500
 set grid
 set key outside right top
 set output 'ra-layers.png'
@@ -11,4 +11,4 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set yrange [0:*]
 set xtics rotate by -45
-plot for [i=2:5] 'ra-layers.dat' using i:xtic(1) title columnheader(i)
+plot for [i=2:7] 'ra-layers.dat' using i:xtic(1) title columnheader(i)

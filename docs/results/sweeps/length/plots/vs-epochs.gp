@@ -4,7 +4,7 @@ set key outside right top
 set output 'vs-epochs.png'
 set multiplot layout 2,3 title "Final results against epochs (mean ± sd over seeds)" margins 0.06,0.885,0.071,0.906 spacing 0.07,0.12
 set xlabel "epochs"
-set xtics ("5" 5, "10" 10)
+set xtics ("5" 5, "10" 10, "20" 20)
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
 set title "test accuracy [%]"
 set ylabel "test accuracy [%]"
