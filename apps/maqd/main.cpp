@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "config_file.h"
+#include "maqd/ops/kernel_isa.h"
 #include "maqd/process.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   maqd::cli::register_plot(app);
   maqd::cli::register_selfcheck(app);
   try {
+    // MAQD_ISA=avx2|scalar pins LibTorch's oneDNN and ATen kernels as well
+    // as maqd's own, before the first tensor operation reads their settings.
+    maqd::cap_libtorch_isa_from_environment();
     // A subcommand's --config file sets defaults before the flags are parsed.
     const std::string config_file = maqd::cli::find_config_argument(argc, argv);
     if (!config_file.empty() && argc > 1)

@@ -15,9 +15,8 @@ void tune_allocator_for_training() {
 #if defined(__GLIBC__)
   // 32 MiB is glibc's upper limit for the mmap threshold on 64-bit systems;
   // a matching trim threshold keeps the freed top of the heap mapped.
-  constexpr int kThreshold = 32 * 1024 * 1024;
-  mallopt(M_MMAP_THRESHOLD, kThreshold);
-  mallopt(M_TRIM_THRESHOLD, 4 * kThreshold);
+  mallopt(M_MMAP_THRESHOLD, kMallocMmapThreshold);
+  mallopt(M_TRIM_THRESHOLD, kMallocTrimThreshold);
 #endif
 }
 

@@ -423,3 +423,51 @@ TEST(Network, BadOptionsAndArchitecturesAreErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// Evaluation with the normalizations folded into the convs computes what the
+// unfolded network computes: float64, after a few training steps so that the
+// running statistics and affine parameters are not their initial values.
+// Float64 makes a flipped code (a value within rounding of a threshold)
+// practically impossible, so the logits must agree to rounding.
+TEST(Network, FoldedEvaluationMatchesUnfolded) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  for (const char* arch : {"vgg", "cnn9", "preact-resnet"}) {
+    for (bool quant : {false, true}) {
+      for (maqd::NormKind norm : {maqd::NormKind::kLayerBatch, maqd::NormKind::kBatch}) {
+        SCOPED_TRACE(std::string(arch) + (quant ? " quantized " : " float ") + maqd::to_string(norm));
+        NetworkOptions o = options(arch, 3, 16);
+        if (quant) o = quantized(o, 15, 8);
+        o.norm = norm;
+        Network net(o);
+        net->to(torch::kDouble);
+        torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.05));
+        for (int step = 0; step < 2; ++step) {
+          sgd.zero_grad();
+          net->forward(torch::randn({4, 3, 16, 16}, torch::kDouble)).pow(2).mean().backward();
+          sgd.step();
+        }
+        net->eval();
+        const torch::Tensor x = torch::randn({3, 3, 16, 16}, torch::kDouble);
+        torch::NoGradGuard no_grad;
+        const torch::Tensor plain = net->forward(x);
+        net->fold_normalization();
+        const torch::Tensor folded = net->forward(x);
+        net->unfold_normalization();
+        const torch::Tensor again = net->forward(x);
+        EXPECT_LT((folded - plain).abs().max().item<double>(),
+                  1e-9 * std::max(1.0, plain.abs().max().item<double>()));
+        EXPECT_TRUE(torch::equal(again, plain)) << "unfold_normalization() did not restore";
+        // Folding is for evaluation only: training mode ignores it.
+        net->fold_normalization();
+        net->train();
+        EXPECT_NO_THROW(net->forward(x));
+        net->unfold_normalization();
+      }
+    }
+  }
+}
+
+}  // namespace

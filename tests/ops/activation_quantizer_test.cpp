@@ -132,8 +132,10 @@ std::vector<double> special_points(int64_t levels) {
   return x;
 }
 
+// 17, 33 and 256 levels span more than one of the kernel's 16-threshold
+// anchor spans (kernel_variants.h), where its products restart from exps.
 TEST(ActivationQuantizer, BackwardAtSpecialPointsMatchesClosedForm) {
-  for (int64_t levels : {2, 3, 4, 8, 16}) {
+  for (int64_t levels : {2, 3, 4, 8, 16, 17, 33, 256}) {
     for (Surrogate s : kSurrogates) {
       for (auto type : {torch::kDouble, torch::kFloat}) {
         const auto o = opts(levels, s);
@@ -171,7 +173,7 @@ TEST(ActivationQuantizer, BackwardOnRandomInputMatchesClosedForm) {
   torch::manual_seed(seed);
   const torch::Tensor x64 = torch::rand({2000}, torch::dtype(torch::kDouble)) * 2.0 - 0.5;
   const torch::Tensor u64 = torch::randn({2000}, torch::dtype(torch::kDouble));
-  for (int64_t levels : {2, 3, 4, 8, 16}) {
+  for (int64_t levels : {2, 3, 4, 8, 16, 17, 33, 256}) {
     for (Surrogate s : kSurrogates) {
       for (double alpha : {0.25, 0.1}) {
         EXPECT_EQ(check_against_closed_form(x64, u64, opts(levels, s, alpha)), 0);

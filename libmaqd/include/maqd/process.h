@@ -10,6 +10,11 @@ namespace maqd {
 // with glibc's defaults each one is a fresh mmap whose pages fault in again,
 // which makes LibTorch's convolutions 3–4× slower. Call once at start-up.
 void tune_allocator_for_training();
+// The thresholds it sets, in bytes; glibc reads the same settings from the
+// environment variables MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_
+// (how bench_training gives its PyTorch peer the same allocator).
+inline constexpr int kMallocMmapThreshold = 32 * 1024 * 1024;
+inline constexpr int kMallocTrimThreshold = 4 * kMallocMmapThreshold;
 
 // Peak resident set size of this process so far (or since reset_peak_rss),
 // in bytes (getrusage).

@@ -91,7 +91,7 @@ void PreActPathImpl::reset() {
 torch::Tensor PreActPathImpl::forward(const torch::Tensor& input, const ActivationObserver& observe) {
   torch::Tensor x = input;
   for (size_t i = 0; i < convs_.size(); ++i) {
-    x = acts_[i]->forward(norms_[i]->forward(x));
+    x = norms_[i]->forward_activated(x, acts_[i]->quant());
     if (observe) observe(x);
     x = convs_[i]->forward(x);
   }
@@ -289,13 +289,22 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
   ActivationObserver observe;
   if (hook_) observe = [&](const torch::Tensor& output) { hook_(next_activation++, output); };
 
+  const bool folded = !folded_.empty() && !is_training();
   torch::Tensor x = input;
-  for (LayerInfo& layer : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    LayerInfo& layer = layers_[i];
     switch (layer.kind) {
       case ArchLayerKind::kConv:
+        if (folded && folded_[i].weight.defined()) {
+          const ConvOptions& conv = layer.conv->options();
+          x = layer.activation->forward(
+              torch::conv2d(x, folded_[i].weight, folded_[i].bias, conv.stride, conv.padding));
+          if (observe) observe(x);
+          break;
+        }
         x = layer.conv->forward(x);
         if (!layer.is_output) {
-          x = layer.activation->forward(layer.norm->forward(x));
+          x = layer.norm->forward_activated(x, layer.activation->quant());
           if (observe) observe(x);
         }
         break;
@@ -305,6 +314,22 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
     }
   }
   return x.flatten(1);
+}
+
+void NetworkImpl::fold_normalization() {
+  torch::NoGradGuard no_grad;
+  folded_.assign(layers_.size(), FoldedConv{});
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerInfo& layer = layers_[i];
+    if (layer.kind != ArchLayerKind::kConv || layer.is_output ||
+        layer.norm->options().kind == NormKind::kLayer)
+      continue;
+    const auto [scale, shift] = layer.norm->eval_affine();
+    const torch::Tensor weight = layer.conv->effective_weight();
+    folded_[i].weight = weight * scale.view({-1, 1, 1, 1}).to(weight.scalar_type());
+    folded_[i].bias = layer.conv->bias.defined() ? shift + scale * layer.conv->bias : shift;
+    folded_[i].bias = folded_[i].bias.to(weight.scalar_type()).contiguous();
+  }
 }
 
 }  // namespace maqd

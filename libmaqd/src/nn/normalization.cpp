@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "maqd/error.h"
+#include "maqd/ops/norm_activation.h"
 
 namespace maqd {
 namespace {
@@ -117,6 +118,31 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
       return ln_->forward(x);
   }
   return x;
+}
+
+torch::Tensor NormImpl::forward_activated(const torch::Tensor& x,
+                                         const std::optional<ActivationQuantOptions>& quant) {
+  const bool fusable = is_training() && options_.kind != NormKind::kLayer &&
+                       norm_activation_supported(x) && x.size(1) == options_.channels;
+  if (!fusable) {
+    const torch::Tensor y = forward(x);
+    return quant ? quantize_activation(y, *quant) : torch::relu(y);
+  }
+  NormActivationOptions fused;
+  fused.eps = options_.eps;
+  fused.momentum = options_.momentum;
+  fused.quant = quant;
+  if (options_.kind == NormKind::kLayerBatch) {
+    const torch::Tensor y = norm_activation(x, lbn_->weight, lbn_->bias, lbn_->running_mean,
+                                            lbn_->running_var, fused);
+    lbn_->num_batches_tracked.add_(1);
+    return y;
+  }
+  fused.per_channel = true;
+  const torch::Tensor y =
+      norm_activation(x, bn_->weight, bn_->bias, bn_->running_mean, bn_->running_var, fused);
+  bn_->num_batches_tracked.add_(1);
+  return y;
 }
 
 std::pair<torch::Tensor, torch::Tensor> NormImpl::eval_affine() const {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include "maqd/error.h"
@@ -77,6 +78,7 @@ Surrogate parse_surrogate(const std::string& text) {
 
 torch::Tensor quantize_activation(const torch::Tensor& input,
                                   const ActivationQuantOptions& options) {
+  RECORD_FUNCTION("maqd::activation_quantizer", std::vector<c10::IValue>());
   validate(options);
   if (!kernels::fused_supported(input)) return composed::quantize_activation(input, options);
   return ActivationQuantFunction::apply(input, options.levels,

@@ -1,6 +1,6 @@
 // Fused CPU kernels of the quantizers: each forward and each backward is one
 // pass over memory, threaded with at::parallel_for and compiled for several
-// x86 ISAs (chosen at run time by the loader's ifunc). The composed ATen
+// x86 ISAs (ops/kernel_variants.h; MAQD_ISA pins one). The composed ATen
 // version of the same maths is in composed.cpp; the benchmark compares them.
 #pragma once
 

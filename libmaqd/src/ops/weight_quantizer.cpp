@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include "maqd/error.h"
@@ -65,6 +66,7 @@ WeightDelta parse_weight_delta(const std::string& text) {
 
 torch::Tensor quantize_standardized_weight(const torch::Tensor& standardized,
                                            const WeightQuantOptions& options) {
+  RECORD_FUNCTION("maqd::weight_quantizer", std::vector<c10::IValue>());
   const double delta = weight_delta(options);
   if (!kernels::fused_supported(standardized))
     return composed::quantize_standardized_weight(standardized, options);

@@ -28,9 +28,12 @@ WeightRatios weight_nonzero_ratios(const Network& network) {
 EvalResult evaluate(Network& network, const data::Dataset& dataset,
                     const data::ChannelStats& stats, int64_t batch_size, const LossOptions& loss,
                     const torch::Device& device, int64_t workers) {
-  torch::NoGradGuard no_grad;
+  // Inference mode: no autograd bookkeeping at all (no version counters,
+  // no views tracked), and the normalizations folded into the convs.
+  c10::InferenceMode inference;
   const bool was_training = network->is_training();
   network->eval();
+  network->fold_normalization();
 
   const size_t num_activations = network->activations().size();
   std::vector<double> layer_ratio_sum(num_activations, 0.0);
@@ -69,10 +72,12 @@ EvalResult evaluate(Network& network, const data::Dataset& dataset,
     }
   } catch (...) {
     network->clear_activation_hook();
+    network->unfold_normalization();
     network->train(was_training);
     throw;
   }
   network->clear_activation_hook();
+  network->unfold_normalization();
   network->train(was_training);
 
   const double samples = double(std::max<int64_t>(result.samples, 1));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <ATen/record_function.h>
 #include <torch/cuda.h>
 #include <torch/optim/sgd.h>
 #include <torch/torch.h>
@@ -112,10 +113,21 @@ torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
 
 double train_step(Network& network, torch::optim::SGD& optimizer, const torch::Tensor& images,
                   const torch::Tensor& labels, const LossOptions& loss_options) {
-  const torch::Tensor loss = maqd_loss(network->forward(images), labels, loss_options);
-  optimizer.zero_grad();
+  const torch::Tensor logits = network->forward(images);
+  torch::Tensor loss;
+  {
+    RECORD_FUNCTION("maqd::loss", std::vector<c10::IValue>());
+    loss = maqd_loss(logits, labels, loss_options);
+  }
+  {
+    RECORD_FUNCTION("maqd::optimizer", std::vector<c10::IValue>());
+    optimizer.zero_grad();
+  }
   loss.backward();
-  optimizer.step();
+  {
+    RECORD_FUNCTION("maqd::optimizer", std::vector<c10::IValue>());
+    optimizer.step();
+  }
   return loss.item<double>();
 }
 

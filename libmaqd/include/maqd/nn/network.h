@@ -187,6 +187,17 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
   void set_activation_hook(ActivationHook hook) { hook_ = std::move(hook); }
   void clear_activation_hook() { hook_ = nullptr; }
 
+  // Inference with each plain layer's conv → LBN/BN folded into one conv
+  // (weights × scale_c, bias shift_c, computed once here from the current
+  // weights and running statistics, as export folds them), so evaluation
+  // makes one pass over each feature map instead of three. Used by forward()
+  // in evaluation mode until unfold_normalization() or the next call;
+  // residual blocks and LN layers are not folded. Numerically the folded
+  // conv rounds differently in float32, so a code may differ where a value
+  // lies within float32 rounding of a threshold.
+  void fold_normalization();
+  void unfold_normalization() { folded_.clear(); }
+
  private:
   NetworkOptions options_;
   std::string notation_;
@@ -194,6 +205,10 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
   std::vector<LayerInfo> layers_;
   Conv output_{nullptr};
   ActivationHook hook_;
+  struct FoldedConv {
+    torch::Tensor weight, bias;
+  };
+  std::vector<FoldedConv> folded_;  // per layers_ entry; empty: not folded
 };
 TORCH_MODULE(Network);
 

@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
+
+#include "maqd/ops/activation_quantizer.h"
 
 namespace maqd {
 
@@ -51,6 +54,11 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   explicit NormImpl(NormOptions options);
   void reset() override;
   torch::Tensor forward(const torch::Tensor& input);
+  // forward, then the activation (Q_a with `quant`, ReLU without), as one
+  // fused op (ops/norm_activation.h) where it can be: LBN or BN in training
+  // mode on a CPU float tensor; elsewhere the two ops one after the other.
+  torch::Tensor forward_activated(const torch::Tensor& input,
+                                  const std::optional<ActivationQuantOptions>& quant);
   const NormOptions& options() const { return options_; }
 
   // The affine map y = scale_c·x + shift_c that the module applies in

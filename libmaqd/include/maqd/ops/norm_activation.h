@@ -1,0 +1,39 @@
+// A normalization in training mode (LBN or BN) and the activation after it
+// (Q_a with its surrogate gradient, or ReLU) as one autograd op, for CPU
+// float tensors: two passes over memory forward and two backward, and only
+// the normalization's input saved for backward (the composed ops make about
+// a dozen passes and save three activation-sized tensors).
+//
+// Values and gradients are those of the composed modules (LayerBatchNorm or
+// torch::nn::BatchNorm2d, then quantize_activation or ReLU) up to float
+// rounding; tests/ops/norm_activation_test.cpp checks them against the
+// composed ops in float64.
+#pragma once
+
+#include <optional>
+
+#include <torch/types.h>
+
+#include "maqd/ops/activation_quantizer.h"
+
+namespace maqd {
+
+struct NormActivationOptions {
+  bool per_channel = false;  // BN: a mean and variance per channel; LBN: one of each
+  double eps = 1e-5;
+  double momentum = 0.1;
+  std::optional<ActivationQuantOptions> quant;  // nullopt: ReLU
+};
+
+// True for the tensors the fused op takes: 4-D float32/float64 on the CPU.
+bool norm_activation_supported(const torch::Tensor& x);
+
+// act(γ_c·(x − μ)/√(σ² + eps) + β_c) with the batch's biased statistics;
+// updates running_mean and running_var (unbiased) in place with `momentum`.
+// x: [N, C, H, W]; weight (γ), bias (β): [C]; the running statistics are
+// scalars (LBN) or [C] (BN).
+torch::Tensor norm_activation(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& bias, torch::Tensor running_mean,
+                              torch::Tensor running_var, const NormActivationOptions& options);
+
+}  // namespace maqd

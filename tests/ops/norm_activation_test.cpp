@@ -1,0 +1,237 @@
+// The fused normalization + activation (maqd::norm_activation) against the
+// composed ops it replaces (LayerBatchNorm or torch::nn::BatchNorm2d, then
+// maqd::composed::quantize_activation or ReLU), run by autograd in float64:
+// values, gradients with respect to x, γ and β, and the running statistics.
+// Shapes include 1×1 planes, planes that are not a multiple of the kernels'
+// 16 lanes, planes longer than their 1024-element flush, and data far from
+// zero (shifted moments). Float32 runs of every ISA variant this CPU has
+// (MAQD_ISA) are checked against the same float64 reference.
+#include "maqd/ops/norm_activation.h"
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/seed.h"
+#include "maqd/error.h"
+#include "maqd/nn/normalization.h"
+#include "maqd/ops/composed.h"
+#include "maqd/ops/kernel_isa.h"
+
+namespace {
+
+using maqd::ActivationQuantOptions;
+using maqd::Surrogate;
+
+// Sets an environment variable for one scope and restores it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+struct Case {
+  std::string name;
+  std::optional<ActivationQuantOptions> quant;
+};
+
+std::vector<Case> activation_cases() {
+  return {{"relu", std::nullopt},
+          {"sigmoid_Ma2", ActivationQuantOptions{2, Surrogate::kSigmoid, 0.25}},
+          {"sigmoid_Ma8", ActivationQuantOptions{8, Surrogate::kSigmoid, 0.25}},
+          {"literal_Ma4", ActivationQuantOptions{4, Surrogate::kLiteral, 0.25}},
+          {"ste_Ma4", ActivationQuantOptions{4, Surrogate::kSte, 0.25}}};
+}
+
+struct Result {
+  torch::Tensor y, dx, dweight, dbias, running_mean, running_var;
+};
+
+// One forward and backward with upstream gradient `probe`, fused or composed.
+Result run(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+           const torch::Tensor& probe, bool per_channel, const std::optional<ActivationQuantOptions>& quant,
+           bool fused) {
+  torch::Tensor xin = x.detach().clone().requires_grad_(true);
+  torch::Tensor w = weight.detach().clone().requires_grad_(true);
+  torch::Tensor b = bias.detach().clone().requires_grad_(true);
+  const auto type = torch::dtype(x.scalar_type());
+  torch::Tensor running_mean = per_channel ? torch::zeros({x.size(1)}, type) : torch::zeros({}, type);
+  torch::Tensor running_var = per_channel ? torch::ones({x.size(1)}, type) : torch::ones({}, type);
+  if (fused) {
+    maqd::NormActivationOptions o;
+    o.per_channel = per_channel;
+    o.quant = quant;
+    const torch::Tensor y = maqd::norm_activation(xin, w, b, running_mean, running_var, o);
+    (y * probe).sum().backward();
+    return {y.detach(), xin.grad(), w.grad(), b.grad(), running_mean, running_var};
+  }
+  torch::Tensor normalized;
+  if (per_channel) {
+    normalized = torch::batch_norm(xin, w, b, running_mean, running_var, /*training=*/true, 0.1,
+                                   1e-5, /*cudnn_enabled=*/false);
+  } else {
+    maqd::LayerBatchNorm lbn(x.size(1));
+    lbn->to(x.scalar_type());
+    {
+      torch::NoGradGuard no_grad;
+      lbn->weight.copy_(w);
+      lbn->bias.copy_(b);
+    }
+    normalized = lbn->forward(xin);
+    // γ and β's gradients arrive on the module's own parameters.
+    w = lbn->weight;
+    b = lbn->bias;
+    running_mean = lbn->running_mean;
+    running_var = lbn->running_var;
+  }
+  const torch::Tensor y =
+      quant ? maqd::composed::quantize_activation(normalized, *quant) : torch::relu(normalized);
+  (y * probe).sum().backward();
+  return {y.detach(), xin.grad(), w.grad(), b.grad(), running_mean, running_var};
+}
+
+double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
+
+// Largest difference relative to the reference's largest magnitude, or
+// absolute where that is below 1 (a single-element batch has dx = 0).
+double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
+  const torch::Tensor g = got.to(torch::kDouble), w = want.to(torch::kDouble);
+  return max_abs(g - w) / std::max(max_abs(w), 1.0);
+}
+
+struct Shape {
+  std::vector<int64_t> sizes;
+  double offset;  // added to the data: moments far from zero
+};
+
+const std::vector<Shape> kShapes = {
+    {{3, 5, 4, 6}, 0.0},  {{1, 1, 1, 1}, 0.0},   {{2, 3, 1, 1}, 0.5},
+    {{4, 7, 3, 5}, 0.0},  {{2, 2, 40, 40}, 0.0}, {{3, 4, 5, 7}, 100.0},
+};
+
+TEST(NormActivation, MatchesComposedOpsInFloat64) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  for (const Shape& shape : kShapes)
+    for (bool per_channel : {false, true})
+      for (const Case& c : activation_cases()) {
+        // BN of one value per channel has no unbiased variance (BatchNorm2d refuses it).
+        if (per_channel && shape.sizes[0] * shape.sizes[2] * shape.sizes[3] == 1) continue;
+        SCOPED_TRACE(c.name + (per_channel ? " BN " : " LBN ") + c10::str(shape.sizes));
+        const auto f64 = torch::dtype(torch::kDouble);
+        const torch::Tensor x = torch::randn(shape.sizes, f64) * 1.5 + shape.offset;
+        const int64_t channels = shape.sizes[1];
+        const torch::Tensor weight = torch::rand({channels}, f64) + 0.5;
+        const torch::Tensor bias = torch::randn({channels}, f64) * 0.2 + 0.3;
+        const torch::Tensor probe = torch::randn(shape.sizes, f64);
+        const Result want = run(x, weight, bias, probe, per_channel, c.quant, false);
+        const Result got = run(x, weight, bias, probe, per_channel, c.quant, true);
+        // A single element with variance 0 normalizes to exactly β: both agree.
+        EXPECT_LT(relative_error(got.y, want.y), 1e-12);
+        EXPECT_LT(relative_error(got.dx, want.dx), 1e-9);
+        EXPECT_LT(relative_error(got.dweight, want.dweight), 1e-9);
+        EXPECT_LT(relative_error(got.dbias, want.dbias), 1e-9);
+        EXPECT_LT(relative_error(got.running_mean, want.running_mean), 1e-12);
+        EXPECT_LT(relative_error(got.running_var, want.running_var), 1e-12);
+      }
+}
+
+// Each ISA variant in float32 against the float64 composed reference: a
+// quantized value may differ where the float32 rounding argument sits within
+// float32's precision of a tie (a few in a million), gradients to 1e-4.
+TEST(NormActivation, EveryIsaVariantInFloat32) {
+  MAQD_SEEDED(seed);
+  for (maqd::KernelIsa isa : maqd::available_kernel_isas()) {
+    const char* value = isa == maqd::KernelIsa::kAvx512 ? "avx512"
+                        : isa == maqd::KernelIsa::kAvx2 ? "avx2"
+                                                        : "scalar";
+    ScopedEnv env("MAQD_ISA", value);
+    SCOPED_TRACE(std::string("MAQD_ISA=") + value);
+    torch::manual_seed(seed);
+    for (bool per_channel : {false, true})
+      for (const Case& c : activation_cases()) {
+        SCOPED_TRACE(c.name + (per_channel ? " BN" : " LBN"));
+        const std::vector<int64_t> sizes{8, 6, 9, 11};
+        const auto f64 = torch::dtype(torch::kDouble);
+        const torch::Tensor x = torch::randn(sizes, f64) * 2.0 + 0.7;
+        const torch::Tensor weight = torch::rand({sizes[1]}, f64) + 0.5;
+        const torch::Tensor bias = torch::randn({sizes[1]}, f64) * 0.2 + 0.3;
+        const torch::Tensor probe = torch::randn(sizes, f64);
+        const Result want = run(x, weight, bias, probe, per_channel, c.quant, false);
+        const Result got = run(x.to(torch::kFloat), weight.to(torch::kFloat),
+                               bias.to(torch::kFloat), probe.to(torch::kFloat), per_channel,
+                               c.quant, true);
+        const torch::Tensor off = (got.y.to(torch::kDouble) - want.y).abs() > 1e-5;
+        EXPECT_LE(off.sum().item<int64_t>(), 2) << "values differing by a level";
+        if (!c.quant) EXPECT_LT(relative_error(got.y, want.y), 1e-5);
+        // With a flipped level the surrogate gradient is unaffected; the STE
+        // and ReLU masks may flip one element at a boundary.
+        EXPECT_LT(relative_error(got.dx, want.dx), 1e-3);
+        EXPECT_LT(relative_error(got.dweight, want.dweight), 1e-3);
+        EXPECT_LT(relative_error(got.dbias, want.dbias), 1e-3);
+        EXPECT_LT(relative_error(got.running_var, want.running_var), 1e-5);
+      }
+    bool reported = false;
+    for (const auto& [kernel, used] : maqd::kernel_isas_used())
+      if (kernel == "norm_activation_backward") {
+        EXPECT_EQ(used, isa);
+        reported = true;
+      }
+    EXPECT_TRUE(reported) << "kernel_isas_used() does not list norm_activation_backward";
+  }
+}
+
+TEST(NormActivation, RejectsWhatItCannotTake) {
+  const torch::Tensor w = torch::ones({3}), b = torch::zeros({3});
+  torch::Tensor rm = torch::zeros({}), rv = torch::ones({});
+  const maqd::NormActivationOptions o;
+  EXPECT_THROW(maqd::norm_activation(torch::ones({2, 3, 4}), w, b, rm, rv, o), maqd::Error);
+  EXPECT_THROW(maqd::norm_activation(torch::ones({2, 4, 2, 2}), w, b, rm, rv, o), maqd::Error);
+  EXPECT_THROW(maqd::norm_activation(torch::ones({2, 3, 2, 2}, torch::kInt), w, b, rm, rv, o),
+               maqd::Error);
+  try {
+    maqd::norm_activation(torch::ones({2, 4, 2, 2}), w, b, rm, rv, o);
+  } catch (const maqd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("norm_activation"), std::string::npos) << e.what();
+  }
+}
+
+TEST(KernelIsa, UnknownValueIsRefusedWithTheAllowedOnes) {
+  ScopedEnv env("MAQD_ISA", "sse9");
+  try {
+    maqd::training_kernel_isa();
+    ADD_FAILURE() << "MAQD_ISA=sse9 was accepted";
+  } catch (const maqd::Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("MAQD_ISA"), std::string::npos) << message;
+    EXPECT_NE(message.find("scalar, avx2, avx512"), std::string::npos) << message;
+  }
+}
+
+TEST(KernelIsa, CapNeverRaisesAboveTheCpu) {
+  const maqd::KernelIsa best = maqd::available_kernel_isas().back();
+  {
+    ScopedEnv env("MAQD_ISA", "avx512");
+    EXPECT_EQ(maqd::training_kernel_isa(), best);
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "scalar");
+    EXPECT_EQ(maqd::training_kernel_isa(), maqd::KernelIsa::kBaseline);
+  }
+}
+
+}  // namespace
