@@ -15,6 +15,7 @@
 
 #include "maqd/ops/activation_quantizer.h"
 #include "maqd/ops/composed.h"
+#include "maqd/ops/kernel_isa.h"
 #include "maqd/ops/weight_quantizer.h"
 
 namespace {
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::stoi(argv[i + 1]);
+  const std::string cap = maqd::cap_libtorch_isa_from_environment();
   torch::set_num_threads(threads);
   torch::manual_seed(0);
 
@@ -100,5 +102,9 @@ int main(int argc, char** argv) {
     std::printf("  %-16s fused %8.2f ms  composed %8.2f ms  speed-up %.1fx\n", c.name.c_str(),
                 fused * 1e3, composed * 1e3, composed / fused);
   }
+  std::printf("ISA cap: %s\nfused kernels ran:", cap.empty() ? "none (MAQD_ISA unset)" : cap.c_str());
+  for (const auto& [kernel, isa] : maqd::kernel_isas_used())
+    std::printf(" %s=%s;", kernel.c_str(), maqd::to_string(isa));
+  std::printf("\n");
   return 0;
 }

@@ -1,20 +1,32 @@
-// Training throughput of a MaQD network against the float network of the
-// same architecture: images/s of the exact step `maqd train` runs
-// (maqd::train::train_step: forward, loss of Eq. 9, backward, SGD update),
-// and their ratio, measured in one process.
+// Training throughput of maqd against a plain PyTorch script of the same
+// network and step (bench/peer_training.py on Debian's python3-torch), for
+// the float network and MaQD networks, timed in alternating rounds of one
+// run so that load from elsewhere on the machine hits every contender alike.
 //
-// Issue 4's target: VGG width ¼, batch 100, 2 threads, MaQD (15, 8) costs at
-// most 1.25× the float step. Run:
-//   build/bin/bench_training [--threads 2] [--arch vgg] [--width 0.25]
-//                            [--batch 100] [--mw 15] [--ma 8] [--rounds 5]
-//                            [--steps 10] [--data-dir DIR]
-// Batches are Fashion-MNIST training images (Debian's package by default),
-// prepared before timing so that only the step is measured. The two networks
-// are timed in alternating rounds, so that load from elsewhere on the machine
-// hits both alike; the median round of each gives the figure.
+// maqd's step is maqd::train::train_step, exactly what `maqd train` runs
+// (forward, loss of Eq. 9, backward, SGD update). The peer runs as a child
+// process that times its own steps when told to (no start-up or pipe time is
+// counted). Batches are Fashion-MNIST training images prepared before timing.
+//
+//   build/bin/bench_training [--threads 2] [--width 0.25] [--batch 100]
+//       [--configs float,15:8,3:4,3:2] [--rounds 5] [--steps 10]
+//       [--peer bench/peer_training.py | --peer none] [--data-dir DIR]
+//
+// MAQD_ISA=avx2 (or scalar) pins maqd's fused kernels, oneDNN and ATen to
+// that ISA, in this process and in the peer (kernel_isa.h), so one AVX-512
+// machine measures an AVX2 machine's path. The output names the CPU, the
+// ISA every fused kernel ran, and, per config, the median images/s with the
+// range over rounds, maqd / peer, and maqd's step time over its float step.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,20 +36,32 @@
 #include "maqd/data/dataset.h"
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
+#include "maqd/ops/kernel_isa.h"
 #include "maqd/process.h"
 #include "maqd/train/trainer.h"
+#include "step_profile.h"
+
+#ifndef MAQD_SOURCE_DIR
+#define MAQD_SOURCE_DIR "."
+#endif
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using maqd::train::TrainConfig;
 
+struct Config {
+  std::string name;  // "float" or "(M_w, M_a)"
+  std::string key;   // the peer's name for it
+  int64_t mw = 0, ma = 0;
+};
+
 struct Contender {
-  std::string name;
-  TrainConfig config;
+  Config config;
+  TrainConfig train;
   maqd::Network network{nullptr};
   std::unique_ptr<torch::optim::SGD> optimizer;
-  std::vector<double> images_per_second;  // one entry per round
+  std::vector<double> maqd_ips, peer_ips;  // one entry per round
 };
 
 double median(std::vector<double> v) {
@@ -46,27 +70,153 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+std::vector<Config> parse_configs(const std::string& text) {
+  std::vector<Config> configs;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    Config c;
+    if (item == "float") {
+      c.name = c.key = "float";
+    } else {
+      const size_t colon = item.find(':');
+      maqd::check(colon != std::string::npos, "bench_training",
+                  "--configs entry '", item, "' is not 'float' or 'MW:MA' (e.g. 15:8)");
+      c.mw = std::stoll(item.substr(0, colon));
+      c.ma = std::stoll(item.substr(colon + 1));
+      c.name = "(" + std::to_string(c.mw) + ", " + std::to_string(c.ma) + ")";
+      c.key = "q" + std::to_string(c.mw) + "_" + std::to_string(c.ma);
+    }
+    configs.push_back(c);
+  }
+  maqd::check(!configs.empty() && configs[0].key == "float", "bench_training",
+              "--configs must start with 'float' (the ratios are taken against it)");
+  return configs;
+}
+
+// The peer script as a child process on two pipes: one command line in, one
+// answer line out.
+class Peer {
+ public:
+  Peer(const std::string& python, const std::string& script, const std::vector<std::string>& args) {
+    int to_child[2], from_child[2];
+    maqd::check(pipe(to_child) == 0 && pipe(from_child) == 0, "bench_training", "pipe failed");
+    pid_ = fork();
+    maqd::check(pid_ >= 0, "bench_training", "fork failed");
+    if (pid_ == 0) {
+      // The peer gets maqd's allocator settings: with glibc's defaults its
+      // step ran at 0.4-1x its speed with them, varying from run to run
+      // (glibc adapts its mmap threshold to the order of frees).
+      setenv("MALLOC_MMAP_THRESHOLD_", std::to_string(maqd::kMallocMmapThreshold).c_str(), 1);
+      setenv("MALLOC_TRIM_THRESHOLD_", std::to_string(maqd::kMallocTrimThreshold).c_str(), 1);
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      std::vector<char*> argv{const_cast<char*>(python.c_str()), const_cast<char*>(script.c_str())};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(python.c_str(), argv.data());
+      std::perror(("bench_training: exec " + python).c_str());
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    in_ = fdopen(to_child[1], "w");
+    out_ = fdopen(from_child[0], "r");
+  }
+  ~Peer() {
+    if (in_) {
+      std::fputs("quit\n", in_);
+      std::fclose(in_);
+    }
+    if (out_) std::fclose(out_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  std::string ask(const std::string& command) {
+    std::fprintf(in_, "%s\n", command.c_str());
+    std::fflush(in_);
+    char line[256];
+    maqd::check(std::fgets(line, sizeof line, out_) != nullptr, "bench_training",
+                "the peer (bench/peer_training.py) ended without answering '", command,
+                "'; its error is above");
+    std::string answer(line);
+    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+    return answer;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+};
+
+// One profiled pass of `steps` steps per contender: ms per step by category.
+void print_profile(std::vector<Contender>& contenders, const std::vector<maqd::data::Batch>& batches,
+                   int steps) {
+  std::vector<std::vector<double>> columns;
+  for (Contender& c : contenders) {
+    const maqd::LossOptions loss = maqd::train::loss_options(c.train);
+    int s = 0;
+    columns.push_back(maqd_bench::profile_steps(steps, [&] {
+      const maqd::data::Batch& b = batches[s++ % batches.size()];
+      maqd::train::train_step(c.network, *c.optimizer, b.images, b.labels, loss);
+    }));
+  }
+  std::printf("\nmaqd's step by category, ms per step (%d profiled steps; the profiler adds "
+              "a few us per op)\n%-24s", steps, "category");
+  for (const Contender& c : contenders) std::printf("  %10s", c.config.name.c_str());
+  std::printf("\n");
+  const auto& names = maqd_bench::profile_categories();
+  std::vector<double> totals(contenders.size(), 0.0);
+  for (size_t k = 0; k < names.size(); ++k) {
+    std::printf("%-24s", names[k].c_str());
+    for (size_t i = 0; i < columns.size(); ++i) {
+      std::printf("  %10.1f", columns[i][k]);
+      totals[i] += columns[i][k];
+    }
+    std::printf("\n");
+  }
+  std::printf("%-24s", "total");
+  for (double t : totals) std::printf("  %10.1f", t);
+  std::printf("\n");
+}
+
 int run(int argc, char** argv) {
   TrainConfig base;
   base.arch = "vgg";
   base.width = 0.25;
   int threads = 2, rounds = 5, steps = 10;
-  int64_t mw = 15, ma = 8;
-  CLI::App app{"Training images/s: MaQD network against the float network"};
-  app.add_option("--threads", threads, "LibTorch threads")->capture_default_str();
-  app.add_option("--arch", base.arch, "architecture (preset or notation)")->capture_default_str();
-  app.add_option("--width", base.width, "width multiplier")->capture_default_str();
+  std::string configs_text = "float,15:8,3:4,3:2";
+  std::string peer_script = std::string(MAQD_SOURCE_DIR) + "/bench/peer_training.py";
+  std::string python = "/usr/bin/python3";
+  bool profile = false;
+  CLI::App app{"Training images/s of maqd against a plain PyTorch script, float and MaQD"};
+  app.add_option("--threads", threads, "threads of maqd and of the peer")->capture_default_str();
+  app.add_option("--width", base.width, "VGG width multiplier")->capture_default_str();
   app.add_option("--batch", base.batch_size, "batch size")->capture_default_str();
-  app.add_option("--mw", mw, "M_w of the MaQD network")->capture_default_str();
-  app.add_option("--ma", ma, "M_a of the MaQD network")->capture_default_str();
+  app.add_option("--configs", configs_text, "float first, then MW:MA pairs")->capture_default_str();
   app.add_option("--rounds", rounds, "alternating timing rounds")->capture_default_str();
-  app.add_option("--steps", steps, "steps per network per round")->capture_default_str();
+  app.add_option("--steps", steps, "steps per contender per round")->capture_default_str();
+  app.add_option("--peer", peer_script, "the PyTorch script, or 'none'")->capture_default_str();
+  app.add_option("--python", python, "the Python with Debian's torch")->capture_default_str();
   app.add_option("--data-dir", base.data_dir, "Fashion-MNIST folder (default: Debian's)");
+  app.add_flag("--profile", profile,
+               "after the rounds, where maqd's step time goes (LibTorch's profiler), per config");
   CLI11_PARSE(app, argc, argv);
   maqd::check(rounds > 0 && steps > 0, "bench_training", "--rounds and --steps must be > 0");
+  maqd::check(threads > 0, "bench_training", "--threads must be > 0");
 
+  const std::string cap = maqd::cap_libtorch_isa_from_environment();
   maqd::tune_allocator_for_training();
   torch::set_num_threads(threads);
+  const std::vector<Config> configs = parse_configs(configs_text);
 
   const maqd::data::Dataset train_set =
       maqd::data::load_dataset(base.dataset, base.data_dir, true).head(base.batch_size * steps);
@@ -78,34 +228,59 @@ int run(int argc, char** argv) {
   maqd::data::BatchLoader loader(train_set, stats, lo, 1);
   while (auto b = loader.next()) batches.push_back(*b);
 
-  TrainConfig quantized = base;
-  quantized.mw = mw;
-  quantized.ma = ma;
-  std::vector<Contender> contenders(2);
-  contenders[0].name = "float";
-  contenders[0].config = base;
-  contenders[1].name = "MaQD";
-  contenders[1].config = quantized;
-  for (Contender& c : contenders) {
-    torch::manual_seed(0);
-    c.network = maqd::Network(maqd::train::network_options(
-        c.config, train_set.channels(), train_set.height(), train_set.width(),
-        train_set.num_classes));
-    c.network->train();
-    c.optimizer = std::make_unique<torch::optim::SGD>(maqd::train::make_optimizer(c.network, c.config));
-    // Warm-up: first-touch of every buffer, oneDNN's primitive caches.
-    for (int i = 0; i < 3; ++i)
-      maqd::train::train_step(c.network, *c.optimizer, batches[i % batches.size()].images,
-                              batches[i % batches.size()].labels,
-                              maqd::train::loss_options(c.config));
+  std::unique_ptr<Peer> peer;
+  if (peer_script != "none") {
+    maqd::check(access(peer_script.c_str(), R_OK) == 0, "bench_training", "--peer ", peer_script,
+                " cannot be read; expected bench/peer_training.py or 'none'");
+    std::vector<std::string> args{"--threads", std::to_string(threads), "--width",
+                                  std::to_string(base.width), "--batch",
+                                  std::to_string(base.batch_size), "--batches", std::to_string(steps)};
+    if (!base.data_dir.empty()) args.insert(args.end(), {"--data-dir", base.data_dir});
+    peer = std::make_unique<Peer>(python, peer_script, args);
   }
 
-  std::printf("%s width %g, batch %lld, %d threads, %d rounds of %d steps each\n",
-              base.arch.c_str(), base.width, static_cast<long long>(base.batch_size), threads,
+  std::vector<Contender> contenders;
+  for (const Config& config : configs) {
+    Contender c;
+    c.config = config;
+    c.train = base;
+    c.train.mw = config.mw;
+    c.train.ma = config.ma;
+    torch::manual_seed(0);
+    c.network = maqd::Network(maqd::train::network_options(
+        c.train, train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes));
+    c.network->train();
+    c.optimizer =
+        std::make_unique<torch::optim::SGD>(maqd::train::make_optimizer(c.network, c.train));
+    // Warm-up: first touch of every buffer, oneDNN's primitive caches.
+    for (int i = 0; i < 3; ++i)
+      maqd::train::train_step(c.network, *c.optimizer, batches[i % batches.size()].images,
+                              batches[i % batches.size()].labels, maqd::train::loss_options(c.train));
+    if (peer) {
+      const std::string answer = peer->ask("setup " + config.key + " " + std::to_string(config.mw) +
+                                           " " + std::to_string(config.ma));
+      maqd::check(answer == "ready", "bench_training", "the peer answered '", answer,
+                  "' to setup; expected 'ready'");
+    }
+    contenders.push_back(std::move(c));
+  }
+
+  std::printf("CPU: %s; %d threads; VGG width %g, batch %lld; %d rounds of %d steps\n",
+              cpu_model().c_str(), threads, base.width, static_cast<long long>(base.batch_size),
               rounds, steps);
+  std::printf("ISA cap: %s\n", cap.empty() ? "none (MAQD_ISA unset)" : cap.c_str());
+  std::printf("maqd's fused kernels ran:");
+  for (const auto& [kernel, isa] : maqd::kernel_isas_used())
+    std::printf(" %s=%s;", kernel.c_str(), maqd::to_string(isa));
+  std::printf("\npeer: %s\n",
+              peer ? (python + " " + peer_script +
+                      " (with maqd's malloc thresholds: MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)")
+                         .c_str()
+                   : "none");
+
   for (int round = 0; round < rounds; ++round) {
     for (Contender& c : contenders) {
-      const maqd::LossOptions loss = maqd::train::loss_options(c.config);
+      const maqd::LossOptions loss = maqd::train::loss_options(c.train);
       int64_t images = 0;
       const auto start = Clock::now();
       for (int s = 0; s < steps; ++s) {
@@ -114,23 +289,51 @@ int run(int argc, char** argv) {
         images += b.labels.size(0);
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      c.images_per_second.push_back(double(images) / seconds);
-      std::printf("  round %d  %-5s %8.1f images/s\n", round + 1, c.name.c_str(),
-                  c.images_per_second.back());
+      c.maqd_ips.push_back(double(images) / seconds);
+      std::printf("  round %d  %-10s maqd %8.1f images/s", round + 1, c.config.name.c_str(),
+                  c.maqd_ips.back());
+      if (peer) {
+        const std::string answer = peer->ask("time " + c.config.key + " " + std::to_string(steps));
+        std::istringstream in(answer);
+        std::string key;
+        double ips = 0;
+        maqd::check(bool(in >> key >> ips) && key == c.config.key, "bench_training",
+                    "the peer answered '", answer, "'; expected '", c.config.key, " IMAGES/S'");
+        c.peer_ips.push_back(ips);
+        std::printf("   peer %8.1f images/s", ips);
+      }
+      std::printf("\n");
+      std::fflush(stdout);
     }
   }
-  const double float_ips = median(contenders[0].images_per_second);
-  const double maqd_ips = median(contenders[1].images_per_second);
-  std::printf("float        %8.1f images/s (median of %d rounds)\n", float_ips, rounds);
-  std::printf("MaQD (%lld, %lld) %8.1f images/s\n", static_cast<long long>(mw),
-              static_cast<long long>(ma), maqd_ips);
-  std::printf("MaQD step / float step: %.2fx (target <= 1.25x)\n", float_ips / maqd_ips);
+
+  auto range = [](const std::vector<double>& v) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    char text[64];
+    std::snprintf(text, sizeof text, "%7.1f [%.0f-%.0f]", median(v), *lo, *hi);
+    return std::string(text);
+  };
+  std::printf("\nimages/s, median [min-max] of %d rounds\n", rounds);
+  std::printf("%-10s  %-22s  %-22s  %-10s  %s\n", "config", "maqd", "peer (PyTorch)",
+              "maqd/peer", "maqd step / maqd float step");
+  const double float_ips = median(contenders[0].maqd_ips);
+  for (const Contender& c : contenders) {
+    const double ips = median(c.maqd_ips);
+    std::printf("%-10s  %-22s  %-22s  %-10s  %.2fx\n", c.config.name.c_str(),
+                range(c.maqd_ips).c_str(), peer ? range(c.peer_ips).c_str() : "-",
+                peer ? (std::to_string(ips / median(c.peer_ips)).substr(0, 4) + "x").c_str() : "-",
+                float_ips / ips);
+  }
+  if (profile) print_profile(contenders, batches, steps);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that dies must not kill this process with SIGPIPE: the next
+  // answer's read reports it.
+  signal(SIGPIPE, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -14,6 +14,12 @@ packages=(
   clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)
 )
 
+# `setup.sh --bench` adds what the benchmarks need beyond the build: the
+# PyTorch that bench_training's peer script runs on, and perf for profiles.
+if [[ ${1:-} == --bench ]]; then
+  packages+=(python3-torch linux-perf)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
