@@ -1,6 +1,8 @@
 // Fused quantizer kernels against the composed ATen version of the same
 // maths (maqd::composed), forward + backward, on an activation-sized tensor
-// (a VGG-¼ layer at batch 100: 100×64×28×28 floats) and a weight tensor.
+// (a VGG-¼ layer at batch 100: 100×64×28×28 floats) and a weight tensor;
+// and LBN + Q_a fused (maqd::norm_activation) against LBN's module followed
+// by the composed quantizer.
 // Run: build/bin/bench_quantizers [--threads N]; the last lines print the
 // fused/composed speed-up measured in this run.
 #include <chrono>
@@ -17,6 +19,7 @@
 #include "maqd/ops/composed.h"
 #include "maqd/ops/kernel_isa.h"
 #include "maqd/ops/weight_quantizer.h"
+#include "maqd/nn/normalization.h"
 
 namespace {
 
@@ -43,6 +46,20 @@ std::vector<Case> cases() {
     list.push_back({"activation_Ma" + std::to_string(ma), {100, 64, 28, 28},
                     [o](const torch::Tensor& t) { return maqd::quantize_activation(t, o); },
                     [o](const torch::Tensor& t) { return maqd::composed::quantize_activation(t, o); }});
+  }
+  // LBN + Q_a in training mode: the fused op against LBN's module and the
+  // composed quantizer (the weight and bias get their gradients too).
+  for (int64_t ma : {2, 8}) {
+    const maqd::ActivationQuantOptions o{ma, maqd::Surrogate::kSigmoid, 0.25};
+    maqd::NormOptions n;
+    n.channels = 64;
+    maqd::Norm norm(n);
+    norm->train();
+    list.push_back({"lbn_activation_Ma" + std::to_string(ma), {100, 64, 28, 28},
+                    [norm, o](const torch::Tensor& t) mutable { return norm->forward_activated(t, o); },
+                    [norm, o](const torch::Tensor& t) mutable {
+                      return maqd::composed::quantize_activation(norm->forward(t), o);
+                    }});
   }
   const maqd::WeightQuantOptions w{15, maqd::WeightDelta::kFloor};
   list.push_back({"weight_Mw15", {512, 512, 3, 3},

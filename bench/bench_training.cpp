@@ -160,7 +160,17 @@ class Peer {
 // One profiled pass of `steps` steps per contender: ms per step by category.
 void print_profile(std::vector<Contender>& contenders, const std::vector<maqd::data::Batch>& batches,
                    int steps) {
-  std::vector<std::vector<double>> columns;
+  std::vector<maqd_bench::StepProfile> columns;
+  // The profiler's first use in a process is slow (its callbacks are set up
+  // then): one discarded step keeps that out of the first column.
+  {
+    Contender& c = contenders.front();
+    const maqd::data::Batch& b = batches.front();
+    maqd_bench::profile_steps(1, [&] {
+      maqd::train::train_step(c.network, *c.optimizer, b.images, b.labels,
+                              maqd::train::loss_options(c.train));
+    });
+  }
   for (Contender& c : contenders) {
     const maqd::LossOptions loss = maqd::train::loss_options(c.train);
     int s = 0;
@@ -178,14 +188,23 @@ void print_profile(std::vector<Contender>& contenders, const std::vector<maqd::d
   for (size_t k = 0; k < names.size(); ++k) {
     std::printf("%-24s", names[k].c_str());
     for (size_t i = 0; i < columns.size(); ++i) {
-      std::printf("  %10.1f", columns[i][k]);
-      totals[i] += columns[i][k];
+      std::printf("  %10.1f", columns[i].ms[k]);
+      totals[i] += columns[i].ms[k];
     }
     std::printf("\n");
   }
   std::printf("%-24s", "total");
   for (double t : totals) std::printf("  %10.1f", t);
-  std::printf("\n");
+  std::printf("\n\nthe largest ops of each category in the last config (%s), self ms per step:\n",
+              contenders.back().config.name.c_str());
+  for (const std::string& name : names) {
+    const auto& ops = columns.back().ops.at(name);
+    if (ops.empty()) continue;
+    std::printf("  %s:", name.c_str());
+    for (size_t i = 0; i < ops.size() && i < 4; ++i)
+      std::printf(" %s %.1f;", ops[i].second.c_str(), ops[i].first);
+    std::printf("\n");
+  }
 }
 
 int run(int argc, char** argv) {

@@ -43,12 +43,18 @@ inline std::string category_of(const std::string& name) {
   return "";
 }
 
-// Milliseconds per step by category (profile_categories() order), for
-// `steps` calls of `step` on this thread. "outside ops" is the wall time
-// no recorded op covers (C++ glue between ops).
-inline std::vector<double> profile_steps(int steps, const std::function<void()>& step) {
+struct StepProfile {
+  std::vector<double> ms;  // per step, by category in profile_categories() order
+  // Per category, its ops' names and self ms per step, largest first.
+  std::map<std::string, std::vector<std::pair<double, std::string>>> ops;
+};
+
+// The profile of `steps` calls of `step` on this thread. "outside ops" is
+// the wall time no recorded op covers (C++ glue between ops).
+inline StepProfile profile_steps(int steps, const std::function<void()>& step) {
   using torch::autograd::profiler::LegacyEvent;
   std::map<std::string, double> self_us;
+  std::map<std::string, std::map<std::string, double>> op_us;
   double recorded_us = 0;
   const auto start = std::chrono::steady_clock::now();
   auto end = start;
@@ -79,7 +85,10 @@ inline std::vector<double> profile_steps(int steps, const std::function<void()>&
                 stack.pop_back();
                 const double total = open.push->cpuElapsedUs(e);
                 const double self = std::max(0.0, total - open.child_us);
-                self_us[open.category.empty() ? "other ops and autograd" : open.category] += self;
+                const std::string category =
+                    open.category.empty() ? "other ops and autograd" : open.category;
+                self_us[category] += self;
+                op_us[category][open.push->name()] += self;
                 if (stack.empty()) recorded_us += total;
                 else stack.back().child_us += total;
               }
@@ -91,9 +100,14 @@ inline std::vector<double> profile_steps(int steps, const std::function<void()>&
   }
   const double wall_us = std::chrono::duration<double, std::micro>(end - start).count();
   self_us["outside ops"] = std::max(0.0, wall_us - recorded_us);
-  std::vector<double> ms;
-  for (const std::string& name : profile_categories()) ms.push_back(self_us[name] / 1e3 / steps);
-  return ms;
+  StepProfile profile;
+  for (const std::string& name : profile_categories()) {
+    profile.ms.push_back(self_us[name] / 1e3 / steps);
+    auto& list = profile.ops[name];
+    for (const auto& [op, us] : op_us[name]) list.emplace_back(us / 1e3 / steps, op);
+    std::sort(list.rbegin(), list.rend());
+  }
+  return profile;
 }
 
 }  // namespace maqd_bench
