@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/scoped_env.h"
 #include "common/seed.h"
 #include "maqd/error.h"
 #include "maqd/nn/normalization.h"
@@ -27,22 +28,7 @@ namespace {
 using maqd::ActivationQuantOptions;
 using maqd::Surrogate;
 
-// Sets an environment variable for one scope and restores it after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using maqd_test::ScopedEnv;
 
 struct Case {
   std::string name;

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/scoped_env.h"
 #include "common/seed.h"
 #include "kernels/internal.h"
 #include "kernels/kernels.h"
@@ -320,24 +321,7 @@ TEST(KernelReference, RequantCountsThresholdsLikeTheDefinition) {
 
 // ---- ISA selection ----
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using maqd_test::ScopedEnv;
 
 TEST(KernelIsa, NamesAndAvailabilityStartWithScalar) {
   EXPECT_STREQ(k::isa_name(Isa::kScalar), "scalar");

@@ -35,10 +35,8 @@ class ActivationQuantFunction : public torch::autograd::Function<ActivationQuant
     if (surrogate == Surrogate::kSte) {
       grad = kernels::clipped_ste_backward(grads[0], input, 1.0, 0.0, 1.0, 1.0);
     } else {
-      // The step height 1/(M_a−1) makes the surrogate integrate to 1 over the
-      // staircase's range; Eq. 11 as printed (kLiteral) leaves it out.
-      const double step = surrogate == Surrogate::kSigmoid ? 1.0 / double(levels - 1) : 1.0;
-      grad = kernels::sigmoid_surrogate_backward(grads[0], input, levels, alpha, step);
+      grad = kernels::sigmoid_surrogate_backward(grads[0], input, levels, alpha,
+                                                 surrogate_step_factor(surrogate, levels));
     }
     return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
@@ -83,6 +81,10 @@ torch::Tensor quantize_activation(const torch::Tensor& input,
   if (!kernels::fused_supported(input)) return composed::quantize_activation(input, options);
   return ActivationQuantFunction::apply(input, options.levels,
                                         static_cast<int64_t>(options.surrogate), options.alpha);
+}
+
+double surrogate_step_factor(Surrogate surrogate, int64_t levels) {
+  return surrogate == Surrogate::kSigmoid ? 1.0 / double(levels - 1) : 1.0;
 }
 
 double activation_surrogate_derivative(double input, const ActivationQuantOptions& options) {

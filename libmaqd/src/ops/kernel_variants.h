@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include <ATen/Parallel.h>
 
@@ -53,6 +54,23 @@ Fn variant(KernelIsa isa, Fn baseline, Fn avx2, Fn avx512) {
   }
   return baseline;
 }
+
+// One of two values by element type: the float one for T = float.
+template <typename T, typename ForFloat, typename ForDouble>
+auto by_element_type(ForFloat for_float, ForDouble for_double) {
+  if constexpr (std::is_same_v<T, float>) {
+    return for_float;
+  } else {
+    return for_double;
+  }
+}
+
+// The variant that `isa` selects of the loop defined as name_f32 and
+// name_f64 by MAQD_VARIANTS, for element type T (float or double).
+#define MAQD_VARIANT_FOR(T, isa, name)                                                        \
+  ::maqd::kernels::by_element_type<T>(                                                        \
+      ::maqd::kernels::variant(isa, name##_f32_baseline, name##_f32_avx2, name##_f32_avx512), \
+      ::maqd::kernels::variant(isa, name##_f64_baseline, name##_f64_avx2, name##_f64_avx512))
 
 // Elements per parallel task: small tensors stay on the calling thread.
 constexpr int64_t kGrain = 16384;

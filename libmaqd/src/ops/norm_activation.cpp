@@ -58,8 +58,7 @@ kernels::ActivationSpec activation_spec(const std::optional<ActivationQuantOptio
   spec.levels = quant->levels;
   spec.ste = quant->surrogate == Surrogate::kSte;
   spec.inv_alpha = 1.0 / quant->alpha;
-  // The same factor as the activation quantizer's (activation_quantizer.cpp).
-  spec.step = quant->surrogate == Surrogate::kSigmoid ? 1.0 / double(quant->levels - 1) : 1.0;
+  spec.step = surrogate_step_factor(quant->surrogate, quant->levels);
   return spec;
 }
 

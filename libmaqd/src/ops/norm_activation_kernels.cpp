@@ -1,5 +1,7 @@
 #include "ops/norm_activation_kernels.h"
 
+#include <ATen/Dispatch.h>
+
 #include "ops/kernel_variants.h"
 
 namespace maqd::kernels {
@@ -192,21 +194,14 @@ void plane_moments(const torch::Tensor& x, torch::Tensor& sum, torch::Tensor& su
   double* s1 = sum.data_ptr<double>();
   double* s2 = sum_squares.data_ptr<double>();
   const KernelIsa isa = choose_variant("norm_activation_moments");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, moments_f32_baseline, moments_f32_avx2, moments_f32_avx512);
-    const float* xp = x.data_ptr<float>();
-    const float* sp = shift.data_ptr<float>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "plane_moments", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, moments);
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* sp = shift.data_ptr<scalar_t>();
     for_each_plane(x, [&](int64_t p, int64_t len) {
       run(xp + p * len, len, sp[p % channels], s1 + p, s2 + p);
     });
-  } else {
-    const auto run = variant(isa, moments_f64_baseline, moments_f64_avx2, moments_f64_avx512);
-    const double* xp = x.data_ptr<double>();
-    const double* sp = shift.data_ptr<double>();
-    for_each_plane(x, [&](int64_t p, int64_t len) {
-      run(xp + p * len, len, sp[p % channels], s1 + p, s2 + p);
-    });
-  }
+  });
 }
 
 torch::Tensor affine_activation_forward(const torch::Tensor& x, const torch::Tensor& scale,
@@ -217,25 +212,17 @@ torch::Tensor affine_activation_forward(const torch::Tensor& x, const torch::Ten
   const torch::Tensor sc = scale.to(x.scalar_type()).contiguous();
   const torch::Tensor sh = shift.to(x.scalar_type()).contiguous();
   const KernelIsa isa = choose_variant("norm_activation_forward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, affine_act_f32_baseline, affine_act_f32_avx2, affine_act_f32_avx512);
-    const float *xp = x.data_ptr<float>(), *scp = sc.data_ptr<float>(), *shp = sh.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    const Act<float> act = act_of<float>(spec);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "affine_activation_forward", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, affine_act);
+    const scalar_t *xp = x.data_ptr<scalar_t>(), *scp = sc.data_ptr<scalar_t>(),
+                   *shp = sh.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    const Act<scalar_t> act = act_of<scalar_t>(spec);
     for_each_plane(x, [&](int64_t p, int64_t len) {
       const int64_t c = p % channels;
       run(xp + p * len, yp + p * len, len, scp[c], shp[c], act);
     });
-  } else {
-    const auto run = variant(isa, affine_act_f64_baseline, affine_act_f64_avx2, affine_act_f64_avx512);
-    const double *xp = x.data_ptr<double>(), *scp = sc.data_ptr<double>(), *shp = sh.data_ptr<double>();
-    double* yp = y.data_ptr<double>();
-    const Act<double> act = act_of<double>(spec);
-    for_each_plane(x, [&](int64_t p, int64_t len) {
-      const int64_t c = p % channels;
-      run(xp + p * len, yp + p * len, len, scp[c], shp[c], act);
-    });
-  }
+  });
   return y;
 }
 
@@ -258,29 +245,19 @@ void activation_backward_first_pass(const torch::Tensor& dy_in, const torch::Ten
   const torch::Tensor sh = shift.to(x.scalar_type()).contiguous();
   const torch::Tensor mu = mean.to(x.scalar_type()).expand({channels}).contiguous();
   const KernelIsa isa = choose_variant("norm_activation_backward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run =
-        variant(isa, backward_first_f32_baseline, backward_first_f32_avx2, backward_first_f32_avx512);
-    const float *gp = dy.data_ptr<float>(), *xp = x.data_ptr<float>();
-    const float *scp = sc.data_ptr<float>(), *shp = sh.data_ptr<float>(), *mp = mu.data_ptr<float>();
-    float* qp = dq.data_ptr<float>();
-    const Act<float> act = act_of<float>(spec);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "activation_backward_first_pass", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, backward_first);
+    const scalar_t *gp = dy.data_ptr<scalar_t>(), *xp = x.data_ptr<scalar_t>();
+    const scalar_t *scp = sc.data_ptr<scalar_t>(), *shp = sh.data_ptr<scalar_t>(),
+                   *mp = mu.data_ptr<scalar_t>();
+    scalar_t* qp = dq.data_ptr<scalar_t>();
+    const Act<scalar_t> act = act_of<scalar_t>(spec);
     for_each_plane(x, [&](int64_t p, int64_t len) {
       const int64_t c = p % channels;
-      run(gp + p * len, xp + p * len, qp + p * len, len, scp[c], shp[c], mp[c], act, s1p + p, s2p + p);
+      run(gp + p * len, xp + p * len, qp + p * len, len, scp[c], shp[c], mp[c], act, s1p + p,
+          s2p + p);
     });
-  } else {
-    const auto run =
-        variant(isa, backward_first_f64_baseline, backward_first_f64_avx2, backward_first_f64_avx512);
-    const double *gp = dy.data_ptr<double>(), *xp = x.data_ptr<double>();
-    const double *scp = sc.data_ptr<double>(), *shp = sh.data_ptr<double>(), *mp = mu.data_ptr<double>();
-    double* qp = dq.data_ptr<double>();
-    const Act<double> act = act_of<double>(spec);
-    for_each_plane(x, [&](int64_t p, int64_t len) {
-      const int64_t c = p % channels;
-      run(gp + p * len, xp + p * len, qp + p * len, len, scp[c], shp[c], mp[c], act, s1p + p, s2p + p);
-    });
-  }
+  });
 }
 
 void affine_backward_second_pass(torch::Tensor& dq, const torch::Tensor& x, const torch::Tensor& a,
@@ -291,27 +268,16 @@ void affine_backward_second_pass(torch::Tensor& dq, const torch::Tensor& x, cons
   const torch::Tensor k1c = k1.to(x.scalar_type()).contiguous();
   const torch::Tensor k0c = k0.to(x.scalar_type()).contiguous();
   const KernelIsa isa = choose_variant("norm_activation_backward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, backward_second_f32_baseline, backward_second_f32_avx2,
-                             backward_second_f32_avx512);
-    const float *xp = x.data_ptr<float>(), *ap = ac.data_ptr<float>();
-    const float *k1p = k1c.data_ptr<float>(), *k0p = k0c.data_ptr<float>();
-    float* qp = dq.data_ptr<float>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "affine_backward_second_pass", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, backward_second);
+    const scalar_t *xp = x.data_ptr<scalar_t>(), *ap = ac.data_ptr<scalar_t>();
+    const scalar_t *k1p = k1c.data_ptr<scalar_t>(), *k0p = k0c.data_ptr<scalar_t>();
+    scalar_t* qp = dq.data_ptr<scalar_t>();
     for_each_plane(x, [&](int64_t p, int64_t len) {
       const int64_t c = p % channels;
       run(qp + p * len, xp + p * len, len, ap[c], k1p[c], k0p[c]);
     });
-  } else {
-    const auto run = variant(isa, backward_second_f64_baseline, backward_second_f64_avx2,
-                             backward_second_f64_avx512);
-    const double *xp = x.data_ptr<double>(), *ap = ac.data_ptr<double>();
-    const double *k1p = k1c.data_ptr<double>(), *k0p = k0c.data_ptr<double>();
-    double* qp = dq.data_ptr<double>();
-    for_each_plane(x, [&](int64_t p, int64_t len) {
-      const int64_t c = p % channels;
-      run(qp + p * len, xp + p * len, len, ap[c], k1p[c], k0p[c]);
-    });
-  }
+  });
 }
 
 }  // namespace maqd::kernels

@@ -1,5 +1,7 @@
 #include "ops/quant_kernels.h"
 
+#include <ATen/Dispatch.h>
+
 #include "ops/kernel_variants.h"
 
 namespace maqd::kernels {
@@ -81,19 +83,14 @@ torch::Tensor round_clip_forward(const torch::Tensor& input, double pre_scale, d
   torch::Tensor y = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   const int64_t n = x.numel();
   const KernelIsa isa = choose_variant("round_clip_forward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, round_clip_f32_baseline, round_clip_f32_avx2, round_clip_f32_avx512);
-    const float* xp = x.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "round_clip_forward", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, round_clip);
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
     parallel_over(n, [&](int64_t b, int64_t e) {
-      run(xp + b, yp + b, e - b, float(pre_scale), float(delta), float(lo), float(hi));
+      run(xp + b, yp + b, e - b, scalar_t(pre_scale), scalar_t(delta), scalar_t(lo), scalar_t(hi));
     });
-  } else {
-    const auto run = variant(isa, round_clip_f64_baseline, round_clip_f64_avx2, round_clip_f64_avx512);
-    const double* xp = x.data_ptr<double>();
-    double* yp = y.data_ptr<double>();
-    parallel_over(n, [&](int64_t b, int64_t e) { run(xp + b, yp + b, e - b, pre_scale, delta, lo, hi); });
-  }
+  });
   return y;
 }
 
@@ -105,21 +102,15 @@ torch::Tensor clipped_ste_backward(const torch::Tensor& grad, const torch::Tenso
   torch::Tensor dx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   const int64_t n = x.numel();
   const KernelIsa isa = choose_variant("clipped_ste_backward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, clipped_ste_f32_baseline, clipped_ste_f32_avx2, clipped_ste_f32_avx512);
-    const float *xp = x.data_ptr<float>(), *gp = dy.data_ptr<float>();
-    float* dp = dx.data_ptr<float>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "clipped_ste_backward", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, clipped_ste);
+    const scalar_t *xp = x.data_ptr<scalar_t>(), *gp = dy.data_ptr<scalar_t>();
+    scalar_t* dp = dx.data_ptr<scalar_t>();
     parallel_over(n, [&](int64_t b, int64_t e) {
-      run(gp + b, xp + b, dp + b, e - b, float(pre_scale), float(lo), float(hi), float(grad_scale));
+      run(gp + b, xp + b, dp + b, e - b, scalar_t(pre_scale), scalar_t(lo), scalar_t(hi),
+          scalar_t(grad_scale));
     });
-  } else {
-    const auto run = variant(isa, clipped_ste_f64_baseline, clipped_ste_f64_avx2, clipped_ste_f64_avx512);
-    const double *xp = x.data_ptr<double>(), *gp = dy.data_ptr<double>();
-    double* dp = dx.data_ptr<double>();
-    parallel_over(n, [&](int64_t b, int64_t e) {
-      run(gp + b, xp + b, dp + b, e - b, pre_scale, lo, hi, grad_scale);
-    });
-  }
+  });
   return dx;
 }
 
@@ -131,25 +122,15 @@ torch::Tensor sigmoid_surrogate_backward(const torch::Tensor& grad, const torch:
   torch::Tensor dx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   const int64_t n = x.numel();
   const KernelIsa isa = choose_variant("sigmoid_surrogate_backward");
-  if (x.scalar_type() == torch::kFloat) {
-    const auto run = variant(isa, sigmoid_surrogate_f32_baseline, sigmoid_surrogate_f32_avx2,
-                             sigmoid_surrogate_f32_avx512);
-    const SlopeSumPlan<float> plan = make_slope_sum_plan<float>(levels, 1.0 / alpha);
-    const float *xp = x.data_ptr<float>(), *gp = dy.data_ptr<float>();
-    float* dp = dx.data_ptr<float>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "sigmoid_surrogate_backward", [&] {
+    const auto run = MAQD_VARIANT_FOR(scalar_t, isa, sigmoid_surrogate);
+    const SlopeSumPlan<scalar_t> plan = make_slope_sum_plan<scalar_t>(levels, 1.0 / alpha);
+    const scalar_t *xp = x.data_ptr<scalar_t>(), *gp = dy.data_ptr<scalar_t>();
+    scalar_t* dp = dx.data_ptr<scalar_t>();
     parallel_over(n, [&](int64_t b, int64_t e) {
-      run(gp + b, xp + b, dp + b, e - b, plan, float(step));
+      run(gp + b, xp + b, dp + b, e - b, plan, scalar_t(step));
     });
-  } else {
-    const auto run = variant(isa, sigmoid_surrogate_f64_baseline, sigmoid_surrogate_f64_avx2,
-                             sigmoid_surrogate_f64_avx512);
-    const SlopeSumPlan<double> plan = make_slope_sum_plan<double>(levels, 1.0 / alpha);
-    const double *xp = x.data_ptr<double>(), *gp = dy.data_ptr<double>();
-    double* dp = dx.data_ptr<double>();
-    parallel_over(n, [&](int64_t b, int64_t e) {
-      run(gp + b, xp + b, dp + b, e - b, plan, step);
-    });
-  }
+  });
   return dx;
 }
 

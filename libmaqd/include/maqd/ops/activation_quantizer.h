@@ -31,6 +31,11 @@ Surrogate parse_surrogate(const std::string& text);        // inverse; throws
 torch::Tensor quantize_activation(const torch::Tensor& input,
                                   const ActivationQuantOptions& options);
 
+// The factor in front of the sigmoid sum: the step height 1/(M_a − 1) for
+// kSigmoid (the surrogate then integrates to 1 over the staircase's range),
+// 1 for kLiteral (Eq. 11 as printed). Every kernel of the surrogate uses it.
+double surrogate_step_factor(Surrogate surrogate, int64_t levels);
+
 // The surrogate derivative dQ_a/dâ at each element, without autograd (float64
 // closed form used by documentation plots and the self-check).
 double activation_surrogate_derivative(double input, const ActivationQuantOptions& options);
