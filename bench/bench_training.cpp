@@ -111,8 +111,8 @@ class Peer {
     maqd::check(pid_ >= 0, "bench_training", "fork failed");
     if (pid_ == 0) {
       // The peer gets maqd's allocator settings: with glibc's defaults its
-      // step ran at 0.4-1x its speed with them, varying from run to run
-      // (glibc adapts its mmap threshold to the order of frees).
+      // step was slower and varied from run to run (glibc adapts its mmap
+      // threshold to the order of frees; docs/results/issue13/peer-malloc-avx2.txt).
       setenv("MALLOC_MMAP_THRESHOLD_", std::to_string(maqd::kMallocMmapThreshold).c_str(), 1);
       setenv("MALLOC_TRIM_THRESHOLD_", std::to_string(maqd::kMallocTrimThreshold).c_str(), 1);
       dup2(to_child[0], 0);
