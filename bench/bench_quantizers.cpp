@@ -20,6 +20,7 @@
 #include "maqd/ops/kernel_isa.h"
 #include "maqd/ops/weight_quantizer.h"
 #include "maqd/nn/normalization.h"
+#include "maqd/process.h"
 
 namespace {
 
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::stoi(argv[i + 1]);
   const std::string cap = maqd::cap_libtorch_isa_from_environment();
+  maqd::tune_allocator_for_training();  // as training runs; else page faults dominate
   torch::set_num_threads(threads);
   torch::manual_seed(0);
 
@@ -119,7 +121,8 @@ int main(int argc, char** argv) {
     std::printf("  %-16s fused %8.2f ms  composed %8.2f ms  speed-up %.1fx\n", c.name.c_str(),
                 fused * 1e3, composed * 1e3, composed / fused);
   }
-  std::printf("ISA cap: %s\nfused kernels ran:", cap.empty() ? "none (MAQD_ISA unset)" : cap.c_str());
+  std::printf("ISA cap: %s\nfused kernels ran on %d threads:", cap.empty() ? "none (MAQD_ISA unset)" : cap.c_str(),
+              maqd::training_kernel_threads());
   for (const auto& [kernel, isa] : maqd::kernel_isas_used())
     std::printf(" %s=%s;", kernel.c_str(), maqd::to_string(isa));
   std::printf("\n");

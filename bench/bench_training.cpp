@@ -288,7 +288,7 @@ int run(int argc, char** argv) {
               cpu_model().c_str(), threads, base.width, static_cast<long long>(base.batch_size),
               rounds, steps);
   std::printf("ISA cap: %s\n", cap.empty() ? "none (MAQD_ISA unset)" : cap.c_str());
-  std::printf("maqd's fused kernels ran:");
+  std::printf("maqd's fused kernels ran on %d threads:", maqd::training_kernel_threads());
   for (const auto& [kernel, isa] : maqd::kernel_isas_used())
     std::printf(" %s=%s;", kernel.c_str(), maqd::to_string(isa));
   std::printf("\npeer: %s\n",

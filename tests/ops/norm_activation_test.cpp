@@ -220,4 +220,16 @@ TEST(KernelIsa, CapNeverRaisesAboveTheCpu) {
   }
 }
 
+// The fused kernels must share LibTorch's intra-op threads: a libmaqd built
+// without OpenMP runs at::parallel_for serially and trains at a fraction of
+// the machine's speed, with every result still correct.
+TEST(KernelThreads, FusedKernelsUseLibTorchsThreads) {
+  const int saved = torch::get_num_threads();
+  torch::set_num_threads(2);
+  EXPECT_EQ(maqd::training_kernel_threads(), 2);
+  torch::set_num_threads(1);
+  EXPECT_EQ(maqd::training_kernel_threads(), 1);
+  torch::set_num_threads(saved);
+}
+
 }  // namespace

@@ -1,8 +1,11 @@
 #include "maqd/ops/kernel_isa.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+
+#include <ATen/Parallel.h>
 
 #include "maqd/error.h"
 #include "ops/kernel_variants.h"
@@ -78,6 +81,19 @@ std::vector<KernelIsa> available_kernel_isas() {
 
 std::vector<std::pair<std::string, KernelIsa>> kernel_isas_used() {
   std::lock_guard<std::mutex> lock(used_mutex);
+  return used;
+}
+
+int training_kernel_threads() {
+  // Asked of at::parallel_for itself, compiled with the kernels' flags: a
+  // build without OpenMP answers 1 however many threads LibTorch has.
+  const int threads = at::get_num_threads();
+  std::vector<std::atomic<bool>> ran(static_cast<size_t>(threads));
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    ran[static_cast<size_t>(at::get_thread_num())] = true;
+  });
+  int used = 0;
+  for (const auto& flag : ran) used += flag ? 1 : 0;
   return used;
 }
 

@@ -35,6 +35,11 @@ std::vector<KernelIsa> available_kernel_isas();
 // latest call ran, in order of first call (benchmarks print it).
 std::vector<std::pair<std::string, KernelIsa>> kernel_isas_used();
 
+// How many threads the fused kernels split their work over: LibTorch's
+// intra-op thread count (torch::set_num_threads), or 1 where libmaqd was
+// built without OpenMP, which leaves at::parallel_for serial.
+int training_kernel_threads();
+
 // Applies a MAQD_ISA cap to LibTorch's own CPU code as well: oneDNN's
 // convolutions (ONEDNN_MAX_CPU_ISA) and ATen's vectorized kernels
 // (ATEN_CPU_CAPABILITY), unless those variables are already set, so that the
