@@ -17,9 +17,7 @@
 // machine measures an AVX2 machine's path. The output names the CPU, the
 // ISA every fused kernel ran, and, per config, the median images/s with the
 // range over rounds, maqd / peer, and maqd's step time over its float step.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +34,7 @@
 #include "maqd/data/dataset.h"
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
+#include "maqd/line_process.h"
 #include "maqd/ops/kernel_isa.h"
 #include "maqd/process.h"
 #include "maqd/train/trainer.h"
@@ -99,63 +98,6 @@ std::vector<Config> parse_configs(const std::string& text) {
               "--configs must start with 'float' (the ratios are taken against it)");
   return configs;
 }
-
-// The peer script as a child process on two pipes: one command line in, one
-// answer line out.
-class Peer {
- public:
-  Peer(const std::string& python, const std::string& script, const std::vector<std::string>& args) {
-    int to_child[2], from_child[2];
-    maqd::check(pipe(to_child) == 0 && pipe(from_child) == 0, "bench_training", "pipe failed");
-    pid_ = fork();
-    maqd::check(pid_ >= 0, "bench_training", "fork failed");
-    if (pid_ == 0) {
-      // The peer gets maqd's allocator settings: with glibc's defaults its
-      // step was slower and varied from run to run (glibc adapts its mmap
-      // threshold to the order of frees; docs/results/issue13/peer-malloc-avx2.txt).
-      setenv("MALLOC_MMAP_THRESHOLD_", std::to_string(maqd::kMallocMmapThreshold).c_str(), 1);
-      setenv("MALLOC_TRIM_THRESHOLD_", std::to_string(maqd::kMallocTrimThreshold).c_str(), 1);
-      dup2(to_child[0], 0);
-      dup2(from_child[1], 1);
-      close(to_child[1]);
-      close(from_child[0]);
-      std::vector<char*> argv{const_cast<char*>(python.c_str()), const_cast<char*>(script.c_str())};
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(python.c_str(), argv.data());
-      std::perror(("bench_training: exec " + python).c_str());
-      _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    in_ = fdopen(to_child[1], "w");
-    out_ = fdopen(from_child[0], "r");
-  }
-  ~Peer() {
-    if (in_) {
-      std::fputs("quit\n", in_);
-      std::fclose(in_);
-    }
-    if (out_) std::fclose(out_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
-  std::string ask(const std::string& command) {
-    std::fprintf(in_, "%s\n", command.c_str());
-    std::fflush(in_);
-    char line[256];
-    maqd::check(std::fgets(line, sizeof line, out_) != nullptr, "bench_training",
-                "the peer (bench/peer_training.py) ended without answering '", command,
-                "'; its error is above");
-    std::string answer(line);
-    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
-    return answer;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* in_ = nullptr;
-  FILE* out_ = nullptr;
-};
 
 // One profiled pass of `steps` steps per contender: ms per step by category.
 void print_profile(std::vector<Contender>& contenders, const std::vector<maqd::data::Batch>& batches,
@@ -247,7 +189,7 @@ int run(int argc, char** argv) {
   maqd::data::BatchLoader loader(train_set, stats, lo, 1);
   while (auto b = loader.next()) batches.push_back(*b);
 
-  std::unique_ptr<Peer> peer;
+  std::unique_ptr<maqd::LineProcess> peer;
   if (peer_script != "none") {
     maqd::check(access(peer_script.c_str(), R_OK) == 0, "bench_training", "--peer ", peer_script,
                 " cannot be read; expected bench/peer_training.py or 'none'");
@@ -255,7 +197,16 @@ int run(int argc, char** argv) {
                                   std::to_string(base.width), "--batch",
                                   std::to_string(base.batch_size), "--batches", std::to_string(steps)};
     if (!base.data_dir.empty()) args.insert(args.end(), {"--data-dir", base.data_dir});
-    peer = std::make_unique<Peer>(python, peer_script, args);
+    std::vector<std::string> argv{python, peer_script};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // The peer gets maqd's allocator settings: with glibc's defaults its
+    // step was slower and varied from run to run (glibc adapts its mmap
+    // threshold to the order of frees; docs/results/issue13/peer-malloc-avx2.txt).
+    peer = std::make_unique<maqd::LineProcess>(
+        argv, "bench_training: the peer (bench/peer_training.py)",
+        std::vector<std::pair<std::string, std::string>>{
+            {"MALLOC_MMAP_THRESHOLD_", std::to_string(maqd::kMallocMmapThreshold)},
+            {"MALLOC_TRIM_THRESHOLD_", std::to_string(maqd::kMallocTrimThreshold)}});
   }
 
   std::vector<Contender> contenders;
