@@ -12,7 +12,12 @@ packages=(
   dataset-fashion-mnist        # the main job's data set
   gnuplot-nox                  # maqd plot
   clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)
+  libonnx-dev libprotobuf-dev  # maqd export --format onnx|onnx-int8
+  nodejs                       # onnxruntime-node (tools/onnxruntime): ONNX tests, maqd bench
 )
+# npm installs onnxruntime-node below; a Node.js from elsewhere (e.g.
+# NodeSource) brings its own npm, which Debian's npm package conflicts with.
+command -v npm >/dev/null || packages+=(npm)
 
 # `setup.sh --bench` adds what the benchmarks need beyond the build: the
 # PyTorch that bench_training's peer script runs on, and perf for profiles.
@@ -33,4 +38,14 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+# onnxruntime for the ONNX tests and `maqd bench`: the npm package, pinned by
+# tools/onnxruntime/package-lock.json. Its CPU library ships in the package;
+# ONNXRUNTIME_NODE_INSTALL=skip stops its install script fetching the CUDA
+# provider from NuGet (not reachable from CI, not needed on a CPU).
+ort_dir="$(cd "$(dirname "$0")/../tools/onnxruntime" && pwd)"
+if [[ ! -d $ort_dir/node_modules/onnxruntime-node ]]; then
+  echo "setup: installing onnxruntime-node into tools/onnxruntime"
+  (cd "$ort_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 fi

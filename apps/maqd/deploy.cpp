@@ -2,7 +2,8 @@
 //   export CHECKPOINT -o MODEL.maqd   fold and pack (libmaqd/export)
 //   run MODEL.maqd                    accuracy and images/s on a data set, or
 //                                     the class of given PGM/PPM images
-//   bench MODEL.maqd --checkpoint CK  runtime vs LibTorch float, one process
+//   bench MODEL.maqd --checkpoint CK  runtime vs onnxruntime (float, int8) and
+//                                     LibTorch float, alternating rounds
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,10 +20,12 @@
 #include "maqd/data/transforms.h"
 #include "maqd/error.h"
 #include "maqd/export/export.h"
+#include "maqd/export/onnx.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
+#include "onnxruntime.h"
 
 namespace maqd::cli {
 namespace {
@@ -74,7 +77,7 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorD
 }
 
 struct RunArgs {
-  std::string model, dataset, data_dir, compare, reference = "float32";
+  std::string model, dataset, data_dir, compare, onnx, reference = "float32";
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
   int threads = 1;
@@ -117,6 +120,45 @@ void compare_run(const RunArgs& a) {
   std::printf("lowest layer agreement: %.4f%%\n", percent(worst_matching, worst_total));
 }
 
+// maqd run MODEL --onnx FILE: the ONNX export in onnxruntime against maqd-rt.
+void onnx_run(const RunArgs& a) {
+  maqd_rt::EngineOptions options;
+  options.threads = a.threads;
+  maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
+  const maqd_rt::Model& model = engine.model();
+  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
+  const int64_t n = test.size(), classes = model.num_classes(), image_bytes = model.input().elements();
+  const torch::Tensor raw = channels_last(test.images);
+  torch::Tensor logits = torch::empty({n, classes}, torch::kFloat);
+  for (int64_t b = 0; b < n; b += a.batch)
+    engine.run(raw.data_ptr<uint8_t>() + b * image_bytes, std::min(a.batch, n - b),
+               logits.data_ptr<float>() + b * classes);
+  OnnxRuntime ort;
+  ort.set_images(test.images);
+  ort.load("model", a.onnx, a.threads);
+  const torch::Tensor ort_logits = ort.predict("model", a.batch, classes);
+  const torch::Tensor mine = logits.argmax(1), theirs = ort_logits.argmax(1);
+  const int64_t equal = mine.eq(theirs).sum().item<int64_t>();
+  const double accuracy = mine.eq(test.labels).to(torch::kDouble).mean().item<double>();
+  const double ort_accuracy = theirs.eq(test.labels).to(torch::kDouble).mean().item<double>();
+  const double largest_gap = (logits - ort_logits).abs().max().item<double>();
+  if (a.json) {
+    std::cout << nlohmann::json{{"images", n}, {"matching_predictions", equal},
+                                {"accuracy", accuracy}, {"onnx_accuracy", ort_accuracy},
+                                {"largest_logit_difference", largest_gap},
+                                {"onnxruntime", ort.version()}, {"isa", engine.isa()}}
+                     .dump()
+              << "\n";
+    return;
+  }
+  std::printf("%s in onnxruntime %s vs %s (%s) on %s (%lld images)\n", a.onnx.c_str(),
+              ort.version().c_str(), a.model.c_str(), engine.isa(), test.name.c_str(), (long long)n);
+  std::printf("predictions equal: %.3f%% (%lld differ); accuracy %.2f%% (onnxruntime) vs %.2f%% "
+              "(maqd-rt); largest logit difference %.3g\n",
+              100.0 * double(equal) / double(n), (long long)(n - equal), 100 * ort_accuracy,
+              100 * accuracy, largest_gap);
+}
+
 // Runs `step` repeatedly for at least `seconds`; returns images per second.
 template <typename Step>
 double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
@@ -135,17 +177,29 @@ double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
 void register_export(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Fold a MaQD checkpoint into an integer model file");
   struct Args {
-    std::string checkpoint, output;
+    std::string checkpoint, output, format = "maqd";
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
-  cmd->add_option("-o,--output", a->output, "The model file to write (.maqd)")->required();
+  cmd->add_option("-o,--output", a->output, "The file to write (.maqd or .onnx)")->required();
+  cmd->add_option("--format", a->format,
+                  "maqd: the runtime's integer model; onnx: standard float operators computing the "
+                  "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels "
+                  "(docs/format.md)")
+      ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8"}))
+      ->capture_default_str();
   cmd->callback([a] {
     train::Checkpoint checkpoint;
     const std::string path = checkpoint_file(a->checkpoint);
     Network network = train::load_network(path, &checkpoint);
     const maqd_rt::Model model =
         export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}});
+    if (a->format != "maqd") {
+      save_onnx(model, a->format == "onnx" ? OnnxForm::kExact : OnnxForm::kInt8, a->output);
+      std::printf("wrote %s: ONNX (%s form), %lld bytes\n", a->output.c_str(), a->format.c_str(),
+                  (long long)std::filesystem::file_size(a->output));
+      return;
+    }
     maqd_rt::save_model(model, a->output);
     int64_t float_weight_bytes = 0;
     for (const auto& conv : network->hidden_convs()) float_weight_bytes += conv.conv->weight.numel() * 4;
@@ -181,11 +235,18 @@ void register_run(CLI::App& app) {
                   "(no rounding of long sums; the exporter's thresholds are exact)")
       ->check(CLI::IsMember({"float32", "float64"}))
       ->capture_default_str();
+  cmd->add_option("--onnx", a->onnx,
+                  "Also run this ONNX export of the model (maqd export --format onnx|onnx-int8) in "
+                  "onnxruntime and compare its predictions with the runtime's");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->callback([a] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
     if (!a->compare.empty()) {
       compare_run(*a);
+      return;
+    }
+    if (!a->onnx.empty()) {
+      onnx_run(*a);
       return;
     }
     maqd_rt::EngineOptions options;
@@ -231,29 +292,55 @@ void register_run(CLI::App& app) {
   });
 }
 
+// Median and range of one contender's measurements.
+struct Spread {
+  std::vector<double> values;
+  double median() const {
+    std::vector<double> v = values;
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  }
+  std::string text() const {
+    if (values.empty()) return "-";
+    const auto [low, high] = std::minmax_element(values.begin(), values.end());
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.0f [%.0f-%.0f]", median(), *low, *high);
+    return buffer;
+  }
+};
+
 void register_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Time the runtime against LibTorch's float evaluation, in one process");
+      "bench",
+      "Time the runtime against onnxruntime (float and int8 ONNX of the same network) and "
+      "LibTorch's float evaluation, in alternating rounds of one run");
   struct Args {
     std::string model, checkpoint, data_dir;
     std::vector<int64_t> batches{1, 100};
-    int threads = 2;
-    double seconds = 2.0;
+    std::vector<int> threads{1, 2};
+    int rounds = 5;
+    double seconds = 1.0;
+    bool without_onnxruntime = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("model", a->model, "The model file (.maqd)")->required();
   cmd->add_option("--checkpoint", a->checkpoint, "The checkpoint it was exported from")->required();
   cmd->add_option("--batch", a->batches, "Batch sizes")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Threads for both")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Thread counts (each contender gets the same)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--rounds", a->rounds, "Rounds; each times every contender once")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
+  cmd->add_flag("--without-onnxruntime", a->without_onnxruntime,
+                "Leave out onnxruntime (when tools/onnxruntime is not installed)");
   cmd->callback([a] {
-    torch::set_num_threads(a->threads);
-    maqd_rt::EngineOptions options;
-    options.threads = a->threads;
-    maqd_rt::Engine engine(maqd_rt::load_model(a->model), options);
+    for (int64_t batch : a->batches) check(batch >= 1, "bench", "--batch must be ≥ 1, got ", batch);
+    const maqd_rt::Model model = maqd_rt::load_model(a->model);
     train::Checkpoint checkpoint;
-    Network quantized = train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
+    train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
     // The float network of the same architecture (its weights do not change its speed).
     train::TrainConfig float_config = checkpoint.config;
     float_config.mw = float_config.ma = 0;
@@ -262,29 +349,71 @@ void register_bench(CLI::App& app) {
                                              shape.width, shape.num_classes));
     float_net->eval();
     const int64_t largest = *std::max_element(a->batches.begin(), a->batches.end());
-    const data::Dataset test = load_test_set(engine.model(), checkpoint.config.dataset,
+    const data::Dataset test = load_test_set(model, checkpoint.config.dataset,
                                              a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir,
                                              largest);
     check(test.size() >= largest, "bench", "the data set has ", test.size(), " images; --batch ",
           largest, " needs that many");
     const torch::Tensor raw = channels_last(test.images);
     const torch::Tensor normalized = data::normalize(test.images, checkpoint.stats);
-    std::vector<float> logits(size_t(largest) * engine.model().num_classes());
-    std::printf("%s (%s, %d threads) vs LibTorch float on %s\n", a->model.c_str(), engine.isa(),
-                a->threads, test.name.c_str());
-    std::printf("%6s %14s %14s %14s %9s %9s\n", "batch", "maqd-rt img/s", "float img/s",
-                "ckpt img/s", "vs float", "vs ckpt");
+    std::vector<float> logits(size_t(largest) * model.num_classes());
+
+    // onnxruntime: the float network of this architecture and this model in int8 QDQ.
+    std::unique_ptr<OnnxRuntime> ort;
+    std::string int8_note;
+    if (!a->without_onnxruntime) {
+      ort = std::make_unique<OnnxRuntime>();
+      ort->set_images(test.images.slice(0, 0, largest));
+      save_onnx(model, OnnxForm::kFloatBaseline, ort->scratch() + "/float.onnx");
+      try {
+        save_onnx(model, OnnxForm::kInt8, ort->scratch() + "/int8.onnx");
+      } catch (const Error& e) {
+        int8_note = e.what();
+      }
+    }
+    const std::vector<std::string> names{"maqd-rt", "ort float", "ort int8", "libtorch float"};
+    std::printf("%s vs onnxruntime %s (float: the same architecture in float; int8: this model's "
+                "QDQ export) and LibTorch float, on %s; %d rounds of >= %.1f s each\n",
+                a->model.c_str(), ort ? ort->version().c_str() : "(left out)", test.name.c_str(),
+                a->rounds, a->seconds);
+    if (!int8_note.empty()) std::printf("ort int8 left out: %s\n", int8_note.c_str());
     torch::NoGradGuard no_grad;
-    for (int64_t batch : a->batches) {
-      check(batch >= 1, "bench", "--batch must be ≥ 1");
-      const torch::Tensor input = normalized.slice(0, 0, batch).contiguous();
-      const double runtime = images_per_second(batch, a->seconds, [&] {
-        engine.run(raw.data_ptr<uint8_t>(), batch, logits.data());
-      });
-      const double float_ips = images_per_second(batch, a->seconds, [&] { float_net->forward(input); });
-      const double ckpt_ips = images_per_second(batch, a->seconds, [&] { quantized->forward(input); });
-      std::printf("%6lld %14.0f %14.0f %14.0f %8.1f× %8.1f×\n", (long long)batch, runtime, float_ips,
-                  ckpt_ips, runtime / float_ips, runtime / ckpt_ips);
+    for (int threads : a->threads) {
+      torch::set_num_threads(threads);
+      maqd_rt::EngineOptions options;
+      options.threads = threads;
+      maqd_rt::Engine engine(model, options);
+      if (ort) {
+        ort->load("float" + std::to_string(threads), ort->scratch() + "/float.onnx", threads);
+        if (int8_note.empty())
+          ort->load("int8" + std::to_string(threads), ort->scratch() + "/int8.onnx", threads);
+      }
+      for (int64_t batch : a->batches) {
+        const torch::Tensor input = normalized.slice(0, 0, batch).contiguous();
+        std::vector<Spread> spread(names.size());
+        for (int round = 0; round < a->rounds; ++round) {
+          spread[0].values.push_back(images_per_second(batch, a->seconds, [&] {
+            engine.run(raw.data_ptr<uint8_t>(), batch, logits.data());
+          }));
+          if (ort) {
+            spread[1].values.push_back(
+                ort->images_per_second("float" + std::to_string(threads), batch, a->seconds));
+            if (int8_note.empty())
+              spread[2].values.push_back(
+                  ort->images_per_second("int8" + std::to_string(threads), batch, a->seconds));
+          }
+          spread[3].values.push_back(
+              images_per_second(batch, a->seconds, [&] { float_net->forward(input); }));
+        }
+        std::printf("\nthreads %d, batch %lld (%s kernels): images/s, median [min-max]\n", threads,
+                    (long long)batch, engine.isa());
+        for (size_t i = 0; i < names.size(); ++i) {
+          std::printf("  %-15s %-24s", names[i].c_str(), spread[i].text().c_str());
+          if (i > 0 && !spread[i].values.empty())
+            std::printf(" maqd-rt is %.2fx", spread[0].median() / spread[i].median());
+          std::printf("\n");
+        }
+      }
     }
   });
 }
