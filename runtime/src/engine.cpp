@@ -133,10 +133,11 @@ struct Engine::Impl {
     return reinterpret_cast<T*>(base + buffers[tensor].offset);
   }
 
-  // Runs op i of one image. A conv covers output channels [oc_begin, oc_end)
-  // when `split` (the caller runs the other ranges elsewhere); other ops run whole.
+  // Runs op i of one image. A conv covers output rows [row_begin, row_end)
+  // and channels [oc_begin, oc_end), a requant rows [row_begin, row_end)
+  // (the caller runs the other ranges elsewhere); other ops run whole.
   void run_op(size_t i, uint8_t* base, const uint8_t* image, float* logits, int worker,
-              int32_t oc_begin, int32_t oc_end) {
+              int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
     const Op& op = model.ops[i];
     const TensorDesc& in = model.tensors[op.inputs[0]];
     const TensorDesc& out = model.tensors[op.output];
@@ -152,11 +153,11 @@ struct Engine::Impl {
         break;
       case OpKind::kConv:
         if (in.dtype == DType::kU8)
-          kernels::conv_u8(convs[i], input_u8(op.inputs[0]), at<int32_t>(base, op.output), 0,
-                           in.height, oc_begin, oc_end, scratch(worker));
+          kernels::conv_u8(convs[i], input_u8(op.inputs[0]), at<int32_t>(base, op.output), row_begin,
+                           row_end, oc_begin, oc_end, scratch(worker));
         else
-          kernels::conv_i16(convs[i], at<int16_t>(base, op.inputs[0]), at<int32_t>(base, op.output), 0,
-                            in.height, oc_begin, oc_end, scratch(worker));
+          kernels::conv_i16(convs[i], at<int16_t>(base, op.inputs[0]), at<int32_t>(base, op.output),
+                            row_begin, row_end, oc_begin, oc_end, scratch(worker));
         break;
       case OpKind::kPoolSum:
         if (in.dtype == DType::kU8)
@@ -170,11 +171,13 @@ struct Engine::Impl {
                                 in.height, in.width, in.channels, isa);
         break;
       case OpKind::kRequant: {
-        const int32_t* inputs[2] = {at<int32_t>(base, op.inputs[0]),
-                                    op.inputs.size() > 1 ? at<int32_t>(base, op.inputs[1]) : nullptr};
+        const int64_t first = int64_t(row_begin) * in.width * in.channels;
+        const int32_t* inputs[2] = {
+            at<int32_t>(base, op.inputs[0]) + first,
+            op.inputs.size() > 1 ? at<int32_t>(base, op.inputs[1]) + first : nullptr};
         kernels::requant(inputs, int32_t(op.inputs.size()), op.multipliers.data(),
-                         op.thresholds.data(), op.levels, int64_t(in.height) * in.width, in.channels,
-                         at<uint8_t>(base, op.output), isa);
+                         op.thresholds.data(), op.levels, int64_t(row_end - row_begin) * in.width,
+                         in.channels, at<uint8_t>(base, op.output) + first, isa);
         break;
       }
       case OpKind::kGapLinear: gap_linear(op, base, image, logits); break;
@@ -223,30 +226,40 @@ struct Engine::Impl {
 
   void run_image(uint8_t* base, const uint8_t* image, float* logits, int worker) {
     for (size_t i = 0; i < model.ops.size(); ++i) {
-      const Op& op = model.ops[i];
-      const int32_t oc = op.kind == OpKind::kConv ? model.tensors[op.output].channels : 0;
-      run_op(i, base, image, logits, worker, 0, oc);
+      const TensorDesc& out = model.tensors[model.ops[i].output];
+      run_op(i, base, image, logits, worker, 0, out.height, 0, out.channels);
     }
   }
 
-  // One image, every conv split over the workers by output channels.
+  // One image, its convs and requants split over the workers: by output
+  // channels in multiples of 16 (the SIMD kernels' width) where there are
+  // enough for every worker, else by rows, so that narrow layers use every
+  // thread too.
   void run_image_split(const uint8_t* image, float* logits) {
     uint8_t* base = slot(0);
     const int workers = pool.size();
     for (size_t i = 0; i < model.ops.size(); ++i) {
       const Op& op = model.ops[i];
-      if (op.kind != OpKind::kConv) {
-        run_op(i, base, image, logits, 0, 0, 0);
+      const TensorDesc& out = model.tensors[op.output];
+      if (op.kind != OpKind::kConv && op.kind != OpKind::kRequant) {
+        run_op(i, base, image, logits, 0, 0, out.height, 0, out.channels);
         continue;
       }
-      const int32_t oc = model.tensors[op.output].channels;
-      // Ranges in multiples of 16 channels: the SIMD kernels' natural width.
-      const int32_t groups = (oc + 15) / 16;
+      const int32_t groups = (out.channels + 15) / 16;
+      const bool by_channels = op.kind == OpKind::kConv && groups >= workers;
       pool.run([&](int worker) {
-        const int32_t g0 = int32_t(int64_t(groups) * worker / workers);
-        const int32_t g1 = int32_t(int64_t(groups) * (worker + 1) / workers);
-        const int32_t begin = std::min(oc, g0 * 16), end = std::min(oc, g1 * 16);
-        if (begin < end) run_op(i, base, image, logits, worker, begin, end);
+        auto share = [&](int32_t n) {
+          return std::make_pair(int32_t(int64_t(n) * worker / workers),
+                                int32_t(int64_t(n) * (worker + 1) / workers));
+        };
+        if (by_channels) {
+          const auto [g0, g1] = share(groups);
+          const int32_t begin = std::min(out.channels, g0 * 16), end = std::min(out.channels, g1 * 16);
+          if (begin < end) run_op(i, base, image, logits, worker, 0, out.height, begin, end);
+        } else {
+          const auto [r0, r1] = share(out.height);
+          if (r0 < r1) run_op(i, base, image, logits, worker, r0, r1, 0, out.channels);
+        }
       });
     }
   }

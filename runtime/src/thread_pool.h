@@ -1,14 +1,25 @@
 // A fixed set of worker threads that run one parallel loop at a time; the
 // calling thread is worker 0. Created once per Engine so that run() never
 // starts threads.
+//
+// At batch 1 the engine runs one parallel loop per layer, a few microseconds
+// of work each: waking sleeping threads through a condition variable costs
+// as much as the layer. So workers spin on an atomic generation counter for
+// a short while (kSpins pauses, tens of microseconds) before they sleep, and
+// the caller spins on the count of workers still busy.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace maqd_rt {
 
@@ -20,7 +31,7 @@ class ThreadPool {
   ~ThreadPool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     start_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -31,18 +42,20 @@ class ThreadPool {
   int size() const { return size_; }
 
   // Calls body(worker) once on each worker, 0 … size()−1, and waits; the
-  // first exception thrown is rethrown here.
+  // first exception thrown is rethrown here. One caller at a time.
   void run(const std::function<void(int worker)>& body) {
     if (size_ == 1) {
       body(0);
       return;
     }
+    body_ = &body;
+    error_ = nullptr;
+    pending_.store(size_ - 1, std::memory_order_relaxed);
     {
+      // Under the mutex, so that a worker about to sleep sees the new
+      // generation in its wait predicate or gets the notification.
       std::lock_guard<std::mutex> lock(mutex_);
-      body_ = &body;
-      pending_ = size_ - 1;
-      error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     start_.notify_all();
     std::exception_ptr own;
@@ -51,48 +64,64 @@ class ThreadPool {
     } catch (...) {
       own = std::current_exception();
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    for (long spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < kSpins)
+        pause();
+      else
+        std::this_thread::yield();  // a descheduled worker needs this core
+    }
     body_ = nullptr;
     if (own) std::rethrow_exception(own);
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
+  static constexpr long kSpins = 1 << 15;
+
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#else
+    std::this_thread::yield();
+#endif
+  }
+
   void work(int worker) {
     uint64_t seen = 0;
     for (;;) {
-      const std::function<void(int)>* body;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
-        body = body_;
+      uint64_t now = generation_.load(std::memory_order_acquire);
+      for (long spins = 0; now == seen && !stopping_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < kSpins) {
+          pause();
+        } else {
+          std::unique_lock<std::mutex> lock(mutex_);
+          start_.wait(lock, [&] {
+            return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
+          });
+        }
+        now = generation_.load(std::memory_order_acquire);
       }
-      std::exception_ptr error;
+      if (stopping_.load()) return;
+      seen = now;
       try {
-        (*body)(worker);
+        (*body_)(worker);
       } catch (...) {
-        error = std::current_exception();
-      }
-      {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (error && !error_) error_ = error;
-        if (--pending_ == 0) done_.notify_one();
+        if (!error_) error_ = std::current_exception();
       }
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 
   int size_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
-  std::condition_variable start_, done_;
-  const std::function<void(int)>* body_ = nullptr;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr error_;
+  std::condition_variable start_;
+  const std::function<void(int)>* body_ = nullptr;  // published by generation_
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+  std::exception_ptr error_;  // written under mutex_, read after pending_ reaches 0
 };
 
 }  // namespace maqd_rt

@@ -1,0 +1,101 @@
+// The engine with several threads computes exactly what one thread does:
+// batches split over images, and single images split over output channels
+// (wide layers) or rows (narrow ones), with every layer's output compared.
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "maqd_rt/engine.hpp"
+#include "model_fixtures.h"
+
+namespace {
+
+using maqd_rt::DType;
+using maqd_rt::OpKind;
+using maqd_test::FixtureValues;
+using maqd_test::fixture_codes;
+using maqd_test::fixture_floats;
+using maqd_test::fixture_op;
+using maqd_test::fixture_thresholds;
+
+// image 11×9×3 → table → conv 40 channels (3 groups of 16: a channel split
+// for 2 and 3 threads, rows for 4) → 4 levels → pool → conv 20 on i16
+// (rows: 2 groups) → 3 levels → head. Odd sizes leave uneven shares.
+maqd_rt::Model wide_model() {
+  FixtureValues v(7);
+  maqd_rt::Model m;
+  m.text = {{"arch", "threads-test"}};
+  m.tensors = {{DType::kU8, 11, 9, 3},  {DType::kU8, 11, 9, 3}, {DType::kI32, 11, 9, 40},
+               {DType::kU8, 11, 9, 40}, {DType::kI16, 5, 4, 40}, {DType::kI32, 5, 4, 20},
+               {DType::kU8, 5, 4, 20},  {DType::kF32, 1, 1, 5}};
+  auto lut = fixture_op(OpKind::kInputLut, "lut", {0}, 1);
+  for (int i = 0; i < 3 * 256; ++i) lut.lut.push_back(int32_t(v.next(0, 255)));
+  auto conv1 = fixture_op(OpKind::kConv, "conv1", {1}, 2);
+  conv1.kernel = 3;
+  conv1.weight_bits = 8;
+  conv1.weights = fixture_codes(v, 40 * 3 * 3 * 3, 127);
+  auto act1 = fixture_op(OpKind::kRequant, "act1", {2}, 3);
+  act1.levels = 4;
+  act1.multipliers.assign(40, 1);
+  act1.thresholds = fixture_thresholds(v, 40, 4);
+  auto pool = fixture_op(OpKind::kPoolSum, "pool", {3}, 4);
+  auto conv2 = fixture_op(OpKind::kConv, "conv2", {4}, 5);
+  conv2.kernel = 3;
+  conv2.weight_bits = 2;
+  conv2.weights = fixture_codes(v, 20 * 3 * 3 * 40, 1);
+  auto act2 = fixture_op(OpKind::kRequant, "act2", {5}, 6);
+  act2.levels = 3;
+  act2.multipliers.assign(20, -1);
+  act2.thresholds = fixture_thresholds(v, 20, 3);
+  auto fc = fixture_op(OpKind::kGapLinear, "fc", {6}, 7);
+  fc.scale = fixture_floats(v, 20);
+  fc.offset = fixture_floats(v, 20);
+  fc.weight = fixture_floats(v, 5 * 20);
+  fc.bias = fixture_floats(v, 5);
+  m.ops = {lut, conv1, act1, pool, conv2, act2, fc};
+  maqd_rt::validate(m);
+  return m;
+}
+
+std::vector<uint8_t> images(int64_t count) {
+  FixtureValues v(11);
+  std::vector<uint8_t> bytes(size_t(count) * 11 * 9 * 3);
+  for (auto& b : bytes) b = uint8_t(v.next(0, 255));
+  return bytes;
+}
+
+TEST(EngineThreads, EveryThreadCountComputesWhatOneThreadDoes) {
+  const maqd_rt::Model model = wide_model();
+  maqd_rt::EngineOptions one;
+  one.keep_tensors = true;
+  maqd_rt::Engine reference(model, one);
+  for (int64_t batch : {1, 2, 3, 7}) {
+    const std::vector<uint8_t> in = images(batch);
+    std::vector<float> expected(size_t(batch) * 5);
+    reference.run(in.data(), batch, expected.data());
+    for (int threads : {2, 3, 4}) {
+      maqd_rt::EngineOptions options;
+      options.threads = threads;
+      options.keep_tensors = true;
+      maqd_rt::Engine engine(model, options);
+      std::vector<float> logits(expected.size(), -1.0f);
+      // Twice: the pool's second loop must not see the first one's state.
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        engine.run(in.data(), batch, logits.data());
+        ASSERT_EQ(std::memcmp(logits.data(), expected.data(), logits.size() * sizeof(float)), 0)
+            << "batch " << batch << ", " << threads << " threads, repeat " << repeat;
+      }
+      if (batch == 1) {  // one image split over threads: every layer equal
+        for (int32_t t = 1; t + 1 < int32_t(model.tensors.size()); ++t) {
+          const size_t bytes = size_t(model.tensors[size_t(t)].elements()) *
+                               maqd_rt::dtype_size(model.tensors[size_t(t)].dtype);
+          EXPECT_EQ(std::memcmp(engine.tensor_data(t), reference.tensor_data(t), bytes), 0)
+              << "tensor " << t << " with " << threads << " threads";
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
