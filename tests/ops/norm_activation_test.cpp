@@ -220,6 +220,31 @@ TEST(KernelIsa, CapNeverRaisesAboveTheCpu) {
   }
 }
 
+// Threads split whole (n, c) planes and every plane's sums are combined in
+// one fixed order afterwards, so the result does not depend on the thread
+// count: bit for bit, forward and backward (training runs reproduce).
+TEST(KernelThreads, FusedNormActivationIsBitIdenticalAcrossThreadCounts) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  const int saved = torch::get_num_threads();
+  const torch::Tensor x = torch::randn({6, 5, 9, 11}) * 1.5 + 0.2;
+  const torch::Tensor weight = torch::rand({5}) + 0.5;
+  const torch::Tensor bias = torch::randn({5}) * 0.2;
+  const torch::Tensor probe = torch::randn(x.sizes());
+  for (const Case& c : activation_cases()) {
+    SCOPED_TRACE(c.name);
+    torch::set_num_threads(1);
+    const Result one = run(x, weight, bias, probe, true, c.quant, true);
+    torch::set_num_threads(2);
+    const Result two = run(x, weight, bias, probe, true, c.quant, true);
+    EXPECT_TRUE(torch::equal(one.y, two.y));
+    EXPECT_TRUE(torch::equal(one.dx, two.dx));
+    EXPECT_TRUE(torch::equal(one.dweight, two.dweight));
+    EXPECT_TRUE(torch::equal(one.dbias, two.dbias));
+  }
+  torch::set_num_threads(saved);
+}
+
 // The fused kernels must share LibTorch's intra-op threads: a libmaqd built
 // without OpenMP runs at::parallel_for serially and trains at a fraction of
 // the machine's speed, with every result still correct.
