@@ -144,6 +144,10 @@ class Exporter {
 
   // The largest conv sum any input can produce, against float's exact range.
   double largest_conv_sum() const { return largest_conv_sum_; }
+  // int8 form: channels whose uniform step provably reproduces the
+  // thresholds (exact_channels), of all channels of int8 convs.
+  int64_t exact_channels() const { return exact_channels_; }
+  int64_t int8_channels() const { return int8_channels_; }
 
  private:
   const maqd_rt::TensorDesc& tensor(int32_t t) const { return model_.tensors[size_t(t)]; }
@@ -287,7 +291,8 @@ class Exporter {
   // per-channel scale g_c·unit) into Conv with an int32 bias, then
   // QuantizeLinear to the next layer's uint8 codes and Clip to their range.
   // code = clip(round(g_c·(Z + b_c)), 0, L) replaces the thresholds' step
-  // function; g_c and b_c are fitted to the thresholds (exact for L = 1). A
+  // function; g_c and b_c are fitted to the thresholds, then searched for an
+  // exact pair (an integer b_c near the fit whose slope interval is open). A
   // pool sums unclipped conv outputs, so they pass through uint8 first
   // (QuantizeLinear over [−L, 2L], the int8 conv's output): inexact.
   // The conv's sole reader is a one-input requant, directly or through a
@@ -304,6 +309,32 @@ class Exporter {
         model_.ops[*reader].inputs.size() != 1)
       return std::nullopt;
     return std::make_pair(*reader, pool);
+  }
+
+  // Whether clip(round(g·(Z + b)), 0, L), computed in float as
+  // onnxruntime's requantization does (g = 1/s), gives #{k : Z ≥ t_k} for
+  // every Z in [−reach, reach]. Both sides are monotone in Z, so checking
+  // the window of finite thresholds and the two ends covers every Z.
+  static bool reproduces(const int64_t* t, int32_t steps, double s, double b, int64_t reach) {
+    const float g = float(1.0 / s);
+    int64_t low = reach, high = -reach;
+    for (int32_t j = 0; j < steps; ++j)
+      if (t[j] > -kUnreachable && t[j] < kUnreachable) {
+        low = std::min(low, t[j] - 1);
+        high = std::max(high, t[j]);
+      }
+    low = std::max(low, -reach);
+    high = std::min(high, reach);
+    auto agrees = [&](int64_t z) {
+      int32_t want = 0;
+      for (int32_t j = 0; j < steps; ++j) want += z >= t[j];
+      const float y = float(double(z) + b) * g;
+      return int32_t(std::min(std::max(std::nearbyint(y), 0.0f), float(steps))) == want;
+    };
+    if (!agrees(-reach) || !agrees(reach)) return false;
+    for (int64_t z = low; z <= high; ++z)
+      if (!agrees(z)) return false;
+    return true;
   }
 
   void int8_conv_requant(size_t index) {
@@ -362,6 +393,45 @@ class Exporter {
       double b = 0;
       for (size_t j = 0; j < finite_t.size(); ++j) b += (finite_k[j] - 0.5) * s - (finite_t[j] - 0.5);
       b /= double(finite_t.size());
+      // Exact where possible: an integer b near the fit and a slope s that
+      // put every boundary (k − ½)·s − b strictly inside (t_k − 1, t_k]; an
+      // "always" threshold needs its boundary at or below −reach, a "never"
+      // one above reach (|Z| ≤ reach for every input of this channel).
+      double magnitude = 0;
+      const size_t per_channel = op.weights.size() / size_t(channels);
+      for (size_t j = 0; j < per_channel; ++j)
+        magnitude += std::fabs(double(op.weights[size_t(c) * per_channel + j]));
+      const double reach_real = magnitude * bound_[size_t(op.inputs[0])];
+      bool exact = false;
+      if (!pool && in.unit == 1 && reach_real < double(1 << 22)) {
+        const int64_t reach = int64_t(reach_real);
+        for (int32_t d = 0; d <= 256 && !exact; ++d) {
+          for (double candidate : {std::nearbyint(b) + d, std::nearbyint(b) - d}) {
+            double low = 0, high = std::numeric_limits<double>::infinity();
+            for (int32_t j = 0; j < steps; ++j) {
+              const double half = j + 0.5;
+              if (t[j] <= -kUnreachable) {
+                high = std::min(high, (double(-reach) + candidate) / half);
+              } else if (t[j] >= kUnreachable) {
+                low = std::max(low, (double(reach) + candidate) / half);
+              } else {
+                low = std::max(low, (double(t[j]) - 1 + candidate) / half);
+                high = std::min(high, (double(t[j]) + candidate) / half);
+              }
+            }
+            if (!(low < high)) continue;
+            const double slope = std::isfinite(high) ? (low + high) / 2 : 2 * low + 1;
+            if (reproduces(t, steps, slope, candidate, reach)) {
+              s = slope;
+              b = candidate;
+              exact = true;
+              break;
+            }
+          }
+        }
+      }
+      exact_channels_ += exact ? 1 : 0;
+      int8_channels_ += 1;
       // The runtime's integer input is unit·stored: DequantizeLinear applies
       // unit to the input, so the bias (in units of input·weight) divides by it.
       scale[size_t(c)] = float(1.0 / s);
@@ -530,6 +600,7 @@ class Exporter {
   std::vector<double> bound_;  // the largest |value| of each runtime tensor
   std::set<size_t> consumed_;  // requants the int8 form folded into their conv
   double largest_conv_sum_ = 0;
+  int64_t exact_channels_ = 0, int8_channels_ = 0;  // int8 form: thresholds reproduced
 };
 
 }  // namespace
@@ -566,6 +637,11 @@ std::string export_onnx(const Model& model, OnnxForm form) {
     doc += exporter.largest_conv_sum() < kFloatExact
                ? "; every conv sum is below 2^24, so float computes it exactly"
                : "; some conv sum may reach 2^24, where float rounds";
+  if (form == OnnxForm::kInt8)
+    doc += "; int8 convs: " + std::to_string(exporter.exact_channels()) + " of " +
+           std::to_string(exporter.int8_channels()) +
+           " channels reproduce the runtime's thresholds exactly (the others, and pooled "
+           "outputs, are approximated)";
   proto.set_doc_string(doc);
   for (const auto& [key, value] : model.text) {
     onnx::StringStringEntryProto& entry = *proto.add_metadata_props();
