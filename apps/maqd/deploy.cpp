@@ -226,7 +226,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Runtime threads")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Runtime threads")
+      ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
+      ->capture_default_str();
   cmd->add_option("--compare", a->compare,
                   "Also compare predictions and every layer's codes with LibTorch's evaluation of "
                   "this checkpoint (the one the model was exported from)");
@@ -327,7 +329,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--checkpoint", a->checkpoint, "The checkpoint it was exported from")->required();
   cmd->add_option("--batch", a->batches, "Batch sizes")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Thread counts (each contender gets the same)")
-      ->check(CLI::Range(1, 256))
+      ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
       ->capture_default_str();
   cmd->add_option("--rounds", a->rounds, "Rounds; each times every contender once")
       ->check(CLI::Range(1, 1000))

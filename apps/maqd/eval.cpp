@@ -12,6 +12,7 @@
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/metrics.h"
 #include "maqd/train/trainer.h"
+#include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
 
@@ -28,7 +29,8 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files (default: the checkpoint's)");
   cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
   cmd->add_option("--batch-size", a->batch_size, "Evaluation batch size")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)");
+  cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)")
+      ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads));
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->callback([a] {
     std::string path = a->checkpoint;

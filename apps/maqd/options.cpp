@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "maqd_rt/engine.hpp"
+
 namespace maqd::cli {
 
 void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
@@ -34,7 +36,10 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   cmd.add_option("--mse-target", c.mse_target, "MSE on logits or probabilities")->capture_default_str()->group(opt);
 
   cmd.add_option("--seed", c.seed, "Random seed (initialization, shuffling, augmentation)")->capture_default_str()->group(exec);
-  cmd.add_option("--threads", c.threads, "Compute threads (0: LibTorch's default)")->capture_default_str()->group(exec);
+  cmd.add_option("--threads", c.threads, "Compute threads (0: LibTorch's default)")
+      ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads))
+      ->capture_default_str()
+      ->group(exec);
   cmd.add_option("--device", c.device, "cpu or cuda")->capture_default_str()->group(exec);
   cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")
       ->capture_default_str()->group(exec);

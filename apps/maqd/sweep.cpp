@@ -36,6 +36,7 @@
 #include "maqd/experiment/summary.h"
 #include "maqd/train/config.h"
 #include "options.h"
+#include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
 namespace {
@@ -502,7 +503,9 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--out", a->out, "Folder of the run folders (default: the file's `out`, else sweeps/NAME)");
   cmd->add_option("--jobs", a->jobs, "Runs at once; the threads are divided between them")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", a->threads, "Threads in all (0: every core)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Threads in all (0: every core)")
+      ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads))
+      ->capture_default_str();
   cmd->add_option("--set", a->overrides,
                   "KEY=VALUE applied to every run, e.g. --set epochs=1 --set data-dir=DIR");
   cmd->add_option("--only", a->only,

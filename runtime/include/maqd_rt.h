@@ -36,7 +36,7 @@ const char* maqd_rt_version(void);
 const char* maqd_rt_last_error(void);
 
 /* Loads and checks a .maqd file (or a copy of one in memory) and prepares
- * it to run on `threads` threads (≥ 1). On success *model must later be
+ * it to run on `threads` threads (1 to 256). On success *model must later be
  * released with maqd_rt_free. */
 int maqd_rt_load(const char* path, int threads, maqd_rt_model** model);
 int maqd_rt_load_memory(const void* data, size_t size, int threads, maqd_rt_model** model);

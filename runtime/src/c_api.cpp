@@ -40,7 +40,9 @@ void require(bool condition, const char* message) {
 int load(maqd_rt::Model model, int threads, maqd_rt_model** out) {
   return guarded([&] {
     require(out != nullptr, "maqd_rt_load: the model pointer is NULL");
-    require(threads >= 1, "maqd_rt_load: threads must be at least 1");
+    static_assert(maqd_rt::kMaxEngineThreads == 256, "the message below names the bound");
+    require(threads >= 1 && threads <= maqd_rt::kMaxEngineThreads,
+            "maqd_rt_load: threads must be 1 to 256");
     auto handle = std::make_unique<maqd_rt_model>();
     maqd_rt::EngineOptions options;
     options.threads = threads;

@@ -265,8 +265,17 @@ struct Engine::Impl {
   }
 };
 
+namespace {
+EngineOptions checked(EngineOptions options) {
+  if (options.threads < 1 || options.threads > kMaxEngineThreads)
+    throw Error("maqd-rt: threads is " + std::to_string(options.threads) + "; expected 1 to " +
+                std::to_string(kMaxEngineThreads));
+  return options;
+}
+}  // namespace
+
 Engine::Engine(Model model, EngineOptions options)
-    : impl_(std::make_unique<Impl>(std::move(model), options)) {}
+    : impl_(std::make_unique<Impl>(std::move(model), checked(options))) {}
 Engine::~Engine() = default;
 
 void Engine::run(const uint8_t* images, int64_t batch, float* logits) {

@@ -45,6 +45,14 @@ for column in "maqd-rt" "ort float" "ort int8" "libtorch float"; do
   grep -q "^  $column .*[0-9]" "$dir/bench" || { cat "$dir/bench"; fail "maqd bench printed no '$column' row"; }
 done
 
+# A mistyped thread count is refused at once (it used to start the threads).
+start=$(date +%s)
+if "$maqd" run "$dir/model.maqd" --threads 100000 >"$dir/log" 2>&1; then
+  fail "--threads 100000 was accepted"
+fi
+grep -q -- "--threads" "$dir/log" || fail "the refusal does not name --threads"
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "refusing --threads 100000 took over 10 s"
+
 # A form that does not exist is refused before anything is written.
 if "$maqd" export "$dir/run" -o "$dir/bad.onnx" --format onnx-fp8 >"$dir/log" 2>&1; then
   fail "--format onnx-fp8 was accepted"

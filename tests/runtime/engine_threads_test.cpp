@@ -2,11 +2,13 @@
 // batches split over images, and single images split over output channels
 // (wide layers) or rows (narrow ones), with every layer's output compared.
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "maqd_rt/engine.hpp"
+#include "maqd_rt/error.hpp"
 #include "model_fixtures.h"
 
 namespace {
@@ -94,6 +96,23 @@ TEST(EngineThreads, EveryThreadCountComputesWhatOneThreadDoes) {
               << "tensor " << t << " with " << threads << " threads";
         }
       }
+    }
+  }
+}
+
+// A mistyped thread count is refused at once instead of starting 100000
+// threads with an arena slot each.
+TEST(EngineThreads, RefusesCountsOutsideTheBound) {
+  const maqd_rt::Model model = wide_model();
+  for (int threads : {0, -3, maqd_rt::kMaxEngineThreads + 1, 100000}) {
+    maqd_rt::EngineOptions options;
+    options.threads = threads;
+    try {
+      maqd_rt::Engine engine(model, options);
+      ADD_FAILURE() << threads << " threads accepted";
+    } catch (const maqd_rt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("threads is " + std::to_string(threads)), std::string::npos)
+          << e.what();
     }
   }
 }

@@ -1,6 +1,7 @@
 // Training end to end on a tiny IDX data set written by the test: an
 // interrupted run resumed from its checkpoint reproduces the uninterrupted
 // run's metrics exactly; checkpoints round-trip; configs reject bad fields.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -157,6 +158,28 @@ TEST(TrainConfig, JsonRejectsUnknownAndMistypedFields) {
     EXPECT_NE(std::string(e.what()).find("epochz"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("cfg.json"), std::string::npos);
   }
+}
+
+// Options are checked before any data set is loaded (validate runs first in
+// train::run), so a bad width or thread count fails at once, naming it.
+TEST(TrainConfig, ValidateRefusesBadWidthAndThreadCounts) {
+  maqd::train::TrainConfig c;
+  c.out_dir = "unused";
+  EXPECT_NO_THROW(maqd::train::validate(c));
+  for (double width : {-1.0, 0.0, std::nan("")}) {
+    c.width = width;
+    try {
+      maqd::train::validate(c);
+      ADD_FAILURE() << "width " << width << " accepted";
+    } catch (const maqd::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("field width"), std::string::npos) << e.what();
+    }
+  }
+  c.width = 0.25;
+  c.threads = 100000;
+  EXPECT_THROW(maqd::train::validate(c), maqd::Error);
+  c.threads = 256;
+  EXPECT_NO_THROW(maqd::train::validate(c));
 }
 
 TEST(TrainConfig, LearningRateScalesWithBatch) {

@@ -6,6 +6,7 @@
 
 #include "maqd/error.h"
 #include "maqd/nn/arch.h"
+#include "maqd_rt/engine.hpp"
 
 namespace maqd::train {
 
@@ -29,7 +30,12 @@ void validate(const TrainConfig& c) {
   check(c.train_limit >= 0 && c.test_limit >= 0, where, "fields train_limit/test_limit are ",
         c.train_limit, "/", c.test_limit, "; expected 0 (all) or a positive count");
   check(c.workers >= 1, where, "field workers is ", c.workers, "; expected an integer ≥ 1");
-  check(c.threads >= 0, where, "field threads is ", c.threads, "; expected 0 (default) or ≥ 1");
+  check(c.threads >= 0 && c.threads <= maqd_rt::kMaxEngineThreads, where, "field threads is ",
+        c.threads, "; expected 0 (default) or 1 to ", maqd_rt::kMaxEngineThreads);
+  // Checked here, before any data set is loaded, rather than when the
+  // network is built.
+  check(std::isfinite(c.width) && c.width > 0, where, "field width is ", c.width,
+        "; expected a number > 0");
   check(c.mw == 0 || (c.mw >= 3 && c.mw % 2 == 1), where, "field mw (M_w) is ", c.mw,
         "; expected 0 (float weights) or an odd integer ≥ 3");
   check(c.ma == 0 || c.ma >= 2, where, "field ma (M_a) is ", c.ma,

@@ -5,7 +5,7 @@
 // every intermediate buffer of `threads` images in flight plus each
 // thread's scratch, planned from the tensors' lifetimes. run() allocates
 // nothing. Batches split over images; a batch smaller than the thread count
-// splits each conv over output channels instead.
+// splits each conv over output channels (or rows, for narrow layers) instead.
 #pragma once
 
 #include <cstddef>
@@ -16,8 +16,12 @@
 
 namespace maqd_rt {
 
+// The most threads an Engine takes: each holds a slot of the arena and a
+// thread, so a mistyped count (100000) would ask for gigabytes and hang.
+inline constexpr int kMaxEngineThreads = 256;
+
 struct EngineOptions {
-  int threads = 1;
+  int threads = 1;  // 1 … kMaxEngineThreads; Engine throws maqd_rt::Error otherwise
   // Give every tensor its own buffer, so that tensor_data() shows every
   // layer's output after run() (tests compare them with LibTorch's).
   bool keep_tensors = false;
@@ -25,6 +29,8 @@ struct EngineOptions {
 
 class Engine {
  public:
+  // Throws maqd_rt::Error for an invalid model or a thread count outside
+  // 1 … kMaxEngineThreads.
   explicit Engine(Model model, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
