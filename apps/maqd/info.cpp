@@ -8,20 +8,12 @@
 #include <torch/torch.h>
 
 #include "commands.h"
+#include "maqd/export/export.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 
 namespace maqd::cli {
 namespace {
-
-// Bits per packed weight code: the smallest power-of-two width that holds
-// the levels (2 for ternary, 4 up to 15 levels, 8 up to 255).
-int packed_bits(int64_t levels) {
-  const int bits = int(std::ceil(std::log2(double(levels))));
-  for (int width : {1, 2, 4, 8, 16})
-    if (bits <= width) return width;
-  return 32;
-}
 
 int64_t distinct_levels(const WeightQuantOptions& q) {
   // Floor mode: M_w codes; half mode: the grid 1/M_w keeps M_w + 2 values.
@@ -74,7 +66,7 @@ void register_info(CLI::App& app) {
         if (o.quant) {
           const int64_t n = distinct_levels(*o.quant);
           levels = std::to_string(n);
-          bits = std::to_string(packed_bits(n));
+          bits = std::to_string(packed_weight_bits(*o.quant));
         } else {
           levels = "float";
           bits = "32";
@@ -88,14 +80,14 @@ void register_info(CLI::App& app) {
       std::printf("%-26s %-8s %-16s %-11s %10lld %7s %5s\n", l.name.c_str(), l.token.c_str(), shape,
                   weight.c_str(), (long long)params, levels.c_str(), bits.c_str());
     }
-    // Packed: quantized codes at packed_bits, float convs at 32 bits, and two
+    // Packed: quantized codes at the exporter's bits, float convs at 32 bits, and two
     // float32 per channel for the folded normalization (or the bias).
     std::vector<NamedConv> convs = network->hidden_convs();
     convs.push_back({"output", network->output_conv()});
     for (const NamedConv& named : convs) {
       const auto& o = named.conv->options();
       const double weights = double(named.conv->weight.numel());
-      packed_bytes += o.quant ? weights * packed_bits(distinct_levels(*o.quant)) / 8.0 : weights * 4;
+      packed_bytes += o.quant ? weights * packed_weight_bits(*o.quant) / 8.0 : weights * 4;
       packed_bytes += double(o.out_channels) * (o.bias ? 4 : 8);
     }
     int64_t float_bytes = 0;

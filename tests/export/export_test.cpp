@@ -203,4 +203,35 @@ TEST(Export, PacksTernaryWeightsInTwoBits) {
   EXPECT_EQ(convs, 3);  // the first conv twice: it reads the image in two fixed-point parts
 }
 
+// `maqd info` and the exporter take the bits per code from one rule; the
+// model's weight_bits follows it for every M_w and delta_w, including the
+// half-mode codes that reach M_w (9 levels: |code| up to 9, so 8 bits).
+TEST(Export, WeightBitsFollowTheOneRule) {
+  using maqd::WeightDelta;
+  const struct {
+    int64_t levels;
+    WeightDelta delta;
+    int32_t bits;
+  } cases[] = {{3, WeightDelta::kFloor, 2},  {15, WeightDelta::kFloor, 4},
+               {17, WeightDelta::kFloor, 8}, {255, WeightDelta::kFloor, 8},
+               {3, WeightDelta::kHalf, 4},   {7, WeightDelta::kHalf, 4},
+               {9, WeightDelta::kHalf, 8},   {13, WeightDelta::kHalf, 8}};
+  for (const auto& c : cases) {
+    maqd::WeightQuantOptions q;
+    q.levels = c.levels;
+    q.delta = c.delta;
+    EXPECT_EQ(maqd::packed_weight_bits(q), c.bits) << "M_w " << c.levels;
+  }
+  maqd::train::TrainConfig config;
+  config.arch = "(8C3)x2-10C1-GAP";
+  config.mw = 9;
+  config.ma = 2;
+  config.delta_w = "half";
+  maqd::Network net(maqd::train::network_options(config, 3, 8, 8, 10));
+  net->eval();
+  const maqd_rt::Model model = maqd::export_model(net, {{0.5, 0.5, 0.5}, {0.2, 0.2, 0.2}});
+  for (const maqd_rt::Op& op : model.ops)
+    if (op.kind == maqd_rt::OpKind::kConv) EXPECT_EQ(op.weight_bits, 8) << op.name;
+}
+
 }  // namespace

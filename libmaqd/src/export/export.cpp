@@ -98,11 +98,10 @@ class Exporter {
     wq_ = *o.weight_quant;
     levels_ = o.act_quant->levels;
     denominator_ = double(weight_code_denominator(wq_));
-    const int64_t max_weight_code = wq_.delta == WeightDelta::kFloor ? (wq_.levels - 1) / 2 : wq_.levels;
-    check(max_weight_code <= 127, "export", "weight codes reach ±", max_weight_code, " with M_w = ",
+    check(max_weight_code(wq_) <= 127, "export", "weight codes reach ±", max_weight_code(wq_), " with M_w = ",
           wq_.levels, " and delta_w ", wq_.delta == WeightDelta::kFloor ? "floor" : "half",
           "; the runtime stores codes in 8 bits: expected |code| ≤ 127");
-    weight_bits_ = max_weight_code <= 1 ? 2 : max_weight_code <= 7 ? 4 : 8;
+    weight_bits_ = packed_weight_bits(wq_);
     check(int64_t(stats_.mean.size()) == o.in_channels, "export", "stats have ",
           stats_.mean.size(), " channels; expected ", o.in_channels);
   }
@@ -425,6 +424,15 @@ class Exporter {
 };
 
 }  // namespace
+
+int64_t max_weight_code(const WeightQuantOptions& q) {
+  return q.delta == WeightDelta::kFloor ? (q.levels - 1) / 2 : q.levels;
+}
+
+int32_t packed_weight_bits(const WeightQuantOptions& q) {
+  const int64_t code = max_weight_code(q);
+  return code <= 1 ? 2 : code <= 7 ? 4 : 8;
+}
 
 maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
                             const std::map<std::string, std::string>& metadata) {

@@ -19,6 +19,13 @@
 
 namespace maqd {
 
+// The largest |weight code| the exporter writes for these options:
+// (M_w − 1)/2 with delta_w floor, M_w with delta_w half.
+int64_t max_weight_code(const WeightQuantOptions& q);
+// Bits per weight code in the model file: 2 (|code| ≤ 1), 4 (≤ 7), else 8.
+// `maqd info` reports the same figure from this one rule.
+int32_t packed_weight_bits(const WeightQuantOptions& q);
+
 // `network` must quantize weights and activations (--mw and --ma) and use
 // LBN or BN; anything that does not fold throws maqd::Error naming the layer
 // and the reason. `stats` is the training set's input normalization;
