@@ -1,7 +1,10 @@
 // maqd train: every TrainConfig field as a flag (or a key of the --config
-// TOML file; flags win), a live progress bar on a terminal, one line per
-// epoch otherwise, and Ctrl-C saving a checkpoint to --resume from.
+// TOML file; flags win), a live progress bar on a terminal, progress lines
+// in a log (every 10 % of an epoch or 30 s), one line per epoch, and Ctrl-C
+// saving a checkpoint to --resume from.
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -43,6 +46,35 @@ void print_bar(const train::StepProgress& p) {
   std::fflush(stderr);
 }
 
+// Where stderr is not a terminal (a log, CI, nohup), a bar cannot redraw:
+// print a line whenever another 10 % of the epoch is done or 30 s have
+// passed since the last line, so a log never stays silent for long.
+class ProgressLines {
+ public:
+  void operator()(const train::StepProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (p.epoch != epoch_) {
+      epoch_ = p.epoch;
+      tenths_ = 0;
+      last_ = now;
+    }
+    const int64_t tenths = 10 * p.batch / std::max<int64_t>(p.batches, 1);
+    const bool stale = now - last_ >= std::chrono::seconds(30);
+    if (tenths <= tenths_ && !stale) return;
+    tenths_ = tenths;
+    last_ = now;
+    std::printf("epoch %lld/%lld step %lld/%lld (%lld%%) loss %.4f %.0f img/s, run ends in %s\n",
+                (long long)p.epoch, (long long)p.epochs, (long long)p.batch, (long long)p.batches,
+                (long long)(100 * p.batch / std::max<int64_t>(p.batches, 1)), p.loss,
+                p.images_per_second, format_duration(p.eta_seconds).c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  int64_t epoch_ = -1, tenths_ = 0;
+  std::chrono::steady_clock::time_point last_;
+};
+
 void print_epoch(const train::EpochReport& r, bool clear_bar) {
   if (clear_bar) std::fprintf(stderr, "\r%*s\r", 100, "");
   const auto& m = r.metrics;
@@ -71,7 +103,10 @@ void register_train(CLI::App& app) {
   cmd->callback([config, resume, config_file] {
     const bool live = isatty(STDERR_FILENO);
     train::TrainCallbacks callbacks;
-    if (live) callbacks.on_step = print_bar;
+    if (live)
+      callbacks.on_step = print_bar;
+    else
+      callbacks.on_step = ProgressLines();
     callbacks.on_epoch = [live](const train::EpochReport& r) { print_epoch(r, live); };
     // Flushed at once: a log being followed (tail -f) shows each note as it happens.
     callbacks.on_message = [](const std::string& text) {
