@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh --target maqd_cli   # the tests and benchmarks build in scripts/test.sh
 build/bin/maqd --version
 build/bin/maqd selfcheck
 out=runs/main-job
