@@ -28,8 +28,6 @@ using Type = onnx::TensorProto_DataType;
 constexpr int kOpset = 13;
 // float holds every integer below 2^24 exactly: conv sums below it are exact.
 constexpr double kFloatExact = double(1 << 24);
-// Thresholds the exporter uses for "always" and "never" (|t| = 2^60).
-constexpr int64_t kUnreachable = int64_t(1) << 59;
 
 // Builds one GraphProto: fresh value names, initializers and nodes.
 class Graph {
@@ -237,18 +235,21 @@ class Exporter {
     set_ints(n, "strides", {1, 1});
   }
 
-  void track_conv_bound(const Op& op, int32_t in_channels) {
+  // The largest |sum| each output channel of a conv can reach (Σ|w| times
+  // the input's bound); their maximum becomes the output's bound.
+  std::vector<double> track_conv_bound(const Op& op) {
     const int32_t out_channels = tensor(op.output).channels;
     const size_t per_out = op.weights.size() / size_t(out_channels);
-    double largest = 0;
+    std::vector<double> reach(static_cast<size_t>(out_channels));
     for (int32_t o = 0; o < out_channels; ++o) {
       double sum = 0;
       for (size_t j = 0; j < per_out; ++j) sum += std::fabs(double(op.weights[size_t(o) * per_out + j]));
-      largest = std::max(largest, sum * bound_[size_t(op.inputs[0])]);
+      reach[size_t(o)] = sum * bound_[size_t(op.inputs[0])];
     }
-    (void)in_channels;
+    const double largest = *std::max_element(reach.begin(), reach.end());
     bound_[size_t(op.output)] = largest;
     largest_conv_sum_ = std::max(largest_conv_sum_, largest);
+    return reach;
   }
 
   void conv(size_t index) {
@@ -256,11 +257,11 @@ class Exporter {
     const int32_t in_channels = tensor(op.inputs[0]).channels;
     const int32_t out_channels = tensor(op.output).channels;
     const int64_t k = op.kernel;
-    track_conv_bound(op, in_channels);
+    const std::vector<double> reach = track_conv_bound(op);
     const std::vector<int64_t> wdims{out_channels, in_channels, k, k};
     const Value& in = values_[size_t(op.inputs[0])];
     if (form_ == OnnxForm::kInt8 && int8_chain(index)) {
-      int8_conv_requant(index);
+      int8_conv_requant(index, reach);
       return;
     }
     std::vector<std::string> inputs{as_float(in, op.name),
@@ -319,7 +320,7 @@ class Exporter {
     const float g = float(1.0 / s);
     int64_t low = reach, high = -reach;
     for (int32_t j = 0; j < steps; ++j)
-      if (t[j] > -kUnreachable && t[j] < kUnreachable) {
+      if (t[j] > -reach && t[j] <= reach) {
         low = std::min(low, t[j] - 1);
         high = std::max(high, t[j]);
       }
@@ -337,12 +338,12 @@ class Exporter {
     return true;
   }
 
-  void int8_conv_requant(size_t index) {
+  // conv_reach: conv_bound's per-channel reach of this conv.
+  void int8_conv_requant(size_t index, const std::vector<double>& conv_reach) {
     const Op& op = model_.ops[index];
-    const auto [reader_index, pool] = *int8_chain(index);
-    const std::optional<size_t> reader = reader_index;
-    const Op& rq = model_.ops[*reader];
-    consumed_.insert(*reader);
+    const auto [reader, pool] = *int8_chain(index);
+    const Op& rq = model_.ops[reader];
+    consumed_.insert(reader);
     if (pool) consumed_.insert(*pool);
     const double pooled = pool ? 4.0 : 1.0;
     const int32_t in_channels = tensor(op.inputs[0]).channels;
@@ -356,11 +357,15 @@ class Exporter {
     for (int32_t c = 0; c < channels; ++c) {
       const int64_t m = rq.multipliers[size_t(c)];
       const int64_t* t = &rq.thresholds[size_t(c) * size_t(steps)];
+      // |Z| ≤ reach for every input: a threshold at or below −reach is always
+      // passed, one above reach never.
+      const double reach_real = pooled * conv_reach[size_t(c)];
+      const int64_t reach = reach_real < 4e18 ? int64_t(reach_real) : int64_t(4e18);
       std::vector<double> finite_k, finite_t;
       int always = 0;
       for (int32_t j = 0; j < steps; ++j) {
-        if (t[j] <= -kUnreachable) ++always;
-        else if (t[j] < kUnreachable) {
+        if (t[j] <= -reach) ++always;
+        else if (t[j] <= reach) {
           finite_k.push_back(j + 1);
           finite_t.push_back(double(t[j]));
         }
@@ -396,23 +401,17 @@ class Exporter {
       // Exact where possible: an integer b near the fit and a slope s that
       // put every boundary (k − ½)·s − b strictly inside (t_k − 1, t_k]; an
       // "always" threshold needs its boundary at or below −reach, a "never"
-      // one above reach (|Z| ≤ reach for every input of this channel).
-      double magnitude = 0;
-      const size_t per_channel = op.weights.size() / size_t(channels);
-      for (size_t j = 0; j < per_channel; ++j)
-        magnitude += std::fabs(double(op.weights[size_t(c) * per_channel + j]));
-      const double reach_real = magnitude * bound_[size_t(op.inputs[0])];
+      // one above reach.
       bool exact = false;
       if (!pool && in.unit == 1 && reach_real < double(1 << 22)) {
-        const int64_t reach = int64_t(reach_real);
         for (int32_t d = 0; d <= 256 && !exact; ++d) {
           for (double candidate : {std::nearbyint(b) + d, std::nearbyint(b) - d}) {
             double low = 0, high = std::numeric_limits<double>::infinity();
             for (int32_t j = 0; j < steps; ++j) {
               const double half = j + 0.5;
-              if (t[j] <= -kUnreachable) {
+              if (t[j] <= -reach) {
                 high = std::min(high, (double(-reach) + candidate) / half);
-              } else if (t[j] >= kUnreachable) {
+              } else if (t[j] > reach) {
                 low = std::max(low, (double(reach) + candidate) / half);
               } else {
                 low = std::max(low, (double(t[j]) - 1 + candidate) / half);
