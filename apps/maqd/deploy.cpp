@@ -76,6 +76,17 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorD
   return pixels;
 }
 
+// The runtime's logits [N, classes] for u8 images [N, H, W, C], `batch` per call.
+torch::Tensor runtime_logits(maqd_rt::Engine& engine, const torch::Tensor& raw, int64_t batch) {
+  const int64_t n = raw.size(0), classes = engine.model().num_classes();
+  const int64_t image_bytes = engine.model().input().elements();
+  torch::Tensor logits = torch::empty({n, classes}, torch::kFloat);
+  for (int64_t b = 0; b < n; b += batch)
+    engine.run(raw.data_ptr<uint8_t>() + b * image_bytes, std::min(batch, n - b),
+               logits.data_ptr<float>() + b * classes);
+  return logits;
+}
+
 struct RunArgs {
   std::string model, dataset, data_dir, compare, onnx, reference = "float32";
   std::vector<std::string> images;
@@ -127,12 +138,8 @@ void onnx_run(const RunArgs& a) {
   maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
   const maqd_rt::Model& model = engine.model();
   const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
-  const int64_t n = test.size(), classes = model.num_classes(), image_bytes = model.input().elements();
-  const torch::Tensor raw = channels_last(test.images);
-  torch::Tensor logits = torch::empty({n, classes}, torch::kFloat);
-  for (int64_t b = 0; b < n; b += a.batch)
-    engine.run(raw.data_ptr<uint8_t>() + b * image_bytes, std::min(a.batch, n - b),
-               logits.data_ptr<float>() + b * classes);
+  const int64_t n = test.size(), classes = model.num_classes();
+  const torch::Tensor logits = runtime_logits(engine, channels_last(test.images), a.batch);
   OnnxRuntime ort;
   ort.set_images(test.images);
   ort.load("model", a.onnx, a.threads);
@@ -268,16 +275,11 @@ void register_run(CLI::App& app) {
     }
     const data::Dataset test = load_test_set(model, a->dataset, a->data_dir, a->limit);
     const torch::Tensor images = channels_last(test.images);
-    const int64_t n = test.size(), image_bytes = model.input().elements();
-    std::vector<float> logits(size_t(n) * classes);
+    const int64_t n = test.size();
     const auto start = Clock::now();
-    for (int64_t b = 0; b < n; b += a->batch) {
-      const int64_t count = std::min(a->batch, n - b);
-      engine.run(images.data_ptr<uint8_t>() + b * image_bytes, count, logits.data() + b * classes);
-    }
+    const torch::Tensor logits = runtime_logits(engine, images, a->batch);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    const torch::Tensor predicted =
-        torch::from_blob(logits.data(), {n, classes}, torch::kFloat).argmax(1);
+    const torch::Tensor predicted = logits.argmax(1);
     const double accuracy = predicted.eq(test.labels).to(torch::kDouble).mean().item<double>();
     if (a->json) {
       std::cout << nlohmann::json{{"accuracy", accuracy}, {"images", n},

@@ -60,7 +60,8 @@ std::string LineProcess::ask(const std::string& command) {
   check(!answer.empty(), who_.c_str(), "ended without answering '", command,
         "'; its error is above");
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
-  if (answer.rfind("error:", 0) == 0) throw Error(who_ + ": " + answer.substr(answer.size() > 7 ? 7 : 6));
+  const std::string error_prefix = "error: ";
+  if (answer.rfind(error_prefix, 0) == 0) throw Error(who_ + ": " + answer.substr(error_prefix.size()));
   return answer;
 }
 
