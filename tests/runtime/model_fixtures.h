@@ -48,6 +48,17 @@ inline std::vector<int8_t> fixture_codes(FixtureValues& v, size_t count, int max
   return codes;
 }
 
+// A conv op whose `count` codes span the range its weight_bits packs
+// (±1, ±7 or ±127).
+inline maqd_rt::Op fixture_conv(FixtureValues& v, const std::string& name, int32_t input,
+                                int32_t output, int32_t kernel, int32_t weight_bits, size_t count) {
+  maqd_rt::Op op = fixture_op(maqd_rt::OpKind::kConv, name, {input}, output);
+  op.kernel = kernel;
+  op.weight_bits = weight_bits;
+  op.weights = fixture_codes(v, count, weight_bits == 2 ? 1 : weight_bits == 4 ? 7 : 127);
+  return op;
+}
+
 inline std::vector<int64_t> fixture_thresholds(FixtureValues& v, int32_t channels, int32_t levels) {
   std::vector<int64_t> t;
   for (int32_t c = 0; c < channels; ++c) {
@@ -99,14 +110,8 @@ inline maqd_rt::Model small_model(uint64_t seed = 1) {
   auto lut_u8 = fixture_op(OpKind::kInputLut, "lut_u8", {0}, 2);
   for (int i = 0; i < 2 * 256; ++i) lut_u8.lut.push_back(int32_t(v.next(0, 255)));
 
-  auto conv8 = fixture_op(OpKind::kConv, "conv_8bit", {1}, 3);
-  conv8.kernel = 3;
-  conv8.weight_bits = 8;
-  conv8.weights = fixture_codes(v, 3 * 3 * 3 * 2, 127);
-  auto conv4 = fixture_op(OpKind::kConv, "conv_4bit", {2}, 4);
-  conv4.kernel = 1;
-  conv4.weight_bits = 4;
-  conv4.weights = fixture_codes(v, 3 * 1 * 1 * 2, 7);
+  auto conv8 = fixture_conv(v, "conv_8bit", 1, 3, 3, 8, 3 * 3 * 3 * 2);
+  auto conv4 = fixture_conv(v, "conv_4bit", 2, 4, 1, 4, 3 * 1 * 1 * 2);
 
   auto act1 = fixture_op(OpKind::kRequant, "act1", {3, 4}, 5);
   act1.levels = 4;
@@ -114,10 +119,7 @@ inline maqd_rt::Model small_model(uint64_t seed = 1) {
   act1.thresholds = fixture_thresholds(v, 3, 4);
 
   auto pool_u8 = fixture_op(OpKind::kPoolSum, "pool_u8", {5}, 6);
-  auto conv2 = fixture_op(OpKind::kConv, "conv_2bit", {6}, 7);
-  conv2.kernel = 3;
-  conv2.weight_bits = 2;
-  conv2.weights = fixture_codes(v, 5 * 3 * 3 * 3, 1);
+  auto conv2 = fixture_conv(v, "conv_2bit", 6, 7, 3, 2, 5 * 3 * 3 * 3);
   auto pool_i16 = fixture_op(OpKind::kPoolSum, "pool_i16", {6}, 8);
   auto pool_i32 = fixture_op(OpKind::kPoolSum, "pool_i32", {7}, 9);
 
