@@ -35,6 +35,7 @@
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
 #include "maqd/line_process.h"
+#include "maqd/ops/code_conv.h"
 #include "maqd/ops/kernel_isa.h"
 #include "maqd/process.h"
 #include "maqd/train/trainer.h"
@@ -242,6 +243,10 @@ int run(int argc, char** argv) {
   std::printf("maqd's fused kernels ran on %d threads:", maqd::training_kernel_threads());
   for (const auto& [kernel, isa] : maqd::kernel_isas_used())
     std::printf(" %s=%s;", kernel.c_str(), maqd::to_string(isa));
+  std::printf("\nforward convs on codes (oneDNN):");
+  const std::vector<std::string> code_convs = maqd::code_conv_kernels_used();
+  if (code_convs.empty()) std::printf(" none (float convs; MAQD_CODE_CONV=0 or no oneDNN)");
+  for (const std::string& kernel : code_convs) std::printf(" %s;", kernel.c_str());
   std::printf("\npeer: %s\n",
               peer ? (python + " " + peer_script +
                       " (with maqd's malloc thresholds: MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_)")

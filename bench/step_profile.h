@@ -36,7 +36,7 @@ inline std::string category_of(const std::string& name) {
     return "activation quantizer";
   if (has("maqd::weight_standardization") || has("VarMeanBackward")) return "weight standardization";
   if (has("maqd::weight_quantizer") || has("WeightQuantFunction")) return "weight quantizer";
-  if (has("onvolution") || has("mkldnn_conv")) return "convolutions (oneDNN)";
+  if (has("onvolution") || has("mkldnn_conv") || has("code_conv")) return "convolutions (oneDNN)";
   if (has("avg_pool") || has("AvgPool") || has("aten::mean") || has("MeanBackward")) return "pooling";
   if (has("maqd::loss") || has("NllLoss") || has("LogSoftmax") || has("MseLoss")) return "loss";
   if (has("maqd::optimizer")) return "optimizer";

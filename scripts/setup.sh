@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev                 # LibTorch 1.13 (CPU) for the training library
+  libdnnl-dev                  # oneDNN headers: MaQD forward convs on integer codes
   libgtest-dev libgmock-dev    # tests
   libbenchmark-dev             # benchmarks
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev

@@ -17,6 +17,8 @@
 
 #include "common/seed.h"
 #include "maqd/error.h"
+#include "maqd/nn/conv.h"
+#include "maqd/ops/code_conv.h"
 
 namespace {
 
@@ -105,6 +107,51 @@ TEST(Network, WidthOneVggConvWeightsMatchTheClosedForm) {
   int64_t total = 0;
   for (const torch::Tensor& p : net->parameters()) total += p.numel();
   EXPECT_EQ(total, want_weights + want_norm + 512 * 10 + 10);
+}
+
+// Each hidden conv knows the grid its input lies on (ops/code_conv.h): the
+// image is float, an activation's values are m/(M_a − 1), and a 2×2 average
+// of them m/4(M_a − 1); a residual block's sum is float again.
+TEST(Network, HiddenConvsKnowTheirInputGrid) {
+  Network vgg(quantized(options("vgg", 1, 28, 10, 0.25), /*weight_levels=*/3, /*act_levels=*/4));
+  // conv5, conv9 and conv13 follow an AP.
+  const std::vector<int64_t> want = {0, 3, 3, 3, 12, 3, 3, 3, 12, 3, 3, 3, 12, 3, 3, 3};
+  const std::vector<maqd::NamedConv> convs = vgg->hidden_convs();
+  ASSERT_EQ(convs.size(), want.size());
+  for (size_t i = 0; i < convs.size(); ++i)
+    EXPECT_EQ(convs[i].conv->options().input_code_denominator, want[i]) << convs[i].name;
+
+  Network resnet(quantized(options("preact-resnet", 3, 32), 3, 8));
+  // Every path begins with norm → Q_a, the first one too.
+  for (const maqd::NamedConv& conv : resnet->hidden_convs())
+    EXPECT_EQ(conv.conv->options().input_code_denominator, 7) << conv.name;
+
+  Network float_vgg(options("vgg", 1, 28));
+  for (const maqd::NamedConv& conv : float_vgg->hidden_convs())
+    EXPECT_EQ(conv.conv->options().input_code_denominator, 0) << conv.name;
+}
+
+// A conv told its input grid runs its forward pass on codes (where oneDNN is
+// built in) and gives what the float convolution of the same effective
+// weight gives; an input off that grid is refused, not silently wrong.
+TEST(Network, ConvOnAnInputGridAgreesWithTheFloatConv) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  maqd::ConvOptions o;
+  o.in_channels = 8;
+  o.out_channels = 16;
+  o.quant = maqd::WeightQuantOptions{};
+  o.quant->levels = 15;
+  o.input_code_denominator = 7;
+  maqd::Conv conv(o);
+  const torch::Tensor x = torch::randint(0, 8, {2, 8, 9, 9}).to(torch::kFloat) / 7;
+  const torch::Tensor y = conv->forward(x);
+  conv->weight_override = conv->effective_weight().detach();
+  const torch::Tensor y_float = conv->forward(x);
+  EXPECT_LE((y - y_float).abs().max().item<double>(), 1e-6 * y_float.abs().max().item<double>());
+  conv->weight_override = torch::Tensor();
+  if (!maqd::code_conv_available(x, conv->effective_weight(), 7, 7)) GTEST_SKIP() << "no oneDNN";
+  EXPECT_NE(error_of([&] { conv->forward(x + 0.01); }).find("code_conv: input"), std::string::npos);
 }
 
 TEST(Network, PreActResNetReachesOnePixelAndSkipsLaterPools) {

@@ -5,6 +5,7 @@
 #include <torch/nn/init.h>
 
 #include "maqd/error.h"
+#include "maqd/ops/code_conv.h"
 #include "maqd/ops/weight_standardization.h"
 
 namespace maqd {
@@ -18,6 +19,8 @@ ConvImpl::ConvImpl(ConvOptions options) : options_(options) {
         "; allowed: integers > 0");
   if (options_.padding < 0) options_.padding = options_.kernel_size / 2;
   if (options_.quant) validate(*options_.quant);
+  check(options_.input_code_denominator >= 0, "conv", "parameter input_code_denominator is ",
+        options_.input_code_denominator, "; allowed: 0 (float input) or an integer > 0");
   reset();
 }
 
@@ -48,6 +51,13 @@ torch::Tensor ConvImpl::forward(const torch::Tensor& input) {
   check(input.dim() == 4 && input.size(1) == options_.in_channels, "conv", "input has shape ",
         input.sizes(), "; expected [N, ", options_.in_channels, ", H, W]");
   const torch::Tensor w = weight_override.defined() ? weight_override : effective_weight();
+  if (options_.quant && !options_.bias && !weight_override.defined() &&
+      options_.input_code_denominator > 0) {
+    const int64_t weight_denominator = weight_code_denominator(*options_.quant);
+    if (code_conv_available(input, w, options_.input_code_denominator, weight_denominator))
+      return code_conv2d(input, w, options_.input_code_denominator, weight_denominator,
+                         options_.stride, options_.padding);
+  }
   return torch::conv2d(input, w, bias, options_.stride, options_.padding);
 }
 

@@ -7,17 +7,20 @@
 #include <utility>
 
 #include "maqd/error.h"
+#include "maqd/ops/avg_pool.h"
 
 namespace maqd {
 namespace {
 
-// The 2×2 average pooling of AP and of stride-2 blocks: floor, like avg_pool2d.
-torch::Tensor avg_pool_2x2(const torch::Tensor& x) {
-  return torch::avg_pool2d(x, /*kernel_size=*/{2, 2}, /*stride=*/{2, 2});
+// The denominator d of a quantized activation's values m / d (0: float).
+int64_t activation_grid(const HiddenLayerOptions& layer) {
+  return layer.act_quant ? layer.act_quant->levels - 1 : 0;
 }
 
-ConvOptions hidden_conv(int64_t in, int64_t out, int64_t kernel, const HiddenLayerOptions& layer) {
+ConvOptions hidden_conv(int64_t in, int64_t out, int64_t kernel, const HiddenLayerOptions& layer,
+                        int64_t input_grid) {
   ConvOptions conv;
+  conv.input_code_denominator = input_grid;
   conv.in_channels = in;
   conv.out_channels = out;
   conv.kernel_size = kernel;
@@ -81,7 +84,8 @@ void PreActPathImpl::reset() {
     norms_.push_back(register_module("norm" + n, Norm(norm_options(o.layer.norm, channels, o.height, o.width))));
     acts_.push_back(register_module("act" + n, Activation(o.layer.act_quant)));
     convs_.push_back(register_module(
-        "conv" + n, Conv(hidden_conv(channels, o.out_channels, o.kernel_sizes[i], o.layer))));
+        "conv" + n, Conv(hidden_conv(channels, o.out_channels, o.kernel_sizes[i], o.layer,
+                                     activation_grid(o.layer)))));
     channels = o.out_channels;
   }
   norms_.push_back(register_module("norm" + std::to_string(o.kernel_sizes.size() + 1),
@@ -197,6 +201,9 @@ void NetworkImpl::reset() {
   };
 
   int64_t channels = o.in_channels, height = o.image_height, width = o.image_width;
+  // The grid of the values entering the next layer: the image is float, an
+  // activation's values are m / (M_a − 1), a 2×2 average of them m / 4(M_a − 1).
+  int64_t grid = 0;
   int n_conv = 0, n_block = 0, n_pool = 0, n_gap = 0;
   for (const ArchLayer& a : arch_) {
     LayerInfo info;
@@ -227,10 +234,12 @@ void NetworkImpl::reset() {
           const std::string n = std::to_string(++n_conv);
           const int64_t out = scaled_channels(a.channels, o.width);
           info.name = "conv" + n;
-          info.conv = register_module("conv" + n, Conv(hidden_conv(channels, out, a.kernel_size, hidden)));
+          info.conv = register_module("conv" + n,
+                                      Conv(hidden_conv(channels, out, a.kernel_size, hidden, grid)));
           info.norm = register_module("norm" + n, Norm(norm_options(o.norm, out, height, width)));
           info.activation = register_module("act" + n, Activation(o.act_quant));
           channels = out;
+          grid = activation_grid(hidden);
         }
         break;
       case ArchLayerKind::kAvgPool:
@@ -240,12 +249,14 @@ void NetworkImpl::reset() {
         info.name = "pool" + std::to_string(++n_pool);
         info.kernel_size = 2;
         info.pools = true;
+        grid *= 4;
         height /= 2;
         width /= 2;
         break;
       case ArchLayerKind::kGlobalAvgPool:
         info.name = "gap" + std::to_string(++n_gap);
         height = width = 1;
+        grid = 0;
         break;
       case ArchLayerKind::kResidualBlock: {
         const std::string name = "block" + std::to_string(++n_block);
@@ -261,6 +272,7 @@ void NetworkImpl::reset() {
         info.block = register_module(name, ResidualBlock(block));
         info.pools = info.block->pools();
         channels = block.out_channels;
+        grid = 0;  // a sum of two normalized paths
         height = info.block->out_height();
         width = info.block->out_width();
         break;

@@ -22,6 +22,11 @@ struct ConvOptions {
   bool weight_standardization = true;
   std::optional<WeightQuantOptions> quant;  // nullopt: float weights
   bool bias = false;
+  // > 0 when every input value is m / input_code_denominator for an integer
+  // m in [0, input_code_denominator] (a quantized activation, maybe
+  // average-pooled): with quantized weights the forward pass then runs on
+  // integer codes (ops/code_conv.h). 0: a float input.
+  int64_t input_code_denominator = 0;
 };
 
 class ConvImpl : public torch::nn::Cloneable<ConvImpl> {
