@@ -11,6 +11,7 @@
 //   build/bin/bench_training [--threads 2] [--width 0.25] [--batch 100]
 //       [--configs float,15:8,3:4,3:2] [--rounds 5] [--steps 10]
 //       [--peer bench/peer_training.py | --peer none] [--data-dir DIR]
+//       [--beside-busy]   (alone and beside a CPU-bound process instead of the peer)
 //
 // MAQD_ISA=avx2 (or scalar) pins maqd's fused kernels, oneDNN and ATen to
 // that ISA, in this process and in the peer (kernel_isa.h), so one AVX-512
@@ -18,10 +19,13 @@
 // ISA every fused kernel ran, and, per config, the median images/s with the
 // range over rounds, maqd / peer, and maqd's step time over its float step.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -38,6 +42,7 @@
 #include "maqd/ops/code_conv.h"
 #include "maqd/ops/kernel_isa.h"
 #include "maqd/process.h"
+#include "maqd/train/core_share.h"
 #include "maqd/train/trainer.h"
 #include "step_profile.h"
 
@@ -68,6 +73,14 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// "median [min-max]".
+std::string range_text(const std::vector<double>& v) {
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  char text[64];
+  std::snprintf(text, sizeof text, "%7.1f [%.0f-%.0f]", median(v), *lo, *hi);
+  return std::string(text);
 }
 
 std::string cpu_model() {
@@ -150,6 +163,92 @@ void print_profile(std::vector<Contender>& contenders, const std::vector<maqd::d
   }
 }
 
+// A CPU-bound process (one thread spinning), as another user's job would be.
+struct BusyProcess {
+  pid_t pid;
+  BusyProcess() : pid(fork()) {
+    maqd::check(pid >= 0, "bench_training", "fork() failed for the busy process");
+    if (pid == 0) {
+      volatile uint64_t spin = 0;
+      for (;;) spin = spin + 1;
+    }
+  }
+  ~BusyProcess() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+// Images/s of `steps` steps after `warm_seconds` of untimed ones; `cores`
+// (if any) adjusts the thread count between steps as `maqd train` does.
+double timed_steps(Contender& c, const std::vector<maqd::data::Batch>& batches, int steps,
+                   double warm_seconds, maqd::train::CoreShare* cores) {
+  const maqd::LossOptions loss = maqd::train::loss_options(c.train);
+  size_t next = 0;
+  auto step = [&] {
+    if (cores) cores->update();
+    const maqd::data::Batch& b = batches[next++ % batches.size()];
+    maqd::train::train_step(c.network, *c.optimizer, b.images, b.labels, loss);
+    return b.labels.size(0);
+  };
+  const auto warm_start = Clock::now();
+  while (std::chrono::duration<double>(Clock::now() - warm_start).count() < warm_seconds) step();
+  int64_t images = 0;
+  const auto start = Clock::now();
+  for (int s = 0; s < steps; ++s) images += step();
+  return double(images) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Issue 15's shared-core benchmark: each config alone and beside one
+// CPU-bound process, with the thread count fixed (OpenMP's threads spin
+// for a descheduled peer) and following the free cores (train/core_share.h,
+// what `maqd train` does), alternating within each round.
+void run_beside_busy(std::vector<Contender>& contenders,
+                     const std::vector<maqd::data::Batch>& batches, int rounds, int steps,
+                     int threads) {
+  struct Cell {
+    std::vector<double> alone, beside;
+  };
+  const char* modes[] = {"fixed threads", "follows free cores"};
+  std::vector<std::array<Cell, 2>> cells(contenders.size());
+  for (int round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < contenders.size(); ++i)
+      for (int mode = 0; mode < 2; ++mode) {
+        Contender& c = contenders[i];
+        torch::set_num_threads(threads);
+        std::unique_ptr<maqd::train::CoreShare> cores;
+        if (mode == 1) cores = std::make_unique<maqd::train::CoreShare>(threads);
+        const double alone = timed_steps(c, batches, steps, 1.5, cores.get());
+        const int threads_alone = torch::get_num_threads();
+        double beside = 0;
+        int threads_beside = 0;
+        {
+          BusyProcess busy;
+          beside = timed_steps(c, batches, steps, 2.5, cores.get());
+          threads_beside = torch::get_num_threads();
+        }
+        cells[i][mode].alone.push_back(alone);
+        cells[i][mode].beside.push_back(beside);
+        std::printf("  round %d  %-10s %-19s alone %7.1f images/s (%d threads)   beside a busy "
+                    "process %7.1f images/s (%d threads)   %.2fx\n",
+                    round + 1, c.config.name.c_str(), modes[mode], alone, threads_alone, beside,
+                    threads_beside, beside / alone);
+        std::fflush(stdout);
+      }
+  torch::set_num_threads(threads);
+  std::printf("\nimages/s, median [min-max] of %d rounds; ratio = median beside / median alone\n",
+              rounds);
+  std::printf("%-10s  %-19s  %-22s  %-22s  %s\n", "config", "threads", "alone", "beside busy",
+              "ratio");
+  for (size_t i = 0; i < contenders.size(); ++i)
+    for (int mode = 0; mode < 2; ++mode) {
+      const Cell& cell = cells[i][mode];
+      std::printf("%-10s  %-19s  %-22s  %-22s  %.2fx\n", contenders[i].config.name.c_str(),
+                  modes[mode], range_text(cell.alone).c_str(), range_text(cell.beside).c_str(),
+                  median(cell.beside) / median(cell.alone));
+    }
+}
+
 int run(int argc, char** argv) {
   TrainConfig base;
   base.arch = "vgg";
@@ -171,6 +270,10 @@ int run(int argc, char** argv) {
   app.add_option("--data-dir", base.data_dir, "Fashion-MNIST folder (default: Debian's)");
   app.add_flag("--profile", profile,
                "after the rounds, where maqd's step time goes (LibTorch's profiler), per config");
+  bool beside_busy = false;
+  app.add_flag("--beside-busy", beside_busy,
+               "instead of the peer: maqd alone and beside one CPU-bound process, threads fixed "
+               "and following the free cores (issue 15); e.g. --configs float,3:4");
   CLI11_PARSE(app, argc, argv);
   maqd::check(rounds > 0 && steps > 0, "bench_training", "--rounds and --steps must be > 0");
   maqd::check(threads > 0, "bench_training", "--threads must be > 0");
@@ -191,7 +294,7 @@ int run(int argc, char** argv) {
   while (auto b = loader.next()) batches.push_back(*b);
 
   std::unique_ptr<maqd::LineProcess> peer;
-  if (peer_script != "none") {
+  if (peer_script != "none" && !beside_busy) {
     maqd::check(access(peer_script.c_str(), R_OK) == 0, "bench_training", "--peer ", peer_script,
                 " cannot be read; expected bench/peer_training.py or 'none'");
     std::vector<std::string> args{"--threads", std::to_string(threads), "--width",
@@ -253,6 +356,10 @@ int run(int argc, char** argv) {
                          .c_str()
                    : "none");
 
+  if (beside_busy) {
+    run_beside_busy(contenders, batches, rounds, steps, threads);
+    return 0;
+  }
   for (int round = 0; round < rounds; ++round) {
     for (Contender& c : contenders) {
       const maqd::LossOptions loss = maqd::train::loss_options(c.train);
@@ -282,12 +389,7 @@ int run(int argc, char** argv) {
     }
   }
 
-  auto range = [](const std::vector<double>& v) {
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    char text[64];
-    std::snprintf(text, sizeof text, "%7.1f [%.0f-%.0f]", median(v), *lo, *hi);
-    return std::string(text);
-  };
+  auto range = range_text;
   std::printf("\nimages/s, median [min-max] of %d rounds\n", rounds);
   std::printf("%-10s  %-22s  %-22s  %-10s  %s\n", "config", "maqd", "peer (PyTorch)",
               "maqd/peer", "maqd step / maqd float step");

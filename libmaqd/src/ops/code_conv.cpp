@@ -116,8 +116,11 @@ struct CodeConvPlan {
   bool usable = false;  // false: oneDNN has only its reference int8 kernel here
 };
 
+// The thread count is part of the key: a oneDNN primitive splits its work
+// for the threads it was created with (training may change the count,
+// train/core_share.h).
 using PlanKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           float>;
+                           float, int>;
 
 std::mutex plans_mutex;
 std::map<PlanKey, CodeConvPlan> plans;
@@ -127,7 +130,8 @@ const CodeConvPlan& plan_for(const PlanKey& key) {
   auto found = plans.find(key);
   if (found != plans.end()) return found->second;
 
-  const auto [n, c, h, w, oc, k, stride, padding, scale] = key;
+  const auto [n, c, h, w, oc, k, stride, padding, scale, threads] = key;
+  (void)threads;
   const int64_t oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
   CodeConvPlan plan;
   plan.user_src = memory::desc({n, c, h, w}, Type::u8, Tag::nchw);
@@ -164,7 +168,7 @@ torch::Tensor run_code_conv(const torch::Tensor& input, const torch::Tensor& wei
   const torch::Tensor x = input.contiguous(), wt = weight.contiguous();
   const float scale = float(1.0 / (double(input_denominator) * double(weight_denominator)));
   const PlanKey key{x.size(0), x.size(1), x.size(2),  x.size(3), wt.size(0),
-                    wt.size(2), stride,    padding,   scale};
+                    wt.size(2), stride,    padding,   scale,     at::get_num_threads()};
   const CodeConvPlan& plan = plan_for(key);
   if (!plan.usable)
     return torch::conv2d(input, weight, /*bias=*/{}, stride, padding);

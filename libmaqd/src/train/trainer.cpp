@@ -15,6 +15,7 @@
 #include "maqd/error.h"
 #include "maqd/process.h"
 #include "maqd/train/checkpoint.h"
+#include "maqd/train/core_share.h"
 
 namespace maqd::train {
 namespace {
@@ -201,6 +202,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const int64_t first_step = state.global_step;
   TrainResult result;
   EvalResult last_eval;
+  CoreShare cores(torch::get_num_threads());
 
   for (int64_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
     network->train();
@@ -221,6 +223,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       set_learning_rate(optimizer, lr);
       const torch::Tensor images = batch->images.to(device);
       const torch::Tensor labels = batch->labels.to(device);
+      cores.update();
       const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
       check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
