@@ -100,6 +100,11 @@ void register_train(CLI::App& app) {
                 "Continue the run in --out from its checkpoint (its saved configuration wins; "
                 "--threads, --workers and --data-dir may change)")
       ->group("Execution");
+  // A later value overrides an earlier one, so that a script's defaults can
+  // be followed by the user's (scripts/main.sh passes its extra arguments on).
+  for (CLI::Option* option : cmd->get_options())
+    if (option->get_items_expected_max() == 1)
+      option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->callback([config, resume, config_file] {
     const bool live = isatty(STDERR_FILENO);
     train::TrainCallbacks callbacks;
