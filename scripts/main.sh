@@ -2,7 +2,7 @@
 # The main job of the README: installs what is missing, builds the maqd tool,
 # checks the operators, trains a MaQD VGG (width 1/4, M_w = 15 weight levels,
 # M_a = 8 activation levels) on the whole Fashion-MNIST training set for one
-# epoch (about 2 minutes on 2 cores; 86.8 % test accuracy measured), then
+# epoch (about 2 minutes on 2 cores; 86.2-86.8 % test accuracy measured), then
 # evaluates and describes it, exports it to an integer model file, runs that
 # with the integer runtime on the whole test set (checking every layer's
 # codes against LibTorch's float evaluation) and times it against the float
