@@ -23,7 +23,7 @@ arch = "(8C3)-AP-10C1-GAP"
 train-limit = 3000
 test-limit = 200
 batch-size = 20
-epochs = 3
+epochs = 8
 augment = false
 [[grid]]
 mw = 0
@@ -39,7 +39,9 @@ first="$out/mw=0,ma=0" second="$out/mw=3,ma=2" third="$out/mw=3,ma=4"
 [ "$(grep -c '^  new ' "$dir/log")" -eq 3 ] || fail "dry run should list 3 new runs"
 [ ! -d "$out" ] || fail "a dry run created $out"
 
-# 1. Stop while the second run has a checkpoint but is not finished.
+# 1. Stop while the second run has a checkpoint but is not finished. Its
+# first checkpoint comes after epoch 1; 8 epochs leave the 0.1 s poll a
+# margin of seven (3 epochs once let a faster build finish it first).
 "$maqd" sweep "$dir/tiny.toml" --out "$out" --threads 1 >"$dir/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -65,7 +67,7 @@ grep -q "\[mw=3,ma=2\] resumed" "$dir/log" || fail "the interrupted run was not 
   fail "the finished run's files changed"
 for run in "$first" "$second" "$third"; do
   [ -f "$run/summary.json" ] || fail "$run has no summary.json"
-  [ "$(wc -l <"$run/metrics.jsonl")" -eq 3 ] || fail "$run/metrics.jsonl should hold 3 epochs"
+  [ "$(wc -l <"$run/metrics.jsonl")" -eq 8 ] || fail "$run/metrics.jsonl should hold 8 epochs"
 done
 
 # 3. SIGKILL the sweep during a run: the orphaned run checkpoints and stops;
@@ -81,7 +83,7 @@ kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 "$maqd" sweep "$dir/tiny.toml" --out "$out" --threads 1 >"$dir/log" 2>&1 || fail "the sweep after SIGKILL failed"
 [ -f "$third/summary.json" ] || fail "the killed run was not finished"
-[ "$(wc -l <"$third/metrics.jsonl")" -eq 3 ] || fail "the killed run's metrics.jsonl should hold 3 epochs"
+[ "$(wc -l <"$third/metrics.jsonl")" -eq 8 ] || fail "the killed run's metrics.jsonl should hold 8 epochs"
 
 # 4. Tables reproduced byte for byte; plots drawn.
 cp "$out/summary.csv" "$out/summary.md" "$dir/"
@@ -89,7 +91,7 @@ rm "$out/summary.csv" "$out/summary.md"
 "$maqd" plot "$out" >"$dir/log" 2>&1 || fail "maqd plot failed"
 cmp "$dir/summary.csv" "$out/summary.csv" || fail "summary.csv differs after maqd plot"
 cmp "$dir/summary.md" "$out/summary.md" || fail "summary.md differs after maqd plot"
-grep -q "^| 3 | 4 | 1 | 3/3 |" "$out/summary.md" || fail "summary.md lacks the (3, 4) row"
+grep -q "^| 3 | 4 | 1 | 8/8 |" "$out/summary.md" || fail "summary.md lacks the (3, 4) row"
 for png in curves vs-ma ra-layers; do
   [ -s "$out/plots/$png.png" ] || fail "no $png.png"
 done
