@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -92,8 +93,33 @@ struct RunArgs {
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
   int threads = 1;
-  bool json = false;
+  bool json = false, profile = false;
 };
+
+// maqd run --profile: where the runtime's time went, op by op.
+void print_profile(const maqd_rt::Engine& engine, int64_t images) {
+  const maqd_rt::Model& model = engine.model();
+  const std::vector<double> seconds = engine.op_seconds();
+  double total = 0;
+  for (double s : seconds) total += s;
+  std::printf("\n%-4s %-10s %-10s %-17s %-34s %12s %7s\n", "op", "kind", "layer", "output",
+              "kernel", "us/image", "share");
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    const maqd_rt::Op& op = model.ops[i];
+    const maqd_rt::TensorDesc& out = model.tensors[op.output];
+    char shape[32];
+    std::snprintf(shape, sizeof shape, "%dx%dx%d", out.height, out.width, out.channels);
+    if (op.kind == maqd_rt::OpKind::kConv) {
+      const size_t used = std::strlen(shape);
+      std::snprintf(shape + used, sizeof shape - used, " k%d", op.kernel);
+    }
+    std::printf("%-4zu %-10s %-10s %-17s %-34s %12.2f %6.1f%%\n", i, maqd_rt::op_kind_name(op.kind),
+                op.name.c_str(), shape, engine.op_kernel(i).c_str(), 1e6 * seconds[i] / double(images),
+                total > 0 ? 100 * seconds[i] / total : 0.0);
+  }
+  std::printf("(thread-seconds per image, summed over the %d threads; %.2f us per image in all)\n",
+              engine.threads(), 1e6 * total / double(images));
+}
 
 // maqd run MODEL --compare CHECKPOINT: issue 5's agreement figures.
 void compare_run(const RunArgs& a) {
@@ -248,8 +274,13 @@ void register_run(CLI::App& app) {
                   "Also run this ONNX export of the model (maqd export --format onnx|onnx-int8) in "
                   "onnxruntime and compare its predictions with the runtime's");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
+  cmd->add_flag("--profile", a->profile,
+                "Time every op of the test-set run and print each op's kernel and share");
   cmd->callback([a] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
+    check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),
+          "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "
+                 "--image or --json");
     if (!a->compare.empty()) {
       compare_run(*a);
       return;
@@ -260,6 +291,7 @@ void register_run(CLI::App& app) {
     }
     maqd_rt::EngineOptions options;
     options.threads = a->threads;
+    options.profile = a->profile;
     maqd_rt::Engine engine(maqd_rt::load_model(a->model), options);
     const maqd_rt::Model& model = engine.model();
     const int classes = model.num_classes();
@@ -293,6 +325,7 @@ void register_run(CLI::App& app) {
     std::printf("%s on %s (%lld images): accuracy %.2f%%, %.0f images/s (%s, %d threads)\n",
                 a->model.c_str(), test.name.c_str(), (long long)n, 100 * accuracy,
                 double(n) / seconds, engine.isa(), a->threads);
+    if (a->profile) print_profile(engine, n);
   });
 }
 

@@ -1,6 +1,7 @@
 #include "maqd_rt/engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,6 +64,8 @@ struct Engine::Impl {
   std::unique_ptr<uint8_t, FreeDeleter> arena;
   ThreadPool pool;
   const uint8_t* last_slot0 = nullptr;
+  // With options.profile: seconds per op, one row per worker (no sharing).
+  std::vector<std::vector<double>> op_seconds;
 
   Impl(Model m, EngineOptions o) : model(std::move(m)), options(o), pool(std::max(1, o.threads)) {
     validate(model);
@@ -76,8 +79,11 @@ struct Engine::Impl {
     for (const Op& op : model.ops) {
       switch (op.kind) {
         case OpKind::kInputLut: {
+          // prepare_conv's bound is for inputs in [0, input_max]; a table
+          // with negative entries gets the dtype's bound, which no kernel
+          // narrows.
           int64_t m = 0;
-          for (int32_t v : op.lut) m = std::max<int64_t>(m, std::abs(int64_t(v)));
+          for (int32_t v : op.lut) m = v < 0 ? int64_t(1) << 31 : std::max<int64_t>(m, v);
           max_value[op.output] = m;
           break;
         }
@@ -121,6 +127,17 @@ struct Engine::Impl {
     arena_size = slots * slot_bytes + slots * scratch_bytes;
     arena.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, std::max(arena_size, kAlign))));
     if (!arena) throw Error("maqd-rt: cannot allocate the arena of " + std::to_string(arena_size) + " bytes");
+    if (options.profile) op_seconds.assign(slots, std::vector<double>(n_ops, 0.0));
+  }
+
+  // Runs step() and, when profiling, charges its time to op i of `worker`.
+  template <typename Step>
+  void timed(size_t i, int worker, Step&& step) {
+    if (!options.profile) return step();
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    op_seconds[size_t(worker)][i] +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   uint8_t* slot(int worker) { return arena.get() + size_t(worker) * slot_bytes; }
@@ -227,7 +244,7 @@ struct Engine::Impl {
   void run_image(uint8_t* base, const uint8_t* image, float* logits, int worker) {
     for (size_t i = 0; i < model.ops.size(); ++i) {
       const TensorDesc& out = model.tensors[model.ops[i].output];
-      run_op(i, base, image, logits, worker, 0, out.height, 0, out.channels);
+      timed(i, worker, [&] { run_op(i, base, image, logits, worker, 0, out.height, 0, out.channels); });
     }
   }
 
@@ -242,11 +259,14 @@ struct Engine::Impl {
       const Op& op = model.ops[i];
       const TensorDesc& out = model.tensors[op.output];
       if (op.kind != OpKind::kConv && op.kind != OpKind::kRequant) {
-        run_op(i, base, image, logits, 0, 0, out.height, 0, out.channels);
+        timed(i, 0, [&] { run_op(i, base, image, logits, 0, 0, out.height, 0, out.channels); });
         continue;
       }
       const int32_t groups = (out.channels + 15) / 16;
       const bool by_channels = op.kind == OpKind::kConv && groups >= workers;
+      // Every thread is held (working or waiting for the others) for the
+      // whole parallel loop: each is charged its wall time.
+      const auto start = std::chrono::steady_clock::now();
       pool.run([&](int worker) {
         auto share = [&](int32_t n) {
           return std::make_pair(int32_t(int64_t(n) * worker / workers),
@@ -261,6 +281,10 @@ struct Engine::Impl {
           if (r0 < r1) run_op(i, base, image, logits, worker, r0, r1, 0, out.channels);
         }
       });
+      if (options.profile) {
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        for (auto& row : op_seconds) row[i] += wall;
+      }
     }
   }
 };
@@ -303,6 +327,25 @@ const void* Engine::tensor_data(int32_t tensor) const {
     throw Error("maqd-rt: tensor_data: tensor " + std::to_string(tensor) +
                 " is not an intermediate tensor of this model");
   return m.arena.get() + m.buffers[tensor].offset;
+}
+
+std::vector<double> Engine::op_seconds() const {
+  const Impl& m = *impl_;
+  if (!m.options.profile) throw Error("maqd-rt: op_seconds needs an Engine built with profile");
+  std::vector<double> total(m.model.ops.size(), 0.0);
+  for (const auto& row : m.op_seconds)
+    for (size_t i = 0; i < total.size(); ++i) total[i] += row[i];
+  return total;
+}
+
+std::string Engine::op_kernel(size_t op) const {
+  const Impl& m = *impl_;
+  if (op >= m.model.ops.size())
+    throw Error("maqd-rt: op_kernel: op " + std::to_string(op) + " of a model with " +
+                std::to_string(m.model.ops.size()) + " ops");
+  if (m.model.ops[op].kind != OpKind::kConv) return "";
+  const bool i16 = m.model.tensors[m.model.ops[op].inputs[0]].dtype != DType::kU8;
+  return kernels::conv_kernel_name(m.convs[op], i16);
 }
 
 const Model& Engine::model() const { return impl_->model; }

@@ -94,6 +94,38 @@ TEST(EngineThreads, EveryThreadCountComputesWhatOneThreadDoes) {
   }
 }
 
+// --profile's numbers: every op is charged time whether the batch splits
+// over images or one image over threads, and the convs name their kernel.
+TEST(EngineThreads, ProfileChargesEveryOpAndNamesTheConvKernels) {
+  const maqd_rt::Model model = wide_model();
+  for (int64_t batch : {1, 4}) {
+    maqd_rt::EngineOptions options;
+    options.threads = 2;
+    options.profile = true;
+    maqd_rt::Engine engine(model, options);
+    const std::vector<uint8_t> in = images(batch);
+    std::vector<float> logits(size_t(batch) * 5);
+    engine.run(in.data(), batch, logits.data());
+    const std::vector<double> first = engine.op_seconds();
+    ASSERT_EQ(first.size(), model.ops.size());
+    engine.run(in.data(), batch, logits.data());
+    const std::vector<double> second = engine.op_seconds();
+    for (size_t i = 0; i < model.ops.size(); ++i) {
+      EXPECT_GT(first[i], 0.0) << "op " << i << ", batch " << batch;
+      EXPECT_GT(second[i], first[i]) << "op " << i << " not accumulated, batch " << batch;
+      const std::string kernel = engine.op_kernel(i);
+      if (model.ops[i].kind == OpKind::kConv) {
+        EXPECT_EQ(kernel.rfind(engine.isa(), 0), 0u) << kernel << " does not start with the ISA";
+      } else {
+        EXPECT_EQ(kernel, "") << "op " << i;
+      }
+    }
+  }
+  maqd_rt::Engine plain(model);
+  EXPECT_THROW(plain.op_seconds(), maqd_rt::Error);
+  EXPECT_THROW(plain.op_kernel(model.ops.size()), maqd_rt::Error);
+}
+
 // A mistyped thread count is refused at once instead of starting 100000
 // threads with an arena slot each.
 TEST(EngineThreads, RefusesCountsOutsideTheBound) {

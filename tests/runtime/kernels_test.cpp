@@ -493,10 +493,39 @@ TEST_P(KernelIsaVsScalar, ConvAtTheInt16SumBound) {
       const std::vector<int8_t> codes(size_t(s.out_channels) * in_channels, fill);
       if (GetParam() == Isa::kAvx2) {
         EXPECT_EQ(k::prepare_conv(s, codes.data(), 255, GetParam()).variant,
-                  in_channels == 128 ? k::kVariantI16Sums : k::kVariantDirect);
+                  in_channels == 128 ? k::kVariantI16Sums : k::kVariantI16Periodic);
       }
       EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 255,
                                          {0, s.height, 0, s.out_channels}));
+    }
+  }
+}
+
+// AVX2 adds vpmaddubsw results in int16 for steps_per_widen steps: check
+// both sides of the single-instruction bound (2 · input_max · |code| ≤
+// 32767) and intervals of 1 and 18 steps with every product at its largest.
+TEST_P(KernelIsaVsScalar, ConvAtThePeriodicWideningBound) {
+  struct Case {
+    int32_t input_max;
+    int8_t code;
+    int32_t variant, steps;  // on AVX2
+  };
+  for (const Case& c : {Case{255, 64, k::kVariantI16Periodic, 1}, Case{255, 65, k::kVariantDirect, 0},
+                        Case{7, 127, k::kVariantI16Periodic, 18}, Case{28, 127, k::kVariantI16Periodic, 4}}) {
+    const ConvShape s{4, 6, 45, 11, 3};
+    const std::vector<uint8_t> input(size_t(s.height) * s.width * s.in_channels, uint8_t(c.input_max));
+    const std::vector<int16_t> wide(input.begin(), input.end());
+    for (int8_t sign : {int8_t(1), int8_t(-1)}) {
+      const std::vector<int8_t> codes(size_t(s.out_channels) * 9 * s.in_channels, int8_t(sign * c.code));
+      if (GetParam() == Isa::kAvx2) {
+        const PreparedConv conv = k::prepare_conv(s, codes.data(), c.input_max, GetParam());
+        EXPECT_EQ(conv.variant, c.variant) << "input_max " << c.input_max << " code " << int(c.code);
+        EXPECT_EQ(conv.steps_per_widen, c.steps);
+      }
+      EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, c.input_max,
+                                         {0, s.height, 0, s.out_channels}));
+      EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, wide, c.input_max,
+                                         {1, s.height, 3, s.out_channels}));
     }
   }
 }

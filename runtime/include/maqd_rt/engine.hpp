@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "maqd_rt/model.hpp"
 
@@ -25,6 +27,8 @@ struct EngineOptions {
   // Give every tensor its own buffer, so that tensor_data() shows every
   // layer's output after run() (tests compare them with LibTorch's).
   bool keep_tensors = false;
+  // Time every op of every run() (two clock reads per op; see op_seconds).
+  bool profile = false;
 };
 
 class Engine {
@@ -44,6 +48,13 @@ class Engine {
   // the last image of the last run() that the first thread handled. Tensor
   // 0 (the input) and the last op's output (the logits) are not held.
   const void* tensor_data(int32_t tensor) const;
+
+  // With profile: the seconds each op of model().ops has taken over all
+  // run() calls so far, summed over the threads that ran it.
+  std::vector<double> op_seconds() const;
+  // The kernel op i runs, e.g. "avx512 u8 vpdpbusd"; "" for ops other than
+  // convs, whose code is the same for every model.
+  std::string op_kernel(size_t op) const;
 
   const Model& model() const;
   size_t arena_bytes() const;  // the whole arena: buffers and scratch

@@ -2,15 +2,19 @@
 //
 // Conv: one ymm accumulates 8 output channels of one output pixel; a tile
 // keeps NP pixels × NB blocks in registers and walks (dy, dx, unit) like the
-// AVX-512 kernel (avx512.cpp), with units of 2 i16 channels multiplied by
-// vpmaddwd. u8 inputs are widened to i16 while they are copied into the
-// padded scratch, which is exact for every input_max.
-//
-// kVariantI16Sums (u8 inputs whose every partial sum provably fits int16,
-// e.g. binary or 2-bit activations with ternary codes): units of 4 u8
-// channels, vpmaddubsw (which would saturate otherwise) accumulated with
-// vpaddw in i16 lanes and widened by one vpmaddwd at the end. Twice the
-// multiply-adds per instruction of the widened path.
+// AVX-512 kernel (avx512.cpp). Three inner loops (Mode):
+// - kI16Sums (u8 inputs whose every partial sum provably fits int16, e.g.
+//   binary or 2-bit activations with ternary codes): units of 4 u8
+//   channels, vpmaddubsw (which would saturate otherwise) accumulated with
+//   vpaddw in i16 lanes and widened by one vpmaddwd at the end;
+// - kPeriodic (one vpmaddubsw cannot saturate, but a whole sum may leave
+//   int16, e.g. 3-bit activations with 8-bit codes): the same, widened into
+//   int32 accumulators every steps_per_widen steps;
+// - kWidened (anything else): units of 2 i16 channels multiplied by
+//   vpmaddwd, u8 inputs widened while they are copied into the padded
+//   scratch, exact for every input.
+// The first two take twice the multiply-adds per instruction of the third;
+// i16 inputs ≤ 255 (pool sums of codes) are narrowed to u8 to use them.
 #include "kernels/internal.h"
 
 #if MAQD_RT_X86_KERNELS
@@ -28,11 +32,12 @@ namespace maqd_rt::kernels::avx2 {
 namespace {
 
 struct Tile {
-  const uint8_t* in;        // padded i16 input at (row h, column w0)
+  const uint8_t* in;        // padded input at (row h, column w0)
   size_t row_bytes;
   int32_t pixel_bytes;
   int32_t dy_begin, dy_end;
   int32_t steps_per_dy;     // k · units
+  int32_t steps_per_widen;  // kPeriodic
   const uint8_t* weights;   // first block at dy = 0
   size_t block_bytes;
   int32_t* out;
@@ -40,55 +45,96 @@ struct Tile {
   __m256i masks[2];
 };
 
-template <bool kI16Sums, int NP, int NB>
+enum class Mode {
+  kWidened,   // units of 2 i16 channels, vpmaddwd into int32
+  kI16Sums,   // units of 4 u8 channels, vpmaddubsw + vpaddw, widened once at the end
+  kPeriodic,  // the same, widened into int32 every steps_per_widen steps
+};
+
+// acc16 += the products of steps [begin, end) of row dy (kWidened: acc32).
+template <Mode kMode, int NP, int NB>
+inline void tile_steps(const Tile& t, const uint8_t* x, const uint8_t* w, int32_t count,
+                       __m256i (&acc)[NP][NB]) {
+  for (int32_t step = 0; step < count; ++step, x += 4, w += 32) {
+    __m256i weight[NB];
+    unroll<NB>([&](auto b) {
+      weight[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * t.block_bytes));
+    });
+    unroll<NP>([&](auto p) {
+      int32_t unit;
+      std::memcpy(&unit, x + p * t.pixel_bytes, 4);
+      const __m256i input = _mm256_set1_epi32(unit);
+      unroll<NB>([&](auto b) {
+        if constexpr (kMode == Mode::kWidened) {
+          acc[p][b] = _mm256_add_epi32(acc[p][b], _mm256_madd_epi16(input, weight[b]));
+        } else {
+          acc[p][b] = _mm256_add_epi16(acc[p][b], _mm256_maddubs_epi16(input, weight[b]));
+        }
+      });
+    });
+  }
+}
+
+template <Mode kMode, int NP, int NB>
 void direct_tile(const Tile& t) {
   __m256i acc[NP][NB];
   unroll<NP>([&](auto p) { unroll<NB>([&](auto b) { acc[p][b] = _mm256_setzero_si256(); }); });
-  const size_t weights_per_dy = size_t(t.steps_per_dy) * 32;
-  for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
-    const uint8_t* x = t.in + dy * t.row_bytes;
-    const uint8_t* w = t.weights + dy * weights_per_dy;
-    for (int32_t step = 0; step < t.steps_per_dy; ++step, x += 4, w += 32) {
-      __m256i weight[NB];
-      unroll<NB>([&](auto b) {
-        weight[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * t.block_bytes));
-      });
-      unroll<NP>([&](auto p) {
-        int32_t unit;
-        std::memcpy(&unit, x + p * t.pixel_bytes, 4);
-        const __m256i input = _mm256_set1_epi32(unit);
-        unroll<NB>([&](auto b) {
-          if constexpr (kI16Sums) {
-            acc[p][b] = _mm256_add_epi16(acc[p][b], _mm256_maddubs_epi16(input, weight[b]));
-          } else {
-            acc[p][b] = _mm256_add_epi32(acc[p][b], _mm256_madd_epi16(input, weight[b]));
-          }
-        });
-      });
-    }
-  }
   const __m256i ones = _mm256_set1_epi16(1);
-  unroll<NP>([&](auto p) {
-    unroll<NB>([&](auto b) {
-      // i16 lanes 2o and 2o + 1 hold channel o's two partial sums.
-      const __m256i sums = kI16Sums ? _mm256_madd_epi16(acc[p][b], ones) : acc[p][b];
-      _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], sums);
+  const size_t weights_per_dy = size_t(t.steps_per_dy) * 32;
+  if constexpr (kMode == Mode::kPeriodic) {
+    // i16 lanes 2o and 2o + 1 hold channel o's two partial sums; vpmaddwd
+    // with ones adds them into int32 lane o. (Zeroing the int16 sums after
+    // each widening, not a fresh array per chunk: measured faster.)
+    __m256i acc32[NP][NB];
+    unroll<NP>([&](auto p) { unroll<NB>([&](auto b) { acc32[p][b] = _mm256_setzero_si256(); }); });
+    for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+      for (int32_t step = 0; step < t.steps_per_dy; step += t.steps_per_widen) {
+        const int32_t count = imin(t.steps_per_widen, t.steps_per_dy - step);
+        tile_steps<kMode>(t, t.in + dy * t.row_bytes + step * 4,
+                          t.weights + dy * weights_per_dy + size_t(step) * 32, count, acc);
+        unroll<NP>([&](auto p) {
+          unroll<NB>([&](auto b) {
+            acc32[p][b] = _mm256_add_epi32(acc32[p][b], _mm256_madd_epi16(acc[p][b], ones));
+            acc[p][b] = _mm256_setzero_si256();
+          });
+        });
+      }
+    }
+    unroll<NP>([&](auto p) {
+      unroll<NB>([&](auto b) {
+        _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], acc32[p][b]);
+      });
     });
-  });
+  } else {
+    for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+      tile_steps<kMode>(t, t.in + dy * t.row_bytes, t.weights + dy * weights_per_dy,
+                        t.steps_per_dy, acc);
+    }
+    unroll<NP>([&](auto p) {
+      unroll<NB>([&](auto b) {
+        const __m256i sums = kMode == Mode::kI16Sums ? _mm256_madd_epi16(acc[p][b], ones) : acc[p][b];
+        _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], sums);
+      });
+    });
+  }
 }
 
-// NP·NB accumulators + NB weights + broadcast + product within 16 ymm.
-constexpr int32_t kMaxPixels[3] = {0, 12, 6};
+// Accumulators (twice as many for kPeriodic) + NB weights + broadcast +
+// product within 16 ymm.
+constexpr int32_t max_pixels(Mode mode, int blocks) {
+  // kPeriodic also holds the chunk's int16 sums.
+  return mode == Mode::kPeriodic ? (blocks == 1 ? 6 : 3) : (blocks == 1 ? 12 : 6);
+}
 
-template <bool kI16Sums, int NB, int NP>
+template <Mode kMode, int NB, int NP>
 void direct_tile_n(int32_t pixels, const Tile& t) {
   if constexpr (NP > 0) {
-    if (pixels == NP) return direct_tile<kI16Sums, NP, NB>(t);
-    return direct_tile_n<kI16Sums, NB, NP - 1>(pixels, t);
+    if (pixels == NP) return direct_tile<kMode, NP, NB>(t);
+    return direct_tile_n<kMode, NB, NP - 1>(pixels, t);
   }
 }
 
-template <bool kI16Sums>
+template <Mode kMode>
 void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weights,
                  int32_t units, int32_t* out, int32_t row_begin, int32_t row_end,
                  int32_t oc_begin, int32_t oc_end) {
@@ -98,6 +144,7 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   t.pixel_bytes = units * 4;
   t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
   t.steps_per_dy = s.kernel * units;
+  t.steps_per_widen = imax(1, conv.steps_per_widen);
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
   t.out_pixel = s.out_channels;
   const uint8_t* input = static_cast<const uint8_t*>(padded);
@@ -114,15 +161,15 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
         t.masks[b] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
       }
       t.weights = weights + block * t.block_bytes;
-      const PixelTiles tiles = split_row(s.width, kMaxPixels[blocks]);
+      const PixelTiles tiles = split_row(s.width, max_pixels(kMode, blocks));
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
         t.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
         t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 8;
         if (blocks == 1) {
-          direct_tile_n<kI16Sums, 1, kMaxPixels[1]>(pixels, t);
+          direct_tile_n<kMode, 1, max_pixels(kMode, 1)>(pixels, t);
         } else {
-          direct_tile_n<kI16Sums, 2, kMaxPixels[2]>(pixels, t);
+          direct_tile_n<kMode, 2, max_pixels(kMode, 2)>(pixels, t);
         }
       }
       block += blocks;
@@ -130,30 +177,46 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   }
 }
 
+// The u8 variants, on inputs already in the padded u8 scratch.
+void conv_u8_units(const ConvView& conv, const uint8_t* padded, int32_t* out, int32_t row_begin,
+                   int32_t row_end, int32_t oc_begin, int32_t oc_end) {
+  const int32_t units = units_u8(conv.shape);
+  if (conv.variant == kVariantI16Sums) {
+    return conv_direct<Mode::kI16Sums>(conv, padded, conv.packed, units, out, row_begin, row_end,
+                                       oc_begin, oc_end);
+  }
+  conv_direct<Mode::kPeriodic>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin,
+                               oc_end);
+}
+
 }  // namespace
 
 void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  if (conv.variant == kVariantI16Sums) {
-    const int32_t units = units_u8(conv.shape);
-    copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<uint8_t*>(scratch));
-    return conv_direct<true>(conv, scratch, conv.packed, units, out, row_begin, row_end,
-                             oc_begin, oc_end);
+  if (avx2_uses_u8_weights(conv.variant)) {
+    uint8_t* padded = static_cast<uint8_t*>(scratch);
+    copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);
+    return conv_u8_units(conv, padded, out, row_begin, row_end, oc_begin, oc_end);
   }
   const int32_t units = units_i16(conv.shape);
   copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
-  conv_direct<false>(conv, scratch, conv.packed + avx2_i16_offset(conv.shape, conv.variant),
-                     units, out, row_begin, row_end, oc_begin, oc_end);
+  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
+                              oc_begin, oc_end);
 }
 
 void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
               int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
+  if (avx2_uses_u8_weights(conv.variant)) {  // inputs ≤ 255 (prepare_conv): narrowed to u8
+    uint8_t* padded = static_cast<uint8_t*>(scratch);
+    copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);
+    return conv_u8_units(conv, padded, out, row_begin, row_end, oc_begin, oc_end);
+  }
   const int32_t units = units_i16(conv.shape);
   copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
-  conv_direct<false>(conv, scratch, conv.packed + avx2_i16_offset(conv.shape, conv.variant),
-                     units, out, row_begin, row_end, oc_begin, oc_end);
+  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
+                              oc_begin, oc_end);
 }
 
 // Requant, 4 channels per ymm (int64 lanes). AVX2 has no 64×64-bit

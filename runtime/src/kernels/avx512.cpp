@@ -177,7 +177,9 @@ void binary_tile(const BinaryTile& t) {
 }
 
 // NP·NB accumulators + 2·NB weight planes + input and two temporaries.
-// (No GCC 12 spills at these sizes, checked with objdump.)
+// One block of 24 pixels spills up to 13 accumulators per step
+// (tools/check-kernel-loops.py) and still ran 1.15-1.25x faster than 12
+// pixels without spills (bench_runtime_kernels); the others do not spill.
 constexpr int32_t kBinaryMaxPixels[5] = {0, 24, 10, 6, 4};
 
 template <int NB, int NP>
@@ -292,6 +294,14 @@ void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_
 void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
               int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
+  if (narrows_i16(conv.input_max) && conv.variant != kVariantBinaryTernary) {
+    // Small values (pool sums of codes): as u8, 4 channels per vpdpbusd.
+    const int32_t units = units_u8(conv.shape);
+    uint8_t* padded = static_cast<uint8_t*>(scratch);
+    copy_padded_rows(conv.shape, in, row_begin, row_end, units, padded);
+    return conv_direct<true>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin,
+                             oc_end);
+  }
   const int32_t units = units_i16(conv.shape);
   int16_t* padded = static_cast<int16_t*>(scratch);
   copy_padded_rows(conv.shape, in, row_begin, row_end, units, padded);

@@ -34,6 +34,7 @@ struct ConvView {
   ConvShape shape;
   int32_t input_max = 0;
   int32_t variant = 0;
+  int32_t steps_per_widen = 0;
   const int8_t* codes = nullptr;
   const uint8_t* packed = nullptr;
   const int32_t* channel_info = nullptr;
@@ -46,7 +47,15 @@ enum ConvVariant : int32_t {
   // AVX2, u8 inputs: input_max · Σ|codes| of every output channel ≤ 32767,
   // so no partial sum leaves int16: vpmaddubsw + vpaddw, widened once.
   kVariantI16Sums = 2,
+  // AVX2, u8 inputs where one vpmaddubsw cannot saturate (2 · input_max ·
+  // max|code| ≤ 32767) but whole sums may leave int16: vpmaddubsw + vpaddw
+  // for steps_per_widen steps, then widened into int32 accumulators.
+  kVariantI16Periodic = 3,
 };
+
+// Whether the x86 kernels may copy i16 inputs into u8 units and run the u8
+// path (every input in [0, 255]).
+static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && input_max <= 255; }
 
 static inline int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
 
@@ -106,8 +115,8 @@ constexpr int32_t kRequantLinearMaxLevels = 16;
 
 #if MAQD_RT_X86_KERNELS
 namespace avx2 {
-// packed: [u8 grouped weights, 8 lanes, for kVariantI16Sums][i16 grouped
-// weights, 8 lanes] (avx2_i16_offset); otherwise u8 inputs are widened.
+// packed: u8 grouped weights, 8 lanes (avx2_uses_u8_weights), else i16
+// grouped weights, 8 lanes, and u8 inputs are widened.
 void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
 void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
@@ -119,7 +128,7 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
 
 namespace avx512 {
 // packed: [u8 grouped weights, 16 lanes, or the binary planes][i16 grouped
-// weights, 16 lanes] (avx512_i16_offset).
+// weights, 16 lanes, where avx512_needs_i16_weights] (avx512_i16_offset).
 void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
 void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
@@ -130,10 +139,17 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
 }  // namespace avx512
 #endif
 
-static inline size_t avx2_i16_offset(const ConvShape& s, int32_t variant) {
-  return variant == kVariantI16Sums ? (grouped_weight_bytes(s, 8, units_u8(s)) + 63) / 64 * 64 : 0;
+// AVX2 packs u8 weights for the vpmaddubsw variants, i16 weights for
+// kVariantDirect (the others narrow i16 inputs to u8).
+static inline bool avx2_uses_u8_weights(int32_t variant) {
+  return variant == kVariantI16Sums || variant == kVariantI16Periodic;
 }
 
+
+// AVX-512 packs i16 weights only where an i16 input is not narrowed to u8.
+static inline bool avx512_needs_i16_weights(int32_t input_max, int32_t variant) {
+  return !narrows_i16(input_max) || variant == kVariantBinaryTernary;
+}
 static inline size_t avx512_i16_offset(const ConvShape& s, int32_t variant) {
   const size_t first = variant == kVariantBinaryTernary ? binary_weight_bytes(s)
                                                         : grouped_weight_bytes(s, 16, units_u8(s));

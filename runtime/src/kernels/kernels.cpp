@@ -17,6 +17,7 @@ ConvView view_of(const PreparedConv& conv) {
   view.shape = conv.shape;
   view.input_max = conv.input_max;
   view.variant = conv.variant;
+  view.steps_per_widen = conv.steps_per_widen;
   view.codes = conv.codes.data();
   view.packed = conv.packed.data();
   view.channel_info = conv.channel_info.data();
@@ -90,6 +91,17 @@ bool sums_fit_int16(const ConvShape& s, const int8_t* codes, int32_t input_max) 
   return true;
 }
 
+// kVariantI16Periodic's interval: the most vpmaddubsw results (each at
+// most 2 · input_max · max|code| in magnitude) an int16 lane can add up
+// without overflow; 0 where a single one could saturate.
+int32_t steps_per_widen(const ConvShape& s, const int8_t* codes, int32_t input_max) {
+  if (input_max < 1 || input_max > 255) return 0;
+  const size_t count = size_t(s.out_channels) * s.kernel * s.kernel * s.in_channels;
+  int32_t largest = 1;
+  for (size_t i = 0; i < count; ++i) largest = std::max(largest, std::abs(int32_t(codes[i])));
+  return 32767 / (2 * input_max * largest);
+}
+
 }  // namespace
 
 PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max,
@@ -115,11 +127,20 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
     case Isa::kScalar:
       break;
     case Isa::kAvx2: {
-      if (sums_fit_int16(shape, codes, input_max)) conv.variant = kVariantI16Sums;
-      const size_t i16_offset = avx2_i16_offset(shape, conv.variant);
-      conv.packed.resize(i16_offset + grouped_weight_bytes(shape, 8, units_i16(shape)));
-      if (conv.variant == kVariantI16Sums) pack_grouped<int8_t>(shape, codes, 8, conv.packed.data());
-      pack_grouped<int16_t>(shape, codes, 8, conv.packed.data() + i16_offset);
+      const int32_t widen = steps_per_widen(shape, codes, input_max);
+      if (sums_fit_int16(shape, codes, input_max)) {
+        conv.variant = kVariantI16Sums;
+      } else if (widen > 0) {
+        conv.variant = kVariantI16Periodic;
+        conv.steps_per_widen = widen;
+      }
+      if (avx2_uses_u8_weights(conv.variant)) {
+        conv.packed.resize(grouped_weight_bytes(shape, 8, units_u8(shape)));
+        pack_grouped<int8_t>(shape, codes, 8, conv.packed.data());
+      } else {
+        conv.packed.resize(grouped_weight_bytes(shape, 8, units_i16(shape)));
+        pack_grouped<int16_t>(shape, codes, 8, conv.packed.data());
+      }
       break;
     }
     case Isa::kAvx512: {
@@ -127,17 +148,39 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
         conv.variant = kVariantBinaryTernary;
       }
       const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
-      conv.packed.resize(i16_offset + grouped_weight_bytes(shape, 16, units_i16(shape)));
+      const bool i16 = avx512_needs_i16_weights(input_max, conv.variant);
+      conv.packed.resize(i16 ? i16_offset + grouped_weight_bytes(shape, 16, units_i16(shape))
+                             : i16_offset);
       if (conv.variant == kVariantBinaryTernary) {
         pack_binary(shape, codes, conv.packed.data());
       } else {
         pack_grouped<int8_t>(shape, codes, 16, conv.packed.data());
       }
-      pack_grouped<int16_t>(shape, codes, 16, conv.packed.data() + i16_offset);
+      if (i16) pack_grouped<int16_t>(shape, codes, 16, conv.packed.data() + i16_offset);
       break;
     }
   }
   return conv;
+}
+
+const char* conv_kernel_name(const PreparedConv& conv, bool i16_input) {
+  switch (conv.isa) {
+    case Isa::kScalar:
+      return i16_input ? "scalar i16" : "scalar u8";
+    case Isa::kAvx2:
+      if (conv.variant == kVariantI16Sums)
+        return i16_input ? "avx2 i16 as u8, vpmaddubsw int16 sums" : "avx2 u8 vpmaddubsw int16 sums";
+      if (conv.variant == kVariantI16Periodic)
+        return i16_input ? "avx2 i16 as u8, vpmaddubsw widened" : "avx2 u8 vpmaddubsw widened";
+      return i16_input ? "avx2 i16 vpmaddwd" : "avx2 u8 as i16, vpmaddwd";
+    case Isa::kAvx512:
+      if (conv.variant == kVariantBinaryTernary && !i16_input) return "avx512 binary x ternary vpopcntd";
+      if (i16_input) return narrows_i16(conv.input_max) && conv.variant != kVariantBinaryTernary
+                                ? "avx512 i16 as u8, vpdpbusd"
+                                : "avx512 i16 vpdpwssd";
+      return "avx512 u8 vpdpbusd";
+  }
+  return "unknown";
 }
 
 size_t conv_scratch_bytes(const PreparedConv& conv) {

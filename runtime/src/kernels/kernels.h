@@ -41,13 +41,20 @@ struct PreparedConv {
   std::vector<uint8_t> packed;       // ISA-specific layout (may be empty)
   std::vector<int32_t> channel_info; // ISA-specific per-output-channel data
   int32_t variant = 0;               // ISA-specific choice of inner loop
+  int32_t steps_per_widen = 0;       // kVariantI16Periodic: int16 steps between widenings
 };
 
-// codes: [out][kernel][kernel][in], values in [-127, 127]. input_max bounds
-// the inputs (e.g. M_a − 1 for codes, 4·(M_a − 1) after a pool sum), so a
-// kernel may choose a narrower or bit-serial path (binary inputs with
-// ternary weights: AND + popcount).
+// codes: [out][kernel][kernel][in], values in [-127, 127]. Every input lies
+// in [0, input_max] (e.g. M_a − 1 for codes, 4·(M_a − 1) after a pool sum;
+// 32767 for i16 inputs that may be negative), so a kernel may choose a
+// narrower or bit-serial path: i16 inputs ≤ 255 run the u8 kernels, binary
+// inputs with ternary weights AND + popcount.
 PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max, Isa isa);
+
+// The kernel conv_u8 (i16_input false) or conv_i16 runs for this conv, as
+// "ISA, input type, method", e.g. "avx512 u8 vpdpbusd" (for profiles and
+// the kernel table).
+const char* conv_kernel_name(const PreparedConv& conv, bool i16_input);
 
 // Scratch bytes conv_u8 / conv_i16 need per calling thread.
 size_t conv_scratch_bytes(const PreparedConv& conv);

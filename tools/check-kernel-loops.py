@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Checks the generated code of maqd-rt's vector kernels (issue 13: read the
+code of every variant, not only the one this CPU picks).
+
+For every innermost loop of an object file that multiplies (vpdpbusd,
+vpdpwssd, vpmaddubsw, vpmaddwd, vpopcntd), prints the function, the number of
+those instructions and the register-to-register vector moves and stack
+accesses in the loop. A tile loop should have none: each is a copy of an
+accumulator the compiler failed to keep in one register (see the
+-fno-tree-pre note in runtime/CMakeLists.txt). Exit status 1 if any loop has
+one, except in functions matching --allow (a regular expression; the
+one-block bit-serial tiles spill by choice, see kBinaryMaxPixels).
+
+  python3 tools/check-kernel-loops.py --allow 'binary_tile<\d+, 1>' \
+      build/runtime/CMakeFiles/maqd_rt.dir/src/kernels/avx*.cpp.o
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+CORE = re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd)\b")
+MOVE = re.compile(r"\bvmovdq[au](32|64)?\s+%[xyz]mm\d+,%[xyz]mm\d+")
+STACK = re.compile(r"\(%rsp\)")
+BRANCH = re.compile(r"\bj(?!mp)[a-z]+\s+([0-9a-f]+)\b")
+
+
+def functions(path):
+    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", path], check=True,
+                          capture_output=True, text=True).stdout
+    name, body = None, []
+    for line in text.splitlines():
+        header = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
+        if header:
+            if name:
+                yield name, body
+            name, body = header.group(1), []
+            continue
+        inst = re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line)
+        if inst and name:
+            body.append((int(inst.group(1), 16), inst.group(2)))
+    if name:
+        yield name, body
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("objects", nargs="+")
+    parser.add_argument("--allow", default=None, help="functions whose loops may have copies")
+    args = parser.parse_args()
+    bad = 0
+    for path in args.objects:
+        for name, body in functions(path):
+            address = {a: i for i, (a, _) in enumerate(body)}
+            loops = []
+            for i, (a, text) in enumerate(body):
+                m = BRANCH.search(text)
+                if m and int(m.group(1), 16) <= a and int(m.group(1), 16) in address:
+                    loops.append((address[int(m.group(1), 16)], i))
+            for start, end in loops:
+                inner = not any(s > start and e < end for s, e in loops if (s, e) != (start, end))
+                block = [t for _, t in body[start:end + 1]]
+                core = sum(bool(CORE.search(t)) for t in block)
+                if not inner or core == 0:
+                    continue
+                moves = sum(bool(MOVE.search(t)) for t in block)
+                stack = sum(bool(STACK.search(t)) for t in block)
+                short = re.sub(r"maqd_rt::kernels::|\(anonymous namespace\)::", "", name)
+                print(f"{moves + stack:3d} copies ({moves} moves, {stack} stack) / {core:3d} multiplies  {short[:150]}")
+                allowed = args.allow is not None and re.search(args.allow, short)
+                bad += (moves + stack) > 0 and not allowed
+    print(f"{bad} loop(s) with copies" + (" outside --allow" if args.allow else ""))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
