@@ -58,6 +58,9 @@ struct Engine::Impl {
   EngineOptions options;
   kernels::Isa isa = kernels::Isa::kScalar;
   std::vector<kernels::PreparedConv> convs;  // per op (empty shape unless kConv)
+  // Per op: a one-input requant's thresholds on its input (levels 0 where
+  // it runs the general int64 kernel).
+  std::vector<kernels::InputThresholds> input_thresholds;
   std::vector<Placement> buffers;            // per tensor (0 and the logits unused)
   size_t slot_bytes = 0, scratch_bytes = 0, arena_size = 0;
   size_t head_offset = 0;  // in each slot: the output layer's float features
@@ -94,8 +97,13 @@ struct Engine::Impl {
     }
 
     convs.resize(n_ops);
+    input_thresholds.resize(n_ops);
     for (size_t i = 0; i < n_ops; ++i) {
       const Op& op = model.ops[i];
+      if (op.kind == OpKind::kRequant && op.inputs.size() == 1) {
+        kernels::prepare_input_thresholds(op.multipliers.data(), op.thresholds.data(), op.levels,
+                                          model.tensors[op.output].channels, &input_thresholds[i]);
+      }
       if (op.kind != OpKind::kConv) continue;
       const TensorDesc& in = model.tensors[op.inputs[0]];
       const TensorDesc& out = model.tensors[op.output];
@@ -189,6 +197,12 @@ struct Engine::Impl {
         break;
       case OpKind::kRequant: {
         const int64_t first = int64_t(row_begin) * in.width * in.channels;
+        if (input_thresholds[i].levels > 0) {
+          kernels::requant_input(input_thresholds[i], at<int32_t>(base, op.inputs[0]) + first,
+                                 int64_t(row_end - row_begin) * in.width,
+                                 at<uint8_t>(base, op.output) + first, isa);
+          break;
+        }
         const int32_t* inputs[2] = {
             at<int32_t>(base, op.inputs[0]) + first,
             op.inputs.size() > 1 ? at<int32_t>(base, op.inputs[1]) + first : nullptr};

@@ -545,6 +545,42 @@ TEST_P(KernelIsaVsScalar, RequantMatchesReference) {
         }
 }
 
+// requant_input against the definition (scalar requant) on every ISA:
+// random and extreme thresholds, multipliers of both signs, zero and at the
+// int32 bounds, inputs at the int32 bounds.
+TEST(KernelRequantInput, EqualsRequantOnEveryIsa) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  for (int32_t levels : {2, 3, 4, 8, 16})
+    for (int32_t channels : {1, 3, 7, 8, 9, 16, 17, 33, 64}) {
+      RequantCase c = make_requant_case(1, levels, 23, channels, false, rng);
+      c.multipliers[size_t(channels) - 1] = channels > 1 ? 0 : c.multipliers.back();
+      if (channels > 2) c.multipliers[1] = std::numeric_limits<int32_t>::max();
+      if (channels > 3) c.multipliers[2] = -1;
+      c.inputs[0][0] = std::numeric_limits<int32_t>::min();
+      c.inputs[0][1 % c.inputs[0].size()] = std::numeric_limits<int32_t>::max();
+      c.inputs[0][2 % c.inputs[0].size()] = -1;
+      k::InputThresholds prepared;
+      ASSERT_TRUE(k::prepare_input_thresholds(c.multipliers.data(), c.thresholds.data(), levels,
+                                              channels, &prepared));
+      const std::vector<uint8_t> expected = run_requant(c, Isa::kScalar);
+      for (Isa isa : k::available_isas()) {
+        std::vector<uint8_t> out(expected.size() + 64, 0xEE);
+        k::requant_input(prepared, c.inputs[0].data(), c.pixels, out.data(), isa);
+        for (size_t i = expected.size(); i < out.size(); ++i) ASSERT_EQ(out[i], 0xEE) << "overrun";
+        out.resize(expected.size());
+        ASSERT_EQ(out, expected) << k::isa_name(isa) << " levels " << levels << " channels " << channels;
+      }
+    }
+  // Outside its conditions it declines, and requant does the work.
+  const int64_t wide = int64_t(1) << 32, threshold = 0;
+  k::InputThresholds unused;
+  EXPECT_FALSE(k::prepare_input_thresholds(&wide, &threshold, 2, 1, &unused));
+  const std::vector<int64_t> many(16, 0);
+  const int64_t one = 1;
+  EXPECT_FALSE(k::prepare_input_thresholds(&one, many.data(), 17, 1, &unused));
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelVectorIsas, KernelIsaVsScalar, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
                          [](const ::testing::TestParamInfo<Isa>& info) {
                            return std::string(k::isa_name(info.param));

@@ -282,6 +282,49 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
   }
 }
 
+// 8 channels per ymm: level = base − Σ_k [t'_k > x XOR flip], each compare
+// adding −1 where it holds.
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out) {
+  alignas(32) int32_t by_level[kRequantInputMaxLevels][8];
+  // Byte 0 of each int32 lane, gathered into the low 4 bytes of each half.
+  const __m256i first_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                               0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const int32_t vector_channels = channels / 8 * 8;
+  for (int32_t c0 = 0; c0 < vector_channels; c0 += 8) {
+    for (int32_t k = 0; k < count; ++k)
+      for (int32_t l = 0; l < 8; ++l) by_level[k][l] = thresholds[size_t(c0 + l) * count + k];
+    const __m256i flips = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(flip + c0));
+    const __m256i bases = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + c0));
+    for (int64_t p = 0; p < pixels; ++p) {
+      const size_t index = size_t(p) * channels + c0;
+      const __m256i x = _mm256_xor_si256(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + index)), flips);
+      __m256i level = bases;
+      for (int32_t k = 0; k < count; ++k) {
+        const __m256i t = _mm256_load_si256(reinterpret_cast<const __m256i*>(by_level[k]));
+        level = _mm256_add_epi32(level, _mm256_cmpgt_epi32(t, x));
+      }
+      const __m256i bytes = _mm256_shuffle_epi8(level, first_bytes);
+      const __m128i eight = _mm_unpacklo_epi32(_mm256_castsi256_si128(bytes),
+                                               _mm256_extracti128_si256(bytes, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + index), eight);
+    }
+  }
+  if (vector_channels == channels) return;
+  // The last channels % 8, scalar (the reference's loop on the rest).
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int32_t c = vector_channels; c < channels; ++c) {
+      const size_t index = size_t(p) * channels + c;
+      const int32_t x = in[index] ^ flip[c];
+      int32_t level = base[c];
+      for (int32_t k = 0; k < count; ++k) level -= thresholds[size_t(c) * count + k] > x;
+      out[index] = uint8_t(level);
+    }
+  }
+}
+
 }  // namespace maqd_rt::kernels::avx2
 
 #endif  // MAQD_RT_X86_KERNELS

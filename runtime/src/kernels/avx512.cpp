@@ -372,6 +372,33 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
   }
 }
 
+// 16 channels per zmm, the last ones masked: level = base − #{k : t'_k >
+// x XOR flip}.
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out) {
+  alignas(64) int32_t by_level[kRequantInputMaxLevels][16];
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int32_t c0 = 0; c0 < channels; c0 += 16) {
+    const int32_t lanes = imin(16, channels - c0);
+    const __mmask16 mask = __mmask16((1u << lanes) - 1);
+    for (int32_t k = 0; k < count; ++k)
+      for (int32_t l = 0; l < 16; ++l) by_level[k][l] = l < lanes ? thresholds[size_t(c0 + l) * count + k] : 0;
+    const __m512i flips = _mm512_maskz_loadu_epi32(mask, flip + c0);
+    const __m512i bases = _mm512_maskz_loadu_epi32(mask, base + c0);
+    for (int64_t p = 0; p < pixels; ++p) {
+      const size_t index = size_t(p) * channels + c0;
+      const __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi32(mask, in + index), flips);
+      __m512i level = bases;
+      for (int32_t k = 0; k < count; ++k) {
+        const __mmask16 below = _mm512_cmpgt_epi32_mask(_mm512_load_si512(by_level[k]), x);
+        level = _mm512_mask_sub_epi32(level, below, level, one);
+      }
+      _mm512_mask_cvtepi32_storeu_epi8(out + index, mask, level);
+    }
+  }
+}
+
 }  // namespace maqd_rt::kernels::avx512
 
 #endif  // MAQD_RT_X86_KERNELS

@@ -106,6 +106,10 @@ void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);
+// The counting loop of requant_input (kernels.h); thresholds [channel][count].
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out);
 }  // namespace scalar
 
 // Up to this many levels, requant counts thresholds linearly (the literal
@@ -124,6 +128,9 @@ void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out);
 }  // namespace avx2
 
 namespace avx512 {
@@ -136,6 +143,9 @@ void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out);
 }  // namespace avx512
 #endif
 

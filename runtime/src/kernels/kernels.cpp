@@ -1,9 +1,11 @@
 // The public kernel API: weight preparation and dispatch by ISA. Compiled
 // without ISA flags; the vector code lives in avx2.cpp and avx512.cpp.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "kernels/internal.h"
 #include "maqd_rt/error.hpp"
@@ -272,6 +274,84 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
     default:
       return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
                              channels, out);
+  }
+}
+
+namespace {
+int64_t floor_div(int64_t a, int64_t b) {  // b ≠ 0, not (INT64_MIN, −1)
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+int64_t ceil_div64(int64_t a, int64_t b) {  // b > 0
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
+}
+}  // namespace
+
+bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresholds, int32_t levels,
+                              int32_t channels, InputThresholds* prepared) {
+  if (levels < 2 || levels > kRequantInputMaxLevels || channels < 1) return false;
+  for (int32_t c = 0; c < channels; ++c)
+    if (multipliers[c] < INT32_MIN || multipliers[c] > INT32_MAX) return false;
+  const int32_t count = levels - 1;
+  InputThresholds t;
+  t.levels = levels;
+  t.channels = channels;
+  t.thresholds.resize(size_t(channels) * count);
+  t.flip.resize(size_t(channels));
+  t.base.resize(size_t(channels));
+  for (int32_t c = 0; c < channels; ++c) {
+    const int64_t m = multipliers[c];
+    t.flip[c] = m < 0 ? -1 : 0;
+    int32_t never = 0;
+    for (int32_t k = 0; k < count; ++k) {
+      const int64_t threshold = thresholds[size_t(c) * count + k];
+      // What x must satisfy: always, never, or x' ≥ bound with x' = x XOR flip.
+      bool always = false, unreachable = false;
+      int64_t bound = 0;
+      if (m == 0) {
+        (threshold <= 0 ? always : unreachable) = true;
+      } else if (m > 0) {
+        bound = ceil_div64(threshold, m);  // x ≥ bound
+        always = bound <= INT32_MIN;
+        unreachable = bound > INT32_MAX;
+      } else if (threshold == INT64_MIN && m == -1) {
+        always = true;  // x ≤ 2^63
+      } else {
+        const int64_t v = floor_div(threshold, m);  // x ≤ v ⇔ ~x ≥ ~v
+        always = v >= INT32_MAX;
+        unreachable = v < INT32_MIN;
+        bound = ~v;
+      }
+      // An always-true compare is x' ≥ INT32_MIN; an unreachable one is
+      // counted the same way and taken back from base.
+      t.thresholds[size_t(c) * count + k] = always || unreachable ? INT32_MIN : int32_t(bound);
+      never += unreachable;
+    }
+    t.base[c] = count - never;
+  }
+  *prepared = std::move(t);
+  return true;
+}
+
+void requant_input(const InputThresholds& t, const int32_t* in, int64_t pixels, uint8_t* out,
+                   Isa isa) {
+  const CpuFeatures& cpu = cpu_features();
+  const Isa best = cpu.avx512 ? Isa::kAvx512 : cpu.avx2 ? Isa::kAvx2 : Isa::kScalar;
+  const Isa usable = isa < best ? isa : best;
+  const int32_t count = t.levels - 1;
+  switch (usable) {
+#if MAQD_RT_X86_KERNELS
+    case Isa::kAvx512:
+      return avx512::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
+                                   t.channels, in, pixels, out);
+    case Isa::kAvx2:
+      return avx2::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
+                                 t.channels, in, pixels, out);
+#endif
+    default:
+      return scalar::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
+                                   t.channels, in, pixels, out);
   }
 }
 

@@ -81,6 +81,26 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out, Isa isa);
 
+// requant with one input, as compares of the input itself: for a channel
+// with multiplier m, m·x ≥ t ⇔ x ≥ ⌈t/m⌉ (m > 0) or x ≤ ⌊t/m⌋ (m < 0), so
+// the int64 products and compares become int32 compares, with twice the
+// lanes and no multiply. Exact where every multiplier fits int32 (then
+// m·x never wraps) and levels ≤ kRequantInputMaxLevels.
+struct InputThresholds {
+  int32_t levels = 0, channels = 0;
+  std::vector<int32_t> thresholds;  // [channel][levels − 1]: t' with level += (x XOR flip) ≥ t'
+  std::vector<int32_t> flip;        // per channel: −1 where m < 0 (x ≤ v ⇔ ~x ≥ ~v), else 0
+  std::vector<int32_t> base;        // per channel: levels − 1 − the thresholds no x reaches
+};
+constexpr int32_t kRequantInputMaxLevels = 16;
+// False where the conditions above do not hold (then use requant).
+bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresholds, int32_t levels,
+                              int32_t channels, InputThresholds* prepared);
+// Exactly requant(&in, 1, multipliers, thresholds, ...) of the multipliers
+// and thresholds `prepared` was made from, for pixels [0, pixels).
+void requant_input(const InputThresholds& prepared, const int32_t* in, int64_t pixels, uint8_t* out,
+                   Isa isa);
+
 // out[i] = lut[(i % channels)·256 + in[i]] for i in [0, elements).
 void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
                   uint8_t* out);

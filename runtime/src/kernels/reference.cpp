@@ -109,4 +109,18 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
   }
 }
 
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out) {
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int32_t c = 0; c < channels; ++c) {
+      const size_t index = size_t(p) * channels + c;
+      const int32_t x = in[index] ^ flip[c];
+      int32_t level = base[c];
+      for (int32_t k = 0; k < count; ++k) level -= thresholds[size_t(c) * count + k] > x;
+      out[index] = uint8_t(level);
+    }
+  }
+}
+
 }  // namespace maqd_rt::kernels::scalar
