@@ -262,10 +262,12 @@ struct Engine::Impl {
     }
   }
 
-  // One image, its convs and requants split over the workers: by output
-  // channels in multiples of 16 (the SIMD kernels' width) where there are
-  // enough for every worker, else by rows, so that narrow layers use every
-  // thread too.
+  // One image, its convs and requants split over the workers. A conv splits
+  // by output rows where every worker gets at least two (each then packs
+  // only the input rows its window reads, and the requant after it runs
+  // on the same rows in the same parallel loop, one wait fewer), else by
+  // output channels in multiples of 16 (the SIMD kernels' width) where
+  // there are enough, else by rows. A requant on its own splits by rows.
   void run_image_split(const uint8_t* image, float* logits) {
     uint8_t* base = slot(0);
     const int workers = pool.size();
@@ -277,10 +279,11 @@ struct Engine::Impl {
         continue;
       }
       const int32_t groups = (out.channels + 15) / 16;
-      const bool by_channels = op.kind == OpKind::kConv && groups >= workers;
-      // Every thread is held (working or waiting for the others) for the
-      // whole parallel loop: each is charged its wall time.
-      const auto start = std::chrono::steady_clock::now();
+      const bool by_channels =
+          op.kind == OpKind::kConv && out.height < 2 * workers && groups >= workers;
+      const bool with_requant = op.kind == OpKind::kConv && !by_channels && i + 1 < model.ops.size() &&
+                                model.ops[i + 1].kind == OpKind::kRequant &&
+                                model.ops[i + 1].inputs[0] == op.output;
       pool.run([&](int worker) {
         auto share = [&](int32_t n) {
           return std::make_pair(int32_t(int64_t(n) * worker / workers),
@@ -289,16 +292,19 @@ struct Engine::Impl {
         if (by_channels) {
           const auto [g0, g1] = share(groups);
           const int32_t begin = std::min(out.channels, g0 * 16), end = std::min(out.channels, g1 * 16);
-          if (begin < end) run_op(i, base, image, logits, worker, 0, out.height, begin, end);
+          if (begin < end) {
+            timed(i, worker, [&] { run_op(i, base, image, logits, worker, 0, out.height, begin, end); });
+          }
         } else {
           const auto [r0, r1] = share(out.height);
-          if (r0 < r1) run_op(i, base, image, logits, worker, r0, r1, 0, out.channels);
+          if (r0 >= r1) return;
+          timed(i, worker, [&] { run_op(i, base, image, logits, worker, r0, r1, 0, out.channels); });
+          if (with_requant) {
+            timed(i + 1, worker, [&] { run_op(i + 1, base, image, logits, worker, r0, r1, 0, out.channels); });
+          }
         }
       });
-      if (options.profile) {
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        for (auto& row : op_seconds) row[i] += wall;
-      }
+      if (with_requant) ++i;
     }
   }
 };

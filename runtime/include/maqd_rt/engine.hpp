@@ -5,7 +5,8 @@
 // every intermediate buffer of `threads` images in flight plus each
 // thread's scratch, planned from the tensors' lifetimes. run() allocates
 // nothing. Batches split over images; a batch smaller than the thread count
-// splits each conv over output channels (or rows, for narrow layers) instead.
+// splits each conv over output rows (with the requant after it) or, for
+// layers of fewer rows than two per thread, over output channels.
 #pragma once
 
 #include <cstddef>
@@ -50,7 +51,8 @@ class Engine {
   const void* tensor_data(int32_t tensor) const;
 
   // With profile: the seconds each op of model().ops has taken over all
-  // run() calls so far, summed over the threads that ran it.
+  // run() calls so far, summed over the threads that ran it (a thread's
+  // wait for the others in a split image is not charged to any op).
   std::vector<double> op_seconds() const;
   // The kernel op i runs, e.g. "avx512 u8 vpdpbusd"; "" for ops other than
   // convs, whose code is the same for every model.
