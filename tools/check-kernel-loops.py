@@ -3,9 +3,9 @@
 code of every variant, not only the one this CPU picks).
 
 For every innermost loop of an object file that multiplies (vpdpbusd,
-vpdpwssd, vpmaddubsw, vpmaddwd, vpopcntd), prints the function, the number of
-those instructions and the register-to-register vector moves and stack
-accesses in the loop. A tile loop should have none: each is a copy of an
+vpdpwssd, vpmaddubsw, vpmaddwd, vpopcntd, vpshufb), prints the function, the number of
+those instructions and the register-to-register vector moves and stores
+to the stack in the loop. A tile loop should have none: each is a copy of an
 accumulator the compiler failed to keep in one register (see the
 -fno-tree-pre note in runtime/CMakeLists.txt). Exit status 1 if any loop has
 one, except in functions matching --allow (a regular expression; the
@@ -19,9 +19,9 @@ import re
 import subprocess
 import sys
 
-CORE = re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd)\b")
+CORE = re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd|vpshufb)\b")
 MOVE = re.compile(r"\bvmovdq[au](32|64)?\s+%[xyz]mm\d+,%[xyz]mm\d+")
-STACK = re.compile(r"\(%rsp\)")
+STACK = re.compile(r",[^,]*\(%rsp\)\s*$")  # a store to the stack (a spill); loads of stack tables are fine
 BRANCH = re.compile(r"\bj(?!mp)[a-z]+\s+([0-9a-f]+)\b")
 
 

@@ -25,6 +25,7 @@ const char* instruction_name(Instruction instruction) {
   switch (instruction) {
     case Instruction::kAvx2Maddubs: return "vpmaddubsw+vpaddw";
     case Instruction::kAvx2Maddwd: return "vpmaddwd+vpaddd";
+    case Instruction::kAvx2ShufbTernary: return "vpshufb x2+vpsubb+vpaddb";
     case Instruction::kAvx512Dpbusd: return "vpdpbusd";
     case Instruction::kAvx512Dpwssd: return "vpdpwssd";
     case Instruction::kAvx512PopcntTernary: return "and+vpopcntd x2";
@@ -38,6 +39,7 @@ double limit_macs_per_second(Instruction instruction, int64_t iterations) {
   switch (instruction) {
     case Instruction::kAvx2Maddubs: seconds = avx2::maddubs_seconds(iterations, &macs); break;
     case Instruction::kAvx2Maddwd: seconds = avx2::maddwd_seconds(iterations, &macs); break;
+    case Instruction::kAvx2ShufbTernary: seconds = avx2::shufb_ternary_seconds(iterations, &macs); break;
     case Instruction::kAvx512Dpbusd: seconds = avx512::dpbusd_seconds(iterations, &macs); break;
     case Instruction::kAvx512Dpwssd: seconds = avx512::dpwssd_seconds(iterations, &macs); break;
     case Instruction::kAvx512PopcntTernary: seconds = avx512::popcnt_ternary_seconds(iterations, &macs); break;
@@ -54,6 +56,7 @@ using Clock = std::chrono::steady_clock;
 // The instruction a prepared conv's inner loop is built on.
 Instruction instruction_of(const k::PreparedConv& conv, bool i16_input) {
   if (conv.isa == k::Isa::kAvx2) {
+    if (conv.variant == k::kVariantTernaryLut) return Instruction::kAvx2ShufbTernary;
     return conv.variant == k::kVariantDirect ? Instruction::kAvx2Maddwd : Instruction::kAvx2Maddubs;
   }
   if (conv.variant == k::kVariantBinaryTernary && !i16_input) return Instruction::kAvx512PopcntTernary;
@@ -123,7 +126,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<Instruction, double>> limits;
   for (k::Isa isa : isas) {
     const std::vector<Instruction> instructions =
-        isa == k::Isa::kAvx2 ? std::vector<Instruction>{Instruction::kAvx2Maddubs, Instruction::kAvx2Maddwd}
+        isa == k::Isa::kAvx2 ? std::vector<Instruction>{Instruction::kAvx2Maddubs, Instruction::kAvx2Maddwd,
+                                                        Instruction::kAvx2ShufbTernary}
         : k::cpu_features().vpopcntdq
             ? std::vector<Instruction>{Instruction::kAvx512Dpbusd, Instruction::kAvx512Dpwssd,
                                        Instruction::kAvx512PopcntTernary}

@@ -47,4 +47,15 @@ double maddwd_seconds(int64_t iterations, int64_t* macs) {
   return timed(iterations, [&](__m256i a) { return _mm256_add_epi32(a, _mm256_madd_epi16(a, w)); }, acc);
 }
 
+double shufb_ternary_seconds(int64_t iterations, int64_t* macs) {
+  __m256i acc[kChains] = {};
+  const __m256i plus = _mm256_set1_epi8(5), minus = _mm256_set1_epi8(10);
+  *macs = iterations * kChains * 128;
+  // The table is the accumulator (as the kernel's is a fresh load), so
+  // nothing is loop-invariant.
+  return timed(iterations, [&](__m256i a) {
+    return _mm256_add_epi8(a, _mm256_sub_epi8(_mm256_shuffle_epi8(a, plus), _mm256_shuffle_epi8(a, minus)));
+  }, acc);
+}
+
 }  // namespace maqd_bench::avx2

@@ -451,12 +451,12 @@ TEST_P(KernelIsaVsScalar, ConvOnNetworkShapes) {
 }
 
 // Binary inputs with ternary codes must take the bit-serial path (AVX-512)
-// or the int16-sum path (AVX2), else the sweeps would test only the
+// or the table-lookup path (AVX2), else the sweeps would test only the
 // general multiply path.
 TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
   MAQD_SEEDED(seed);
   std::mt19937_64 rng(seed);
-  const ConvShape s{9, 28, 37, 20, 3};
+  const ConvShape s{9, 28, 37, 40, 3};
   const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
   const PreparedConv conv = k::prepare_conv(s, codes.data(), 1, GetParam());
   if (GetParam() == Isa::kAvx512 && k::cpu_features().vpopcntdq) {
@@ -468,7 +468,7 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
     EXPECT_EQ(k::prepare_conv(s, codes.data(), 2, GetParam()).variant, k::kVariantDirect);
   }
   if (GetParam() == Isa::kAvx2) {
-    EXPECT_EQ(conv.variant, k::kVariantI16Sums);
+    EXPECT_EQ(conv.variant, k::kVariantTernaryLut);
   }
   // All −1, all 0, all +1 and mixed codes; all-ones and random inputs.
   for (int8_t fill : {int8_t(-1), int8_t(0), int8_t(1)}) {
@@ -480,6 +480,44 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
   for (int repeat = 0; repeat < 4; ++repeat) {
     const std::vector<uint8_t> input = make_input<uint8_t>(s, 1, rng);
     EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 1, random_subrange(s, rng)));
+  }
+}
+
+// Ternary codes with inputs ≤ 3 take AVX2's table lookup: every VGG-1/4
+// shape, widths around its 3-pixel tiles and 32-channel blocks, each
+// input_max (its int8 sums are widened every 127 / (4 · input_max)
+// steps), codes all at one sign so that the sums are largest, and inputs
+// from an i16 tensor.
+TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  struct Case {
+    int32_t height, width, in, out, kernel;
+  };
+  const std::vector<Case> cases{{28, 28, 16, 16, 3}, {28, 28, 16, 32, 3}, {14, 14, 32, 64, 3},
+                                {7, 7, 64, 128, 3},  {3, 3, 128, 128, 3}, {5, 4, 7, 33, 3},
+                                {2, 7, 31, 65, 1},   {6, 5, 5, 31, 5},    {1, 2, 1, 1, 3}};
+  for (const Case& c : cases) {
+    const ConvShape s{c.height, c.width, c.in, c.out, c.kernel};
+    for (int32_t input_max : {1, 2, 3}) {
+      const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+      if (GetParam() == Isa::kAvx2) {  // tables from 32 output channels on
+        EXPECT_EQ(k::prepare_conv(s, codes.data(), input_max, GetParam()).variant,
+                  c.out >= 32 ? k::kVariantTernaryLut : k::kVariantI16Sums);
+      }
+      const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
+                                         {0, s.height, 0, s.out_channels}));
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max, random_subrange(s, rng)));
+      const std::vector<int16_t> wide(input.begin(), input.end());
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, wide, input_max, random_subrange(s, rng)));
+      for (int8_t sign : {int8_t(-1), int8_t(1)}) {
+        const std::vector<int8_t> same(codes.size(), sign);
+        const std::vector<uint8_t> full(input.size(), uint8_t(input_max));
+        ASSERT_TRUE(conv_matches_reference(GetParam(), s, same, full, input_max,
+                                           {0, s.height, 0, s.out_channels}));
+      }
+    }
   }
 }
 

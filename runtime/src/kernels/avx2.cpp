@@ -189,11 +189,164 @@ void conv_u8_units(const ConvView& conv, const uint8_t* padded, int32_t* out, in
                                oc_end);
 }
 
+// ---- Ternary codes × inputs ≤ 3: table lookup (kVariantTernaryLut) ----
+//
+// For a 4-channel group with inputs x0..x3, T[m] = Σ_{j in m} x_j for the
+// 16 masks m; the group's contribution to output channel o is T[plus_o] −
+// T[minus_o], with plus_o and minus_o the masks of its +1 and −1 codes.
+// A ymm holds the table twice (one per 128-bit half) and 32 channels'
+// masks, so two vpshufb, a vpsubb and a vpaddb do 32 × 4 multiply-adds.
+// The int8 sums are widened into int16 every steps_per_widen steps (each
+// step adds at most 4 · input_max), and into int32 at the end.
+
+// Tables for input rows [row_begin − p, row_end + p), padded like
+// copy_padded_rows (the pad pixels' tables are zero).
+template <typename Input>
+void build_tables(const ConvShape& s, const Input* in, int32_t row_begin, int32_t row_end,
+                  uint8_t* tables) {
+  const int32_t pad = s.kernel / 2, groups = lut_groups(s);
+  const size_t pixel_bytes = size_t(groups) * 16;
+  const size_t row_bytes = size_t(s.width + 2 * pad) * pixel_bytes;
+  const int32_t first = imax(0, row_begin - pad), last = imin(s.height, row_end + pad);
+  // Byte m of bit[j] is 0xFF where mask m holds channel j.
+  __m128i bit[4], lane[4];
+  for (int32_t j = 0; j < 4; ++j) {
+    alignas(16) uint8_t bytes[16];
+    for (int32_t m = 0; m < 16; ++m) bytes[m] = (m >> j) & 1 ? 0xFF : 0;
+    bit[j] = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
+    lane[j] = _mm_set1_epi8(char(j));
+  }
+  for (int32_t r = first; r < last; ++r) {
+    uint8_t* row = tables + size_t(r + pad) * row_bytes;
+    std::memset(row, 0, size_t(pad) * pixel_bytes);
+    std::memset(row + size_t(pad + s.width) * pixel_bytes, 0, size_t(pad) * pixel_bytes);
+    const Input* source = in + size_t(r) * s.width * s.in_channels;
+    uint8_t* target = row + size_t(pad) * pixel_bytes;
+    for (int32_t x = 0; x < s.width; ++x, source += s.in_channels) {
+      for (int32_t g = 0; g < groups; ++g, target += 16) {
+        uint8_t values[4] = {0, 0, 0, 0};
+        for (int32_t j = 0; j < 4 && g * 4 + j < s.in_channels; ++j) values[j] = uint8_t(source[g * 4 + j]);
+        int32_t unit;
+        std::memcpy(&unit, values, 4);
+        const __m128i group = _mm_set1_epi32(unit);
+        __m128i table = _mm_setzero_si128();
+        for (int32_t j = 0; j < 4; ++j) {
+          table = _mm_add_epi8(table, _mm_and_si128(_mm_shuffle_epi8(group, lane[j]), bit[j]));
+        }
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(target), table);
+      }
+    }
+  }
+}
+
+struct LutTile {
+  const uint8_t* tables;  // table of (row h + dy, column w0 + dx, group 0) at dy = dx = 0
+  size_t row_bytes;
+  int32_t pixel_bytes;    // groups · 16
+  int32_t dy_begin, dy_end;
+  int32_t steps_per_dy;   // k · groups
+  int32_t steps_per_widen;
+  const uint8_t* weights; // the block's masks at dy = 0
+  int32_t* out;
+  int32_t out_pixel;
+  __m256i masks[4];       // the block's 32 channels as four int32 store masks
+};
+
+constexpr int32_t kLutMaxPixels = 3;  // 3 int8 + 6 int16 accumulators, masks, table, temporaries
+
+template <int NP>
+void lut_tile(const LutTile& t) {
+  __m256i acc8[NP], acc16[NP][2];
+  unroll<NP>([&](auto p) {
+    acc8[p] = _mm256_setzero_si256();
+    acc16[p][0] = acc16[p][1] = _mm256_setzero_si256();
+  });
+  const size_t weights_per_dy = size_t(t.steps_per_dy) * 64;
+  for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+    const uint8_t* x = t.tables + dy * t.row_bytes;
+    const uint8_t* w = t.weights + dy * weights_per_dy;
+    for (int32_t step = 0; step < t.steps_per_dy;) {
+      const int32_t chunk_end = imin(t.steps_per_dy, step + t.steps_per_widen);
+      for (; step < chunk_end; ++step, x += 16, w += 64) {
+        const __m256i plus = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        const __m256i minus = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+        unroll<NP>([&](auto p) {
+          const __m256i table =
+              _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + p * t.pixel_bytes)));
+          acc8[p] = _mm256_add_epi8(
+              acc8[p], _mm256_sub_epi8(_mm256_shuffle_epi8(table, plus), _mm256_shuffle_epi8(table, minus)));
+        });
+      }
+      unroll<NP>([&](auto p) {
+        acc16[p][0] = _mm256_add_epi16(acc16[p][0], _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc8[p])));
+        acc16[p][1] = _mm256_add_epi16(acc16[p][1], _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc8[p], 1)));
+        acc8[p] = _mm256_setzero_si256();
+      });
+    }
+  }
+  unroll<NP>([&](auto p) {
+    int32_t* out = t.out + p * t.out_pixel;
+    unroll<2>([&](auto h) {
+      _mm256_maskstore_epi32(out + 16 * h, t.masks[2 * h],
+                             _mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc16[p][h])));
+      _mm256_maskstore_epi32(out + 16 * h + 8, t.masks[2 * h + 1],
+                             _mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc16[p][h], 1)));
+    });
+  });
+}
+
+template <int NP>
+void lut_tile_n(int32_t pixels, const LutTile& t) {
+  if constexpr (NP > 0) {
+    if (pixels == NP) return lut_tile<NP>(t);
+    return lut_tile_n<NP - 1>(pixels, t);
+  }
+}
+
+template <typename Input>
+void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  const ConvShape& s = conv.shape;
+  const int32_t pad = s.kernel / 2, groups = lut_groups(s);
+  uint8_t* tables = static_cast<uint8_t*>(scratch);
+  build_tables(s, in, row_begin, row_end, tables);
+  LutTile t;
+  t.pixel_bytes = groups * 16;
+  t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
+  t.steps_per_dy = s.kernel * groups;
+  t.steps_per_widen = imax(1, conv.steps_per_widen);
+  t.out_pixel = s.out_channels;
+  const size_t block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 32; block < ceil_div(oc_end, 32); ++block) {
+      for (int32_t q = 0; q < 4; ++q) {
+        const uint32_t lanes = lane_mask(block * 32 + q * 8, 8, oc_begin, oc_end);
+        alignas(32) int32_t mask[8];
+        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+        t.masks[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+      }
+      t.weights = conv.packed + block * block_bytes;
+      const PixelTiles tiles = split_row(s.width, kLutMaxPixels);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.tables = tables + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 32;
+        lut_tile_n<kLutMaxPixels>(pixels, t);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
+  if (conv.variant == kVariantTernaryLut) {
+    return conv_lut(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+  }
   if (avx2_uses_u8_weights(conv.variant)) {
     uint8_t* padded = static_cast<uint8_t*>(scratch);
     copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);
@@ -208,6 +361,9 @@ void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_
 void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
               int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
+  if (conv.variant == kVariantTernaryLut) {  // inputs ≤ 3 (prepare_conv)
+    return conv_lut(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+  }
   if (avx2_uses_u8_weights(conv.variant)) {  // inputs ≤ 255 (prepare_conv): narrowed to u8
     uint8_t* padded = static_cast<uint8_t*>(scratch);
     copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);

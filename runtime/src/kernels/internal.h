@@ -51,6 +51,11 @@ enum ConvVariant : int32_t {
   // max|code| ≤ 32767) but whole sums may leave int16: vpmaddubsw + vpaddw
   // for steps_per_widen steps, then widened into int32 accumulators.
   kVariantI16Periodic = 3,
+  // AVX2, inputs ≤ 3 with ternary codes: table lookup (kernels/avx2.cpp).
+  // Every input pixel's 4-channel groups become 16-entry tables of their
+  // subset sums, and a step looks up 32 channels' plus and minus masks
+  // with two vpshufb: 128 multiply-adds in four instructions.
+  kVariantTernaryLut = 4,
 };
 
 // Whether the x86 kernels may copy i16 inputs into u8 units and run the u8
@@ -58,6 +63,18 @@ enum ConvVariant : int32_t {
 static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && input_max <= 255; }
 
 static inline int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+// kVariantTernaryLut layouts: weights [block of 32 oc][dy][dx][group][plus
+// masks 32 B][minus masks 32 B]; the padded input as one 16-byte table per
+// (pixel, group).
+static inline int32_t lut_groups(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
+static inline size_t lut_weight_bytes(const ConvShape& s) {
+  return size_t(ceil_div(s.out_channels, 32)) * s.kernel * s.kernel * lut_groups(s) * 64;
+}
+static inline size_t lut_table_bytes(const ConvShape& s) {
+  const int32_t pad = s.kernel / 2;
+  return size_t(s.height + 2 * pad) * (s.width + 2 * pad) * lut_groups(s) * 16;
+}
 
 // Both x86 layouts group the input channels into 4-byte units: 4 u8
 // channels (VNNI dpbusd, AVX2 maddubs) or 2 i16 channels (dpwssd, madd).
@@ -152,6 +169,7 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 // AVX2 packs u8 weights for the vpmaddubsw variants, i16 weights for
 // kVariantDirect (the others narrow i16 inputs to u8).
 static inline bool avx2_uses_u8_weights(int32_t variant) {
+  // (kVariantTernaryLut has its own layout.)
   return variant == kVariantI16Sums || variant == kVariantI16Periodic;
 }
 
