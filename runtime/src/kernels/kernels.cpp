@@ -46,6 +46,18 @@ void pack_grouped(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_
           }
 }
 
+// Bit j of the returned pair: whether codes[j] is +1 (first) or −1
+// (second), for j < count ≤ 32; the bit-serial and table layouts both
+// store these sign masks.
+std::pair<uint32_t, uint32_t> sign_bits(const int8_t* codes, int32_t count) {
+  uint32_t plus = 0, minus = 0;
+  for (int32_t j = 0; j < count; ++j) {
+    plus |= uint32_t(codes[j] == 1) << j;
+    minus |= uint32_t(codes[j] == -1) << j;
+  }
+  return {plus, minus};
+}
+
 // Bit planes [block of 16][dy][word][plus, minus][lane] (internal.h).
 void pack_binary(const ConvShape& s, const int8_t* codes, uint8_t* target) {
   const int32_t words = binary_words_per_dy(s);
@@ -54,24 +66,18 @@ void pack_binary(const ConvShape& s, const int8_t* codes, uint8_t* target) {
   uint32_t* out = reinterpret_cast<uint32_t*>(target);
   for (int32_t b = 0; b < blocks; ++b)
     for (int32_t dy = 0; dy < s.kernel; ++dy)
-      for (int32_t word = 0; word < words; ++word) {
-        uint32_t* plus = out;
-        uint32_t* minus = out + 16;
+      for (int32_t word = 0; word < words; ++word, out += 32)
         for (int32_t l = 0; l < 16; ++l) {
           const int32_t o = b * 16 + l;
-          uint32_t plus_bits = 0, minus_bits = 0;
-          for (int32_t bit = 0; bit < 32 && o < s.out_channels; ++bit) {
-            const int32_t q = word * 32 + bit;
-            if (q >= window_bits) break;
-            const int8_t code = codes[(size_t(o) * s.kernel + dy) * window_bits + q];
-            if (code == 1) plus_bits |= 1u << bit;
-            if (code == -1) minus_bits |= 1u << bit;
+          if (o >= s.out_channels) {
+            out[l] = out[16 + l] = 0;
+            continue;
           }
-          plus[l] = plus_bits;
-          minus[l] = minus_bits;
+          const auto [plus, minus] = sign_bits(codes + (size_t(o) * s.kernel + dy) * window_bits + word * 32,
+                                               std::min(32, window_bits - word * 32));
+          out[l] = plus;
+          out[16 + l] = minus;
         }
-        out += 32;
-      }
 }
 
 bool is_ternary(const ConvShape& s, const int8_t* codes) {
@@ -89,24 +95,18 @@ void pack_ternary_lut(const ConvShape& s, const int8_t* codes, uint8_t* target) 
   const int32_t blocks = ceil_div(s.out_channels, 32);
   for (int32_t b = 0; b < blocks; ++b)
     for (int32_t t = 0; t < taps; ++t)
-      for (int32_t g = 0; g < groups; ++g) {
-        uint8_t* plus = target;
-        uint8_t* minus = target + 32;
+      for (int32_t g = 0; g < groups; ++g, target += 64)
         for (int32_t l = 0; l < 32; ++l) {
           const int32_t o = b * 32 + l;
-          uint8_t p = 0, m = 0;
-          for (int32_t j = 0; j < 4 && o < s.out_channels; ++j) {
-            const int32_t i = g * 4 + j;
-            if (i >= s.in_channels) break;
-            const int8_t code = codes[(size_t(o) * taps + t) * s.in_channels + i];
-            p |= uint8_t(code == 1) << j;
-            m |= uint8_t(code == -1) << j;
+          if (o >= s.out_channels) {
+            target[l] = target[32 + l] = 0;
+            continue;
           }
-          plus[l] = p;
-          minus[l] = m;
+          const auto [plus, minus] = sign_bits(codes + (size_t(o) * taps + t) * s.in_channels + g * 4,
+                                               std::min(4, s.in_channels - g * 4));
+          target[l] = uint8_t(plus);
+          target[32 + l] = uint8_t(minus);
         }
-        target += 64;
-      }
 }
 
 // Whether input_max · Σ_{dy,dx,i} |code| ≤ 32767 for every output channel:
