@@ -53,15 +53,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The instruction a prepared conv's inner loop is built on.
-Instruction instruction_of(const k::PreparedConv& conv, bool i16_input) {
-  if (conv.isa == k::Isa::kAvx2) {
-    if (conv.variant == k::kVariantTernaryLut) return Instruction::kAvx2ShufbTernary;
-    return conv.variant == k::kVariantDirect ? Instruction::kAvx2Maddwd : Instruction::kAvx2Maddubs;
-  }
-  if (conv.variant == k::kVariantBinaryTernary && !i16_input) return Instruction::kAvx512PopcntTernary;
-  if (i16_input && !(k::narrows_i16(conv.input_max) && conv.variant != k::kVariantBinaryTernary))
-    return Instruction::kAvx512Dpwssd;
+// The limit loop of a kernel table entry's instruction.
+Instruction instruction_of(const k::ConvKernel& kernel) {
+  const std::string name = kernel.instruction;
+  if (name == "vpshufb") return Instruction::kAvx2ShufbTernary;
+  if (name == "vpmaddubsw") return Instruction::kAvx2Maddubs;
+  if (name == "vpmaddwd") return Instruction::kAvx2Maddwd;
+  if (name == "vpopcntd") return Instruction::kAvx512PopcntTernary;
+  if (name == "vpdpwssd") return Instruction::kAvx512Dpwssd;
   return Instruction::kAvx512Dpbusd;
 }
 
@@ -171,14 +170,15 @@ int main(int argc, char** argv) {
             },
             seconds, rounds);
         const double macs = double(layer.side) * layer.side * layer.out * 9 * layer.in;
-        const Instruction instruction = instruction_of(conv, kind.i16_input);
+        const k::ConvKernel& kernel = *(kind.i16_input ? conv.i16_kernel : conv.u8_kernel);
+        const Instruction instruction = instruction_of(kernel);
         double limit = 0;
         for (const auto& [i, l] : limits)
           if (i == instruction) limit = l;
         char name[32];
         std::snprintf(name, sizeof name, "%dx%dx%d->%d", layer.side, layer.side, layer.in, layer.out);
         std::printf("%-7s %-20s %-16s %-40s %8.2f %8.1f %6.1f%%\n", k::isa_name(isa), kind.name, name,
-                    k::conv_kernel_name(conv, kind.i16_input), per_call * 1e6, macs / per_call / 1e9,
+                    kernel.name, per_call * 1e6, macs / per_call / 1e9,
                     100 * macs / per_call / limit);
       }
   return 0;

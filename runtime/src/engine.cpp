@@ -365,7 +365,8 @@ std::string Engine::op_kernel(size_t op) const {
                 std::to_string(m.model.ops.size()) + " ops");
   if (m.model.ops[op].kind != OpKind::kConv) return "";
   const bool i16 = m.model.tensors[m.model.ops[op].inputs[0]].dtype != DType::kU8;
-  return kernels::conv_kernel_name(m.convs[op], i16);
+  const kernels::PreparedConv& conv = m.convs[op];
+  return (i16 ? conv.i16_kernel : conv.u8_kernel)->name;
 }
 
 const Model& Engine::model() const { return impl_->model; }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -581,6 +582,52 @@ TEST_P(KernelIsaVsScalar, RequantMatchesReference) {
               << "levels " << levels << " channels " << channels << " inputs " << num_inputs
               << " large multipliers " << large;
         }
+}
+
+// The kernel table: each entry this CPU runs is chosen by prepare_conv for
+// some layer and equals the scalar reference there (the sweeps above draw
+// most of these cases at random; this makes sure none is left out).
+TEST(KernelTable, EveryEntryThisCpuRunsIsReachedAndExact) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  struct Case {
+    int32_t out_channels, input_max;
+    Codes codes;
+    bool i16_input;
+  };
+  const std::vector<Case> cases{
+      {40, 3, Codes::kTernary, false},  {40, 3, Codes::kTernary, true},   // tables
+      {16, 3, Codes::kTernary, false},  {16, 12, Codes::kTernary, true},  // int16 sums
+      {40, 7, Codes::kRandom, false},   {40, 28, Codes::kRandom, true},   // periodic widening
+      {40, 255, Codes::kExtreme, false}, {40, 32767, Codes::kExtreme, true},  // widened
+      {40, 1, Codes::kTernary, false},  {40, 1, Codes::kTernary, true}};   // bit-serial
+  std::set<std::string> reached;
+  for (const Case& c : cases) {
+    const ConvShape s{5, 6, 40, c.out_channels, 3};
+    const std::vector<int8_t> codes = make_codes(s, c.codes, rng);
+    for (Isa isa : k::available_isas()) {
+      const PreparedConv conv = k::prepare_conv(s, codes.data(), c.input_max, isa);
+      const k::ConvKernel* kernel = c.i16_input ? conv.i16_kernel : conv.u8_kernel;
+      ASSERT_NE(kernel, nullptr);
+      EXPECT_EQ(kernel->isa, isa);
+      EXPECT_EQ(kernel->i16_input, c.i16_input) << kernel->name;
+      reached.insert(kernel->name);
+      if (c.i16_input) {
+        const std::vector<int16_t> input = make_input<int16_t>(s, c.input_max, rng);
+        EXPECT_TRUE(conv_matches_reference(isa, s, codes, input, c.input_max, random_subrange(s, rng)))
+            << kernel->name;
+      } else {
+        const std::vector<uint8_t> input = make_input<uint8_t>(s, c.input_max, rng);
+        EXPECT_TRUE(conv_matches_reference(isa, s, codes, input, c.input_max, random_subrange(s, rng)))
+            << kernel->name;
+      }
+    }
+  }
+  for (const k::ConvKernel& kernel : k::conv_kernel_table()) {
+    const bool runs = cpu_runs(kernel.isa) && (std::string(kernel.instruction) != "vpopcntd" ||
+                                               k::cpu_features().vpopcntdq);
+    if (runs) EXPECT_TRUE(reached.count(kernel.name)) << kernel.name << " is never chosen";
+  }
 }
 
 // requant_input against the definition (scalar requant) on every ISA:

@@ -177,18 +177,6 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   }
 }
 
-// The u8 variants, on inputs already in the padded u8 scratch.
-void conv_u8_units(const ConvView& conv, const uint8_t* padded, int32_t* out, int32_t row_begin,
-                   int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  const int32_t units = units_u8(conv.shape);
-  if (conv.variant == kVariantI16Sums) {
-    return conv_direct<Mode::kI16Sums>(conv, padded, conv.packed, units, out, row_begin, row_end,
-                                       oc_begin, oc_end);
-  }
-  conv_direct<Mode::kPeriodic>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin,
-                               oc_end);
-}
-
 // ---- Ternary codes × inputs ≤ 3: table lookup (kVariantTernaryLut) ----
 //
 // For a 4-channel group with inputs x0..x3, T[m] = Σ_{j in m} x_j for the
@@ -339,41 +327,51 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
   }
 }
 
+
+// The table's entry points (kernels.cpp). The vpmaddubsw ones copy u8
+// inputs, or i16 inputs ≤ 255 narrowed, into the padded u8 scratch.
+template <Mode kMode, typename Input>
+void conv_u8_units(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+                   int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  const int32_t units = units_u8(conv.shape);
+  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<uint8_t*>(scratch));
+  conv_direct<kMode>(conv, scratch, conv.packed, units, out, row_begin, row_end, oc_begin, oc_end);
+}
+
+template <typename Input>
+void conv_widened(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+                  int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  const int32_t units = units_i16(conv.shape);
+  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
+  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
+                              oc_begin, oc_end);
+}
+
+template <typename Input>
+void conv_tables(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+                 int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  conv_lut(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+
 }  // namespace
 
-void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
-  if (row_begin >= row_end || oc_begin >= oc_end) return;
-  if (conv.variant == kVariantTernaryLut) {
-    return conv_lut(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+#define MAQD_RT_AVX2_ENTRY(name, body, Input)                                                   \
+  void name(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,            \
+            int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {               \
+    body(conv, static_cast<const Input*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch); \
   }
-  if (avx2_uses_u8_weights(conv.variant)) {
-    uint8_t* padded = static_cast<uint8_t*>(scratch);
-    copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);
-    return conv_u8_units(conv, padded, out, row_begin, row_end, oc_begin, oc_end);
-  }
-  const int32_t units = units_i16(conv.shape);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
-  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
-                              oc_begin, oc_end);
-}
-
-void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
-  if (row_begin >= row_end || oc_begin >= oc_end) return;
-  if (conv.variant == kVariantTernaryLut) {  // inputs ≤ 3 (prepare_conv)
-    return conv_lut(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-  }
-  if (avx2_uses_u8_weights(conv.variant)) {  // inputs ≤ 255 (prepare_conv): narrowed to u8
-    uint8_t* padded = static_cast<uint8_t*>(scratch);
-    copy_padded_rows(conv.shape, in, row_begin, row_end, units_u8(conv.shape), padded);
-    return conv_u8_units(conv, padded, out, row_begin, row_end, oc_begin, oc_end);
-  }
-  const int32_t units = units_i16(conv.shape);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
-  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
-                              oc_begin, oc_end);
-}
+MAQD_RT_AVX2_ENTRY(conv_u8_tables, conv_tables<uint8_t>, uint8_t)
+MAQD_RT_AVX2_ENTRY(conv_i16_tables, conv_tables<int16_t>, int16_t)
+MAQD_RT_AVX2_ENTRY(conv_u8_sums, (conv_u8_units<Mode::kI16Sums, uint8_t>), uint8_t)
+MAQD_RT_AVX2_ENTRY(conv_i16_sums, (conv_u8_units<Mode::kI16Sums, int16_t>), int16_t)
+MAQD_RT_AVX2_ENTRY(conv_u8_periodic, (conv_u8_units<Mode::kPeriodic, uint8_t>), uint8_t)
+MAQD_RT_AVX2_ENTRY(conv_i16_periodic, (conv_u8_units<Mode::kPeriodic, int16_t>), int16_t)
+MAQD_RT_AVX2_ENTRY(conv_u8_widened, conv_widened<uint8_t>, uint8_t)
+MAQD_RT_AVX2_ENTRY(conv_i16_widened, conv_widened<int16_t>, int16_t)
+#undef MAQD_RT_AVX2_ENTRY
 
 // Requant, 4 channels per ymm (int64 lanes). AVX2 has no 64×64-bit
 // multiply, only vpmuldq (signed low 32 × low 32 → 64), so the vector path

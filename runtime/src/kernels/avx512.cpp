@@ -279,32 +279,39 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
 
 }  // namespace
 
-void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+// The table's entry points (kernels.cpp).
+void conv_u8_binary(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                    int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  if (conv.variant == kVariantBinaryTernary) {
-    return conv_binary(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-  }
-  const int32_t units = units_u8(conv.shape);
-  uint8_t* padded = static_cast<uint8_t*>(scratch);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, padded);
-  conv_direct<true>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin, oc_end);
+  conv_binary(conv, static_cast<const uint8_t*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
-void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+// u8 inputs, or i16 inputs ≤ 255 (pool sums of codes) narrowed: 4 channels
+// per vpdpbusd.
+template <typename Input>
+void conv_as_u8(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  if (narrows_i16(conv.input_max) && conv.variant != kVariantBinaryTernary) {
-    // Small values (pool sums of codes): as u8, 4 channels per vpdpbusd.
-    const int32_t units = units_u8(conv.shape);
-    uint8_t* padded = static_cast<uint8_t*>(scratch);
-    copy_padded_rows(conv.shape, in, row_begin, row_end, units, padded);
-    return conv_direct<true>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin,
-                             oc_end);
-  }
+  const int32_t units = units_u8(conv.shape);
+  uint8_t* padded = static_cast<uint8_t*>(scratch);
+  copy_padded_rows(conv.shape, static_cast<const Input*>(in), row_begin, row_end, units, padded);
+  conv_direct<true>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin, oc_end);
+}
+void conv_u8_dpbusd(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                    int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  conv_as_u8<uint8_t>(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+void conv_i16_dpbusd(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                     int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  conv_as_u8<int16_t>(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+
+void conv_i16_dpwssd(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                     int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
   const int32_t units = units_i16(conv.shape);
   int16_t* padded = static_cast<int16_t*>(scratch);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, padded);
+  copy_padded_rows(conv.shape, static_cast<const int16_t*>(in), row_begin, row_end, units, padded);
   conv_direct<false>(conv, reinterpret_cast<const uint8_t*>(padded),
                      conv.packed + avx512_i16_offset(conv.shape, conv.variant), units, out,
                      row_begin, row_end, oc_begin, oc_end);

@@ -110,10 +110,7 @@ static inline int32_t binary_row_words64(const ConvShape& s) {
 }
 
 namespace scalar {
-void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end);
-void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end);
+ConvKernelFn conv_u8, conv_i16;  // (no scratch)
 void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
                  int32_t channels);
 void pool_sum_i16(const int16_t* in, int32_t* out, int32_t in_height, int32_t in_width,
@@ -136,12 +133,10 @@ constexpr int32_t kRequantLinearMaxLevels = 16;
 
 #if MAQD_RT_X86_KERNELS
 namespace avx2 {
-// packed: u8 grouped weights, 8 lanes (avx2_uses_u8_weights), else i16
-// grouped weights, 8 lanes, and u8 inputs are widened.
-void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
-void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+// packed: u8 grouped weights, 8 lanes (avx2_uses_u8_weights), the table
+// masks (kVariantTernaryLut), else i16 grouped weights, 8 lanes.
+ConvKernelFn conv_u8_tables, conv_i16_tables, conv_u8_sums, conv_i16_sums, conv_u8_periodic,
+    conv_i16_periodic, conv_u8_widened, conv_i16_widened;
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);
@@ -153,10 +148,7 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 namespace avx512 {
 // packed: [u8 grouped weights, 16 lanes, or the binary planes][i16 grouped
 // weights, 16 lanes, where avx512_needs_i16_weights] (avx512_i16_offset).
-void conv_u8(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
-void conv_i16(const ConvView& conv, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+ConvKernelFn conv_u8_binary, conv_u8_dpbusd, conv_i16_dpbusd, conv_i16_dpwssd;
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);

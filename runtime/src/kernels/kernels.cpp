@@ -12,7 +12,36 @@
 
 namespace maqd_rt::kernels {
 
+const std::vector<ConvKernel>& conv_kernel_table() {
+  static const std::vector<ConvKernel> table{
+      {"scalar u8", Isa::kScalar, false, "scalar", &scalar::conv_u8},
+      {"scalar i16", Isa::kScalar, true, "scalar", &scalar::conv_i16},
+#if MAQD_RT_X86_KERNELS
+      {"avx2 ternary x 2-bit, vpshufb tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_tables},
+      {"avx2 i16 ternary x 2-bit, vpshufb tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_tables},
+      {"avx2 u8 vpmaddubsw int16 sums", Isa::kAvx2, false, "vpmaddubsw", &avx2::conv_u8_sums},
+      {"avx2 i16 as u8, vpmaddubsw int16 sums", Isa::kAvx2, true, "vpmaddubsw", &avx2::conv_i16_sums},
+      {"avx2 u8 vpmaddubsw widened", Isa::kAvx2, false, "vpmaddubsw", &avx2::conv_u8_periodic},
+      {"avx2 i16 as u8, vpmaddubsw widened", Isa::kAvx2, true, "vpmaddubsw", &avx2::conv_i16_periodic},
+      {"avx2 u8 as i16, vpmaddwd", Isa::kAvx2, false, "vpmaddwd", &avx2::conv_u8_widened},
+      {"avx2 i16 vpmaddwd", Isa::kAvx2, true, "vpmaddwd", &avx2::conv_i16_widened},
+      {"avx512 binary x ternary vpopcntd", Isa::kAvx512, false, "vpopcntd", &avx512::conv_u8_binary},
+      {"avx512 u8 vpdpbusd", Isa::kAvx512, false, "vpdpbusd", &avx512::conv_u8_dpbusd},
+      {"avx512 i16 as u8, vpdpbusd", Isa::kAvx512, true, "vpdpbusd", &avx512::conv_i16_dpbusd},
+      {"avx512 i16 vpdpwssd", Isa::kAvx512, true, "vpdpwssd", &avx512::conv_i16_dpwssd},
+#endif
+  };
+  return table;
+}
+
 namespace {
+
+// The table entry running `fn` (every entry point is in the table once).
+const ConvKernel* entry(ConvKernelFn* fn) {
+  for (const ConvKernel& kernel : conv_kernel_table())
+    if (kernel.run == fn) return &kernel;
+  throw Error("maqd-rt: a conv kernel is missing from the kernel table");
+}
 
 ConvView view_of(const PreparedConv& conv) {
   ConvView view;
@@ -156,7 +185,10 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
   conv.codes.assign(codes, codes + count);
   switch (isa) {
     case Isa::kScalar:
+      conv.u8_kernel = entry(&scalar::conv_u8);
+      conv.i16_kernel = entry(&scalar::conv_i16);
       break;
+#if MAQD_RT_X86_KERNELS
     case Isa::kAvx2: {
       const int32_t widen = steps_per_widen(shape, codes, input_max);
       // Tables pay where a block fills its 32 lanes: on 16-channel layers
@@ -168,6 +200,8 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
         conv.steps_per_widen = 127 / (4 * input_max);  // int8 sums of ±4·input_max per step
         conv.packed.resize(lut_weight_bytes(shape));
         pack_ternary_lut(shape, codes, conv.packed.data());
+        conv.u8_kernel = entry(&avx2::conv_u8_tables);
+        conv.i16_kernel = entry(&avx2::conv_i16_tables);
         break;
       }
       if (sums_fit_int16(shape, codes, input_max)) {
@@ -183,6 +217,10 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
         conv.packed.resize(grouped_weight_bytes(shape, 8, units_i16(shape)));
         pack_grouped<int16_t>(shape, codes, 8, conv.packed.data());
       }
+      const bool sums = conv.variant == kVariantI16Sums, periodic = conv.variant == kVariantI16Periodic;
+      conv.u8_kernel = entry(sums ? &avx2::conv_u8_sums : periodic ? &avx2::conv_u8_periodic : &avx2::conv_u8_widened);
+      conv.i16_kernel =
+          entry(sums ? &avx2::conv_i16_sums : periodic ? &avx2::conv_i16_periodic : &avx2::conv_i16_widened);
       break;
     }
     case Isa::kAvx512: {
@@ -199,31 +237,16 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
         pack_grouped<int8_t>(shape, codes, 16, conv.packed.data());
       }
       if (i16) pack_grouped<int16_t>(shape, codes, 16, conv.packed.data() + i16_offset);
+      const bool binary = conv.variant == kVariantBinaryTernary;
+      conv.u8_kernel = entry(binary ? &avx512::conv_u8_binary : &avx512::conv_u8_dpbusd);
+      conv.i16_kernel = entry(i16 ? &avx512::conv_i16_dpwssd : &avx512::conv_i16_dpbusd);
       break;
     }
+#endif
+    default:
+      break;
   }
   return conv;
-}
-
-const char* conv_kernel_name(const PreparedConv& conv, bool i16_input) {
-  switch (conv.isa) {
-    case Isa::kScalar:
-      return i16_input ? "scalar i16" : "scalar u8";
-    case Isa::kAvx2:
-      if (conv.variant == kVariantTernaryLut) return "avx2 ternary x 2-bit, vpshufb tables";
-      if (conv.variant == kVariantI16Sums)
-        return i16_input ? "avx2 i16 as u8, vpmaddubsw int16 sums" : "avx2 u8 vpmaddubsw int16 sums";
-      if (conv.variant == kVariantI16Periodic)
-        return i16_input ? "avx2 i16 as u8, vpmaddubsw widened" : "avx2 u8 vpmaddubsw widened";
-      return i16_input ? "avx2 i16 vpmaddwd" : "avx2 u8 as i16, vpmaddwd";
-    case Isa::kAvx512:
-      if (conv.variant == kVariantBinaryTernary && !i16_input) return "avx512 binary x ternary vpopcntd";
-      if (i16_input) return narrows_i16(conv.input_max) && conv.variant != kVariantBinaryTernary
-                                ? "avx512 i16 as u8, vpdpbusd"
-                                : "avx512 i16 vpdpwssd";
-      return "avx512 u8 vpdpbusd";
-  }
-  return "unknown";
 }
 
 size_t conv_scratch_bytes(const PreparedConv& conv) {
@@ -252,32 +275,12 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
 
 void conv_u8(const PreparedConv& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
-  const ConvView view = view_of(conv);
-  switch (conv.isa) {
-#if MAQD_RT_X86_KERNELS
-    case Isa::kAvx512:
-      return avx512::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-    case Isa::kAvx2:
-      return avx2::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-#endif
-    default:
-      return scalar::conv_u8(view, in, out, row_begin, row_end, oc_begin, oc_end);
-  }
+  conv.u8_kernel->run(view_of(conv), in, out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
 void conv_i16(const PreparedConv& conv, const int16_t* in, int32_t* out, int32_t row_begin,
               int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
-  const ConvView view = view_of(conv);
-  switch (conv.isa) {
-#if MAQD_RT_X86_KERNELS
-    case Isa::kAvx512:
-      return avx512::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-    case Isa::kAvx2:
-      return avx2::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
-#endif
-    default:
-      return scalar::conv_i16(view, in, out, row_begin, row_end, oc_begin, oc_end);
-  }
+  conv.i16_kernel->run(view_of(conv), in, out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
 // Pools and LUTs stay scalar for every ISA: they touch each element once

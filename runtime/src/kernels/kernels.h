@@ -30,6 +30,27 @@ struct ConvShape {
   int32_t kernel = 0;             // odd: 1, 3, 5, ...
 };
 
+struct ConvView;  // internal.h
+// Every conv kernel has this signature: out[h][w][o] for rows [row_begin,
+// row_end) and channels [oc_begin, oc_end) of one image; `in` (u8 or i16,
+// as the kernel's table entry says) is the whole input image.
+using ConvKernelFn = void(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                          int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+
+// One entry per conv kernel of every ISA: the kernel table. prepare_conv
+// picks an entry per input type once per layer; conv_u8 and conv_i16 call
+// it; the bit-exact tests check that each entry this CPU runs is reached
+// and equals the scalar reference; bench_runtime_kernels times each against
+// its instruction's limit.
+struct ConvKernel {
+  const char* name;         // "ISA, input, method", e.g. "avx512 u8 vpdpbusd"
+  Isa isa;
+  bool i16_input;           // reached through conv_i16
+  const char* instruction;  // what its inner loop multiplies with, e.g. "vpdpbusd"
+  ConvKernelFn* run;
+};
+const std::vector<ConvKernel>& conv_kernel_table();
+
 // A conv's weights, prepared once at load time in whatever layout the
 // chosen ISA's kernel wants (packed bit planes, VNNI-interleaved, with
 // per-channel sums, ...). Opaque to the engine.
@@ -41,7 +62,9 @@ struct PreparedConv {
   std::vector<uint8_t> packed;       // ISA-specific layout (may be empty)
   std::vector<int32_t> channel_info; // ISA-specific per-output-channel data
   int32_t variant = 0;               // ISA-specific choice of inner loop
-  int32_t steps_per_widen = 0;       // kVariantI16Periodic: int16 steps between widenings
+  int32_t steps_per_widen = 0;       // int16 (periodic) or int8 (table) steps between widenings
+  const ConvKernel* u8_kernel = nullptr;   // what conv_u8 runs
+  const ConvKernel* i16_kernel = nullptr;  // what conv_i16 runs
 };
 
 // codes: [out][kernel][kernel][in], values in [-127, 127]. Every input lies
@@ -51,16 +74,10 @@ struct PreparedConv {
 // inputs with ternary weights AND + popcount.
 PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max, Isa isa);
 
-// The kernel conv_u8 (i16_input false) or conv_i16 runs for this conv, as
-// "ISA, input type, method", e.g. "avx512 u8 vpdpbusd" (for profiles and
-// the kernel table).
-const char* conv_kernel_name(const PreparedConv& conv, bool i16_input);
-
 // Scratch bytes conv_u8 / conv_i16 need per calling thread.
 size_t conv_scratch_bytes(const PreparedConv& conv);
 
-// out[h][w][o] for rows [row_begin, row_end) and output channels
-// [oc_begin, oc_end) of one image; in is the whole input image.
+// conv.u8_kernel / conv.i16_kernel (ConvKernelFn).
 void conv_u8(const PreparedConv& conv, const uint8_t* in, int32_t* out, int32_t row_begin,
              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
 void conv_i16(const PreparedConv& conv, const int16_t* in, int32_t* out, int32_t row_begin,

@@ -37,14 +37,14 @@ static void conv(const ConvView& conv, const Input* in, int32_t* out, int32_t ro
   }
 }
 
-void conv_u8(const ConvView& view, const uint8_t* in, int32_t* out, int32_t row_begin,
-             int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv(view, in, out, row_begin, row_end, oc_begin, oc_end);
+void conv_u8(const ConvView& view, const void* in, int32_t* out, int32_t row_begin,
+             int32_t row_end, int32_t oc_begin, int32_t oc_end, void*) {
+  conv(view, static_cast<const uint8_t*>(in), out, row_begin, row_end, oc_begin, oc_end);
 }
 
-void conv_i16(const ConvView& view, const int16_t* in, int32_t* out, int32_t row_begin,
-              int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv(view, in, out, row_begin, row_end, oc_begin, oc_end);
+void conv_i16(const ConvView& view, const void* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void*) {
+  conv(view, static_cast<const int16_t*>(in), out, row_begin, row_end, oc_begin, oc_end);
 }
 
 template <typename Input, typename Output>
