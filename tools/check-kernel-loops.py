@@ -21,7 +21,7 @@ import sys
 
 CORE = re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd|vpshufb)\b")
 MOVE = re.compile(r"\bvmovdq[au](32|64)?\s+%[xyz]mm\d+,%[xyz]mm\d+")
-STACK = re.compile(r",[^,]*\(%rsp\)\s*$")  # a store to the stack (a spill); loads of stack tables are fine
+STACK = re.compile(r"\bvmov\S*\s+%[xyz]mm\d+,[^,]*\(%rsp\)\s*$")  # a vector register spilled to the stack
 BRANCH = re.compile(r"\bj(?!mp)[a-z]+\s+([0-9a-f]+)\b")
 
 

@@ -296,7 +296,9 @@ struct Engine::Impl {
             timed(i, worker, [&] { run_op(i, base, image, logits, worker, 0, out.height, begin, end); });
           }
         } else {
-          const auto [r0, r1] = share(out.height);
+          // (Not a structured binding: C++17 lambdas cannot capture one.)
+          const std::pair<int32_t, int32_t> rows = share(out.height);
+          const int32_t r0 = rows.first, r1 = rows.second;
           if (r0 >= r1) return;
           timed(i, worker, [&] { run_op(i, base, image, logits, worker, r0, r1, 0, out.channels); });
           if (with_requant) {
