@@ -75,10 +75,8 @@ inline void tile_steps(const Tile& t, const uint8_t* x, const uint8_t* w, int32_
   }
 }
 
-// Not inlined: inlined into the tiling loop, GCC spilled a register of the
-// small tiles' step loops (a call per tile costs nothing next to its steps).
 template <Mode kMode, int NP, int NB>
-[[gnu::noinline]] void direct_tile(const Tile& t) {
+void direct_tile(const Tile& t) {
   __m256i acc[NP][NB];
   unroll<NP>([&](auto p) { unroll<NB>([&](auto b) { acc[p][b] = _mm256_setzero_si256(); }); });
   const __m256i ones = _mm256_set1_epi16(1);
@@ -121,14 +119,6 @@ template <Mode kMode, int NP, int NB>
   }
 }
 
-// vpmaskmovd's mask for the 8 channels from `base` that fall in [begin, end).
-inline __m256i store_mask(int32_t base, int32_t begin, int32_t end) {
-  const uint32_t lanes = lane_mask(base, 8, begin, end);
-  alignas(32) int32_t mask[8];
-  for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
-  return _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
-}
-
 // Accumulators (twice as many for kPeriodic) + NB weights + broadcast +
 // product within 16 ymm.
 constexpr int32_t max_pixels(Mode mode, int blocks) {
@@ -158,29 +148,33 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
   t.out_pixel = s.out_channels;
   const uint8_t* input = static_cast<const uint8_t*>(padded);
-  constexpr int32_t kMaxPixels[3] = {0, max_pixels(kMode, 1), max_pixels(kMode, 2)};
-  int32_t* group_out = out;  // the first channel of the current block group
-  for_each_tile(
-      s, row_begin, row_end, oc_begin, oc_end, 8, 2, kMaxPixels,
-      [&](int32_t, int32_t dy_begin, int32_t dy_end) {
-        t.dy_begin = dy_begin;
-        t.dy_end = dy_end;
-      },
-      [&](int32_t block, int32_t blocks) {
-        for (int32_t b = 0; b < blocks; ++b) t.masks[b] = store_mask(block * 8 + b * 8, oc_begin, oc_end);
-        t.weights = weights + block * t.block_bytes;
-        group_out = out + block * 8;
-      },
-      [&](int32_t h, int32_t w0, int32_t pixels, int32_t blocks) {
-        Tile tile = t;  // a local copy: with t's address taken, GCC spills in the tile loop
-        tile.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        tile.out = group_out + (size_t(h) * s.width + w0) * s.out_channels;
+  const int32_t block_end = ceil_div(oc_end, 8);
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 8; block < block_end;) {
+      const int32_t blocks = imin(2, block_end - block);
+      for (int32_t b = 0; b < blocks; ++b) {
+        const uint32_t lanes = lane_mask((block + b) * 8, 8, oc_begin, oc_end);
+        alignas(32) int32_t mask[8];
+        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+        t.masks[b] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+      }
+      t.weights = weights + block * t.block_bytes;
+      const PixelTiles tiles = split_row(s.width, max_pixels(kMode, blocks));
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 8;
         if (blocks == 1) {
-          direct_tile_n<kMode, 1, max_pixels(kMode, 1)>(pixels, tile);
+          direct_tile_n<kMode, 1, max_pixels(kMode, 1)>(pixels, t);
         } else {
-          direct_tile_n<kMode, 2, max_pixels(kMode, 2)>(pixels, tile);
+          direct_tile_n<kMode, 2, max_pixels(kMode, 2)>(pixels, t);
         }
-      });
+      }
+      block += blocks;
+    }
+  }
 }
 
 // ---- Ternary codes × inputs ≤ 3: table lookup (kVariantTernaryLut) ----
@@ -314,25 +308,26 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   t.out_pixel = s.out_channels;
   const size_t block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
-  constexpr int32_t kMaxPixels[2] = {0, kLutMaxPixels};
-  int32_t* group_out = out;
-  for_each_tile(
-      s, row_begin, row_end, oc_begin, oc_end, 32, 1, kMaxPixels,
-      [&](int32_t, int32_t dy_begin, int32_t dy_end) {
-        t.dy_begin = dy_begin;
-        t.dy_end = dy_end;
-      },
-      [&](int32_t block, int32_t) {
-        for (int32_t q = 0; q < 4; ++q) t.masks[q] = store_mask(block * 32 + q * 8, oc_begin, oc_end);
-        t.weights = conv.packed + block * block_bytes;
-        group_out = out + block * 32;
-      },
-      [&](int32_t h, int32_t w0, int32_t pixels, int32_t) {
-        LutTile tile = t;  // a local copy (see conv_direct)
-        tile.tables = tables + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        tile.out = group_out + (size_t(h) * s.width + w0) * s.out_channels;
-        lut_tile_n<kLutMaxPixels>(pixels, tile);
-      });
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 32; block < ceil_div(oc_end, 32); ++block) {
+      for (int32_t q = 0; q < 4; ++q) {
+        const uint32_t lanes = lane_mask(block * 32 + q * 8, 8, oc_begin, oc_end);
+        alignas(32) int32_t mask[8];
+        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+        t.masks[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+      }
+      t.weights = conv.packed + block * block_bytes;
+      const PixelTiles tiles = split_row(s.width, kLutMaxPixels);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.tables = tables + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 32;
+        lut_tile_n<kLutMaxPixels>(pixels, t);
+      }
+    }
+  }
 }
 
 

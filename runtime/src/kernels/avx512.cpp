@@ -111,26 +111,26 @@ void conv_direct(const ConvView& conv, const uint8_t* padded, const uint8_t* wei
   t.steps_per_dy = s.kernel * units;
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
   t.out_pixel = s.out_channels;
-  int32_t* group_out = out;  // the first channel of the current block group
-  for_each_tile(
-      s, row_begin, row_end, oc_begin, oc_end, 16, 4, kDirectMaxPixels,
-      [&](int32_t, int32_t dy_begin, int32_t dy_end) {
-        t.dy_begin = dy_begin;
-        t.dy_end = dy_end;
-      },
-      [&](int32_t block, int32_t blocks) {
-        for (int32_t b = 0; b < blocks; ++b) {
-          t.masks[b] = __mmask16(lane_mask((block + b) * 16, 16, oc_begin, oc_end));
-        }
-        t.weights = weights + block * t.block_bytes;
-        group_out = out + block * 16;
-      },
-      [&](int32_t h, int32_t w0, int32_t pixels, int32_t blocks) {
-        Tile tile = t;  // a local copy: with t's address taken, GCC spills in the tile loop
-        tile.in = padded + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        tile.out = group_out + (size_t(h) * s.width + w0) * s.out_channels;
-        run_direct_tile<kU8>(blocks, pixels, tile);
-      });
+  const int32_t block_end = ceil_div(oc_end, 16);
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 16; block < block_end;) {
+      const int32_t blocks = imin(4, block_end - block);
+      for (int32_t b = 0; b < blocks; ++b) {
+        t.masks[b] = __mmask16(lane_mask((block + b) * 16, 16, oc_begin, oc_end));
+      }
+      t.weights = weights + block * t.block_bytes;
+      const PixelTiles tiles = split_row(s.width, kDirectMaxPixels[blocks]);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.in = padded + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 16;
+        run_direct_tile<kU8>(blocks, pixels, t);
+      }
+      block += blocks;
+    }
+  }
 }
 
 // ---- Bit-serial conv ----
@@ -242,39 +242,39 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
   t.block_words = size_t(s.kernel) * t.words * 32;
   t.out_pixel = s.out_channels;
   const uint32_t* weights = reinterpret_cast<const uint32_t*>(conv.packed);
-  int32_t* group_out = out;
-  for_each_tile(
-      s, row_begin, row_end, oc_begin, oc_end, 16, 4, kBinaryMaxPixels,
-      [&](int32_t h, int32_t dy_begin, int32_t dy_end) {
-        t.dy_begin = dy_begin;
-        t.dy_end = dy_end;
-        // Window word j of (dy, w): bits [w·in + 32j, +32) of padded row h + dy.
-        for (int32_t dy = dy_begin; dy < dy_end; ++dy) {
-          const uint8_t* row = reinterpret_cast<const uint8_t*>(rows + size_t(h + dy) * row_words);
-          uint32_t* target = windows + dy * t.window_dy;
-          for (int32_t w = 0; w < s.width; ++w) {
-            for (int32_t j = 0; j < t.words; ++j) {
-              const int64_t bit = int64_t(w) * s.in_channels + 32 * j;
-              uint64_t chunk;
-              std::memcpy(&chunk, row + bit / 8, 8);
-              *target++ = uint32_t(chunk >> (bit % 8));
-            }
-          }
+  const int32_t block_end = ceil_div(oc_end, 16);
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    // Window word j of (dy, w): bits [w·in + 32j, +32) of padded row h + dy.
+    for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+      const uint8_t* row = reinterpret_cast<const uint8_t*>(rows + size_t(h + dy) * row_words);
+      uint32_t* target = windows + dy * t.window_dy;
+      for (int32_t w = 0; w < s.width; ++w) {
+        for (int32_t j = 0; j < t.words; ++j) {
+          const int64_t bit = int64_t(w) * s.in_channels + 32 * j;
+          uint64_t chunk;
+          std::memcpy(&chunk, row + bit / 8, 8);
+          *target++ = uint32_t(chunk >> (bit % 8));
         }
-      },
-      [&](int32_t block, int32_t blocks) {
-        for (int32_t b = 0; b < blocks; ++b) {
-          t.masks[b] = __mmask16(lane_mask((block + b) * 16, 16, oc_begin, oc_end));
-        }
-        t.weights = weights + block * t.block_words;
-        group_out = out + block * 16;
-      },
-      [&](int32_t h, int32_t w0, int32_t pixels, int32_t blocks) {
-        BinaryTile tile = t;  // a local copy (see conv_direct)
-        tile.windows = windows + size_t(w0) * t.words;
-        tile.out = group_out + (size_t(h) * s.width + w0) * s.out_channels;
-        run_binary_tile(blocks, pixels, tile);
-      });
+      }
+    }
+    for (int32_t block = oc_begin / 16; block < block_end;) {
+      const int32_t blocks = imin(4, block_end - block);
+      for (int32_t b = 0; b < blocks; ++b) {
+        t.masks[b] = __mmask16(lane_mask((block + b) * 16, 16, oc_begin, oc_end));
+      }
+      t.weights = weights + block * t.block_words;
+      const PixelTiles tiles = split_row(s.width, kBinaryMaxPixels[blocks]);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.windows = windows + size_t(w0) * t.words;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 16;
+        run_binary_tile(blocks, pixels, t);
+      }
+      block += blocks;
+    }
+  }
 }
 
 }  // namespace

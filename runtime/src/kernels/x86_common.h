@@ -69,33 +69,6 @@ inline PixelTiles split_row(int32_t width, int32_t max_pixels) {
   return PixelTiles{(width + max_pixels - 1) / max_pixels, width};
 }
 
-// The tiling every vector conv kernel shares. For each output row h in
-// [row_begin, row_end): row(h, dy_begin, dy_end) with the kernel rows whose
-// input row lies inside the map; then, for each group of up to max_blocks
-// blocks of `lanes` output channels covering [oc_begin, oc_end),
-// group(first_block, blocks), and tile(h, w0, pixels) for each tile of the
-// row, of at most max_pixels[blocks] pixels (split_row).
-template <typename Row, typename Group, typename Tile>
-inline void for_each_tile(const ConvShape& s, int32_t row_begin, int32_t row_end,
-                          int32_t oc_begin, int32_t oc_end, int32_t lanes, int32_t max_blocks,
-                          const int32_t* max_pixels, Row&& row, Group&& group, Tile&& tile) {
-  const int32_t pad = s.kernel / 2;
-  const int32_t block_end = (oc_end + lanes - 1) / lanes;
-  for (int32_t h = row_begin; h < row_end; ++h) {
-    row(h, imax(0, pad - h), imin(s.kernel, s.height + pad - h));
-    for (int32_t block = oc_begin / lanes; block < block_end;) {
-      const int32_t blocks = imin(max_blocks, block_end - block);
-      group(block, blocks);
-      const PixelTiles tiles = split_row(s.width, max_pixels[blocks]);
-      for (int32_t i = 0; i < tiles.count; ++i) {
-        const int32_t w0 = tiles.begin(i);
-        tile(h, w0, tiles.begin(i + 1) - w0, blocks);
-      }
-      block += blocks;
-    }
-  }
-}
-
 // The lanes of the block starting at channel `base` that fall in [begin, end).
 inline uint32_t lane_mask(int32_t base, int32_t lanes, int32_t begin, int32_t end) {
   const int32_t lo = imax(begin - base, 0), hi = imin(end - base, lanes);
