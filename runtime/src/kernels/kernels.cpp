@@ -191,9 +191,10 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
 #if MAQD_RT_X86_KERNELS
     case Isa::kAvx2: {
       const int32_t widen = steps_per_widen(shape, codes, input_max);
-      // Tables pay where a block fills its 32 lanes: on 16-channel layers
-      // vpmaddubsw ran 1.6x faster (bench_runtime_kernels), on 32 to 128
-      // channels the tables 1.2-1.45x.
+      // Tables only where a block fills its 32 lanes: on the 16-channel
+      // layer vpmaddubsw ran 1.6x faster (one bench_runtime_kernels run);
+      // with tables on the wider layers the whole (3, 4) model ran 1.1-1.25x
+      // faster (three alternating maqd run pairs, AVX2 pinned).
       if (input_max >= 1 && input_max <= 3 && shape.out_channels >= 32 &&
           sums_fit_int16(shape, codes, input_max) && is_ternary(shape, codes)) {
         conv.variant = kVariantTernaryLut;
