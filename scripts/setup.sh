@@ -15,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)
   libonnx-dev libprotobuf-dev  # maqd export --format onnx|onnx-int8
   nodejs                       # onnxruntime-node (tools/onnxruntime): ONNX tests, maqd bench
+  python3                      # tools/check-kernel-loops.py (CTest runtime_kernel_loops)
 )
 # npm installs onnxruntime-node below; a Node.js from elsewhere (e.g.
 # NodeSource) brings its own npm, which Debian's npm package conflicts with.
