@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "maqd/export/export.h"
+#include "maqd/nn/training_memory.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 
@@ -20,6 +21,39 @@ int64_t distinct_levels(const WeightQuantOptions& q) {
   return q.delta == WeightDelta::kFloor ? q.levels : q.levels + 2;
 }
 
+double mib(int64_t bytes) { return double(bytes) / (1 << 20); }
+
+// --training-memory BATCH: the counted memory of one training step
+// (nn/training_memory.h) layer by layer, then for each normalization.
+void print_training_memory(const Network& network, const train::Checkpoint& checkpoint,
+                           int64_t batch) {
+  const TrainingMemoryCount count = count_training_memory(network, batch);
+  std::printf("\ntraining memory at batch %lld (counted; train/tensor_memory.h measures it):\n",
+              (long long)batch);
+  std::printf("%-26s %14s %14s\n", "layer", "saved MiB", "of it ∝ batch");
+  for (const LayerTrainingMemory& l : count.layers)
+    if (l.saved_bytes)
+      std::printf("%-26s %14.3f %14.3f\n", l.name.c_str(), mib(l.saved_bytes), mib(l.saved_batch_bytes));
+  std::printf("saved for backward %.3f MiB; step peak %.3f MiB (at %s); parameters %.3f MiB, "
+              "their gradients and momentum as much again each\n",
+              mib(count.saved_bytes), mib(count.peak_bytes), count.peak_at.c_str(),
+              mib(count.parameter_bytes));
+  std::printf("\nthe same network with each normalization, step peak MiB at batch %lld:\n",
+              (long long)batch);
+  const auto& shape = checkpoint.shape;
+  for (const char* norm : {"bn", "lbn", "ln"})
+    for (bool ws : {false, true}) {
+      train::TrainConfig config = checkpoint.config;
+      config.norm = norm;
+      config.weight_standardization = ws;
+      const Network other(train::network_options(config, shape.channels, shape.height, shape.width,
+                                                 shape.num_classes));
+      const TrainingMemoryCount c = count_training_memory(other, batch);
+      std::printf("  %-8s %10.3f  (saved %.3f)\n", (std::string(norm) + (ws ? "+WS" : "")).c_str(),
+                  mib(c.peak_bytes), mib(c.saved_bytes));
+    }
+}
+
 }  // namespace
 
 void register_info(CLI::App& app) {
@@ -28,8 +62,16 @@ void register_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   cmd->add_option("checkpoint", *path, "checkpoint.pt of a run (or the run folder), or a .maqd model")
       ->required();
-  cmd->callback([path] {
+  auto memory_batch = std::make_shared<int64_t>(0);
+  cmd->add_option("--training-memory", *memory_batch,
+                  "Also count one training step's tensor memory at this batch size, layer by layer "
+                  "and for each normalization")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([path, memory_batch] {
     if (std::filesystem::path(*path).extension() == ".maqd") {
+      check(*memory_batch == 0, path->c_str(),
+            "--training-memory counts a network as trained; expected a checkpoint or run folder, "
+            "not a .maqd model");
       describe_model_file(*path);
       return;
     }
@@ -98,6 +140,7 @@ void register_info(CLI::App& app) {
       std::printf("; packed hidden-conv weights + float32 per-channel terms %.1f KiB (%.1f× smaller)",
                   packed_bytes / 1024.0, float_bytes / packed_bytes);
     std::printf("\n");
+    if (*memory_batch > 0) print_training_memory(network, checkpoint, *memory_batch);
   });
 }
 

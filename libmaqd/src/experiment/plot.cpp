@@ -203,14 +203,16 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   std::ostringstream data;
   for (size_t s = 0; s < series.size(); ++s) {
     data << "# " << series_titles[s] << "\n# " << x
-         << " acc_% acc_sd train_loss train_sd test_loss test_sd peak_MiB training_MiB ra_% ra_sd\n";
+         << " acc_% acc_sd train_loss train_sd test_loss test_sd peak_MiB training_MiB ra_% ra_sd"
+            " peak_tensor_MiB step_tensor_MiB\n";
     for (const SummaryRow* r : series[s]) {
       const double mib = 1.0 / (1 << 20);
       data << r->key[x].get<double>() << " " << 100 * r->test_accuracy.mean << " "
            << 100 * r->test_accuracy.sd << " " << r->train_loss.mean << " " << r->train_loss.sd << " "
            << r->test_loss.mean << " " << r->test_loss.sd << " " << r->peak_rss_bytes.mean * mib << " "
            << (r->training_memory_bytes.count ? r->training_memory_bytes.mean * mib : 0.0) << " "
-           << 100 * r->ra.mean << " " << 100 * r->ra.sd << "\n";
+           << 100 * r->ra.mean << " " << 100 * r->ra.sd << " " << r->peak_tensor_bytes.mean * mib
+           << " " << r->step_tensor_bytes.mean * mib << "\n";
     }
     data << "\n\n";
   }
@@ -219,9 +221,24 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   std::vector<std::string> legend = series_titles;
   for (const SummaryRow* r : float_rows) legend.push_back(key_label(r->key, fields));
   const LegendLayout layout(legend, 1300, 850);
+  // Say how many seeds stand behind the points: a one-seed point has no bar.
+  int fewest_seeds = 1 << 30, most_seeds = 0;
+  bool tensor_memory = false;
+  for (const auto& rows_of_series : series)
+    for (const SummaryRow* r : rows_of_series) {
+      fewest_seeds = std::min(fewest_seeds, r->test_accuracy.count);
+      most_seeds = std::max(most_seeds, r->test_accuracy.count);
+      tensor_memory = tensor_memory || r->step_tensor_bytes.count > 0;
+    }
+  std::string seeds;
+  if (most_seeds <= 1) seeds = "one seed per point";
+  else if (fewest_seeds == most_seeds) seeds = "mean ± sd over " + std::to_string(most_seeds) + " seeds";
+  else
+    seeds = "mean ± sd over " + std::to_string(fewest_seeds) + "–" + std::to_string(most_seeds) +
+            " seeds; a point without a bar is one seed";
   script << terminal(layout.width, layout.height) << "set output '" << name << ".png'\n"
-         << layout.multiplot(2, 3, quoted("Final results against " + field_label(x) +
-                                          " (mean ± sd over seeds)"))
+         << layout.multiplot(2, 3, quoted("Final results against " + field_label(x) + " (" + seeds +
+                                          "; bars cut at the means' range)"))
          << "set xlabel " << quoted(field_label(x)) << "\n";
   const double lo = *xs.begin(), hi = *xs.rbegin();
   if (lo > 0 && hi / lo >= 16) script << "set logscale x 2\n";
@@ -244,15 +261,37 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
         case 6: return r.test_loss.mean;
         case 8: return r.peak_rss_bytes.mean / (1 << 20);
         case 9: return r.training_memory_bytes.mean / (1 << 20);
+        case 12: return r.peak_tensor_bytes.mean / (1 << 20);
+        case 13: return r.step_tensor_bytes.mean / (1 << 20);
         default: return 100 * r.ra.mean;
       }
     }
   };
-  const Panel panels[] = {{"test accuracy [%]", 2, 3},        {"training loss (Eq. 9)", 4, 5},
-                          {"test loss (Eq. 9)", 6, 7},        {"peak resident memory [MiB]", 8, 0},
-                          {"training memory [MiB]", 9, 0},    {"R_a [%]", 10, 11}};
+  // Runs that counted tensor memory (train/tensor_memory.h) plot it instead
+  // of the resident set, which cannot separate the normalizations.
+  const Panel panels[] = {
+      {"test accuracy [%]", 2, 3},
+      {"training loss (Eq. 9)", 4, 5},
+      {"test loss (Eq. 9)", 6, 7},
+      tensor_memory ? Panel{"peak tensor memory [MiB]", 12, 0} : Panel{"peak resident memory [MiB]", 8, 0},
+      tensor_memory ? Panel{"one step's tensor memory [MiB]", 13, 0} : Panel{"training memory [MiB]", 9, 0},
+      {"R_a [%]", 10, 11}};
   for (size_t p = 0; p < std::size(panels); ++p) {
     const Panel& panel = panels[p];
+    // The y range spans the means, not the bars: one seed at chance level
+    // would otherwise flatten every other line of the panel.
+    double y_lo = 1e300, y_hi = -1e300;
+    for (const auto& rows_of_series : series)
+      for (const SummaryRow* r : rows_of_series) {
+        y_lo = std::min(y_lo, panel.float_value(*r));
+        y_hi = std::max(y_hi, panel.float_value(*r));
+      }
+    for (const SummaryRow* r : float_rows) {
+      y_lo = std::min(y_lo, panel.float_value(*r));
+      y_hi = std::max(y_hi, panel.float_value(*r));
+    }
+    const double margin = std::max(0.1 * (y_hi - y_lo), 1e-6 * std::max(1.0, std::abs(y_hi)));
+    script << "set yrange [" << y_lo - margin << ":" << y_hi + margin << "]\n";
     script << "set title " << quoted(panel.title) << "\nset ylabel " << quoted(panel.title) << "\n"
            << (p + 1 == std::size(panels) ? layout.key() : std::string("set key off\n"))
            << "plot ";
@@ -275,7 +314,7 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   return (dir / (name + ".png")).string();
 }
 
-// Per-layer R_a of the last epoch, one bar per row (mean over seeds).
+// Per-layer R_a of the last epoch, one bar per row (mean over its seeds).
 std::string plot_layer_ra(const std::vector<RunRecord>& runs, const std::vector<SummaryRow>& rows,
                           const std::vector<std::string>& fields, const fs::path& dir) {
   std::vector<std::string> layers;
@@ -298,7 +337,8 @@ std::string plot_layer_ra(const std::vector<RunRecord>& runs, const std::vector<
     }
     if (count == 0) continue;
     for (auto& [name, value] : sum) value = 100 * value / count;
-    titles.push_back(key_label(r.key, fields));
+    titles.push_back(key_label(r.key, fields) +
+                     (count == 1 ? " (1 seed)" : " (" + std::to_string(count) + " seeds)"));
     ratios.push_back(sum);
   }
   if (layers.empty()) return "";
@@ -318,7 +358,7 @@ std::string plot_layer_ra(const std::vector<RunRecord>& runs, const std::vector<
   std::ostringstream script;
   const int width = std::max(900, int(60 + layers.size() * (20 + 8 * titles.size())));
   script << terminal(std::min(width, 3000), 500) << "set output 'ra-layers.png'\n"
-         << "set title 'Non-zero activation outputs per layer (R_a, last epoch, mean over seeds)'\n"
+         << "set title 'Non-zero activation outputs per layer (R_a, last epoch, mean over the seeds each bar names)'\n"
          << "set ylabel 'R_a [%]'\nset xlabel 'activation layer (input side left)'\n"
          << "set style data histograms\nset style histogram clustered gap 1\n"
          << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"

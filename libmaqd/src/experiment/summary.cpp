@@ -112,6 +112,8 @@ const Column kColumns[] = {
     {"peak_rss_mib", "peak RSS MiB", &SummaryRow::peak_rss_bytes, "%.0f", 1.0 / (1 << 20)},
     {"training_memory_mib", "training MiB", &SummaryRow::training_memory_bytes, "%.0f",
      1.0 / (1 << 20)},
+    {"peak_tensor_mib", "peak tensors MiB", &SummaryRow::peak_tensor_bytes, "%.1f", 1.0 / (1 << 20)},
+    {"step_tensor_mib", "step tensors MiB", &SummaryRow::step_tensor_bytes, "%.1f", 1.0 / (1 << 20)},
 };
 
 }  // namespace
@@ -169,7 +171,8 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& runs) {
   std::vector<std::string> keys = varied_fields(runs);
   keys.erase(std::remove(keys.begin(), keys.end(), "seed"), keys.end());
   struct Values {
-    std::vector<double> test_accuracy, best, train_loss, test_loss, rw, ra, speed, peak, memory;
+    std::vector<double> test_accuracy, best, train_loss, test_loss, rw, ra, speed, peak, memory, peak_tensor,
+        step_tensor;
   };
   std::vector<SummaryRow> rows;
   std::vector<Values> values;
@@ -199,7 +202,7 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& runs) {
     add(v.test_loss, "test_loss");
     add(v.rw, "rw");
     add(v.ra, "ra");
-    double best = 0, speed = 0, peak = 0, memory = -1;
+    double best = 0, speed = 0, peak = 0, memory = -1, peak_tensor = -1, step_tensor = -1;
     for (const nlohmann::json& e : run.epochs) {
       best = std::max(best, e.value("test_accuracy", 0.0));
       speed += e.value("images_per_second", 0.0);
@@ -209,11 +212,15 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& runs) {
       const double start = e.value("rss_start_bytes", 0.0);
       const double training_peak = e.value("training_peak_rss_bytes", 0.0);
       if (training_peak > 0 && start > 0) memory = std::max(memory, training_peak - start);
+      peak_tensor = std::max(peak_tensor, e.value("peak_tensor_bytes", -1.0));
+      step_tensor = std::max(step_tensor, e.value("step_tensor_bytes", -1.0));
     }
     v.best.push_back(best);
     v.speed.push_back(speed / double(run.epochs.size()));
     if (peak > 0) v.peak.push_back(peak);
     if (memory >= 0) v.memory.push_back(memory);
+    if (peak_tensor >= 0) v.peak_tensor.push_back(peak_tensor);
+    if (step_tensor >= 0) v.step_tensor.push_back(step_tensor);
   }
   for (size_t i = 0; i < rows.size(); ++i) {
     const Values& v = values[i];
@@ -227,6 +234,8 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& runs) {
     r.images_per_second = statistic(v.speed);
     r.peak_rss_bytes = statistic(v.peak);
     r.training_memory_bytes = statistic(v.memory);
+    r.peak_tensor_bytes = statistic(v.peak_tensor);
+    r.step_tensor_bytes = statistic(v.step_tensor);
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const SummaryRow& a, const SummaryRow& b) {
     for (const std::string& k : keys) {

@@ -16,6 +16,7 @@
 #include "maqd/process.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/core_share.h"
+#include "maqd/train/tensor_memory.h"
 
 namespace maqd::train {
 namespace {
@@ -167,6 +168,10 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
        test_set.name + " " + std::to_string(test_set.size()) + " test images");
   const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
 
+  // Tensor memory (train/tensor_memory.h) counts what is allocated from here
+  // on: the network, its gradients and optimizer state, batches and
+  // activations, not the data set.
+  install_tensor_memory_counter();
   torch::manual_seed(config.seed);
   Network network(network_options(config, train_set.channels(), train_set.height(),
                                   train_set.width(), train_set.num_classes));
@@ -198,6 +203,10 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const int64_t loading_peak = peak_rss_bytes();
   const bool peak_was_reset = reset_peak_rss();
   const int64_t rss_start = current_rss_bytes();
+  // The most one step adds to the live tensors before it; the session's
+  // first step is left out: it also creates the gradients and the
+  // optimizer's momentum, which live on.
+  bool first_step_of_session = true;
   const auto run_start = Clock::now();
   const int64_t first_step = state.global_step;
   TrainResult result;
@@ -218,13 +227,22 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     for (int64_t skip = 0; skip < state.batches_done; ++skip) loader.next();
     const auto epoch_start = Clock::now();
     double lr = base_lr;
+    reset_peak_tensor_bytes();
+    int64_t epoch_peak_tensor_bytes = peak_tensor_bytes();
+    int64_t step_tensor_bytes = 0;
     while (auto batch = loader.next()) {
       lr = cosine_learning_rate(base_lr, state.global_step, total_steps);
       set_learning_rate(optimizer, lr);
       const torch::Tensor images = batch->images.to(device);
       const torch::Tensor labels = batch->labels.to(device);
       cores.update();
+      const int64_t live_before_step = live_tensor_bytes();
+      reset_peak_tensor_bytes();
       const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
+      epoch_peak_tensor_bytes = std::max(epoch_peak_tensor_bytes, peak_tensor_bytes());
+      if (!first_step_of_session)
+        step_tensor_bytes = std::max(step_tensor_bytes, peak_tensor_bytes() - live_before_step);
+      first_step_of_session = false;
       check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
       ++state.global_step;
@@ -269,6 +287,11 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
         {"training_peak_rss_bytes", peak_rss_bytes()},
         {"rss_start_bytes", peak_was_reset ? rss_start : int64_t(0)},
     };
+    // The counter sees CPU tensors only; a CUDA run's would be its host side.
+    if (device.is_cpu()) {
+      line["peak_tensor_bytes"] = epoch_peak_tensor_bytes;
+      line["step_tensor_bytes"] = step_tensor_bytes;
+    }
     const nlohmann::json layers = to_json(last_eval);
     line["rw_layers"] = layers["rw_layers"];
     line["ra_layers"] = layers["ra_layers"];

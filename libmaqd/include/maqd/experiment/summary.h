@@ -40,7 +40,10 @@ struct SummaryRow {
   std::vector<std::string> folders;
   int64_t epochs_done = 0, epochs = 0;  // the least finished run's
   Statistic test_accuracy, best_test_accuracy, train_loss, test_loss, rw, ra,
-      images_per_second, peak_rss_bytes, training_memory_bytes;
+      images_per_second, peak_rss_bytes, training_memory_bytes,
+      // Counted tensor memory (maqd/train/tensor_memory.h), the largest over
+      // a run's epochs: the peak of live tensors, and the most one step adds.
+      peak_tensor_bytes, step_tensor_bytes;
 };
 
 // `runs` grouped; rows sorted by their key values (numbers numerically).
