@@ -41,6 +41,12 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->capture_default_str()
       ->group(exec);
   cmd.add_option("--device", c.device, "cpu or cuda")->capture_default_str()->group(exec);
+  cmd.add_option("--trace-steps", c.trace_steps,
+                 "Write per-layer gradient norms, R_w and R_a of the first N steps to trace.jsonl "
+                 "(why does a run sit at chance?)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(exec);
   cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")
       ->capture_default_str()->group(exec);
 }

@@ -27,10 +27,11 @@ class StepSimulation {
   // of its own such as statistics) for backward. `parameter_bytes`: the
   // gradient it computes for parameters it reads directly, added into their
   // gradients (a transient of that size).
+  // `scratch`: buffers its backward allocates and frees (oneDNN's reorders).
   void op(const std::string& layer, std::vector<int> inputs, int output, std::vector<int> saved,
-          int64_t parameter_bytes = 0) {
+          int64_t parameter_bytes = 0, int64_t scratch = 0) {
     saved.erase(std::remove(saved.begin(), saved.end(), kOutside), saved.end());
-    ops_.push_back({layer, std::move(inputs), output, std::move(saved), parameter_bytes});
+    ops_.push_back({layer, std::move(inputs), output, std::move(saved), parameter_bytes, scratch});
   }
 
   struct Result {
@@ -87,7 +88,7 @@ class StepSimulation {
       has_grad[size_t(ops_.back().output)] = true;
     }
     for (auto o = ops_.rbegin(); o != ops_.rend(); ++o) {
-      int64_t transient = o->parameter_bytes;
+      int64_t transient = o->parameter_bytes + o->scratch;
       for (int t : o->inputs) {
         if (t == kOutside) continue;
         // A second reader's gradient is computed, then added into the first's.
@@ -124,6 +125,7 @@ class StepSimulation {
     int output;
     std::vector<int> saved;
     int64_t parameter_bytes;
+    int64_t scratch;
   };
   std::vector<Tensor> tensors_;
   std::vector<Op> ops_;
@@ -170,7 +172,10 @@ class StepBuilder {
     const int out = map(layer, o.out_channels, out_h, out_w);
     std::vector<int> saved{x};
     if (weight != StepSimulation::kOutside) saved.push_back(weight);
-    sim_.op(layer, {x, weight}, out, saved, parameter_grad);
+    // oneDNN's backward reorders its output gradient and its input into
+    // blocked layouts (ONEDNN_VERBOSE shows one reorder of each per call).
+    const int64_t scratch = batch_ * (o.out_channels * out_h * out_w + o.in_channels * h * w) * element_;
+    sim_.op(layer, {x, weight}, out, saved, parameter_grad, scratch);
     return out;
   }
 

@@ -13,7 +13,7 @@ namespace maqd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm,
     weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
-    lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, out_dir)
+    lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, trace_steps, out_dir)
 
 void validate(const TrainConfig& c) {
   const char* where = "train config";
@@ -29,6 +29,8 @@ void validate(const TrainConfig& c) {
         c.weight_decay, "; expected a number ≥ 0");
   check(c.train_limit >= 0 && c.test_limit >= 0, where, "fields train_limit/test_limit are ",
         c.train_limit, "/", c.test_limit, "; expected 0 (all) or a positive count");
+  check(c.trace_steps >= 0, where, "field trace_steps is ", c.trace_steps,
+        "; expected 0 (off) or a number of steps");
   check(c.workers >= 1, where, "field workers is ", c.workers, "; expected an integer ≥ 1");
   check(c.threads >= 0 && c.threads <= maqd_rt::kMaxEngineThreads, where, "field threads is ",
         c.threads, "; expected 0 (default) or 1 to ", maqd_rt::kMaxEngineThreads);

@@ -16,6 +16,7 @@
 #include "maqd/process.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/core_share.h"
+#include "maqd/train/step_trace.h"
 #include "maqd/train/tensor_memory.h"
 
 namespace maqd::train {
@@ -153,6 +154,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     config.threads = requested.threads;
     config.workers = requested.workers;
     config.data_dir = requested.data_dir.empty() ? config.data_dir : requested.data_dir;
+    config.trace_steps = requested.trace_steps;
   } else {
     check(!fs::exists(ckpt_path), ckpt_path.c_str(),
           "a checkpoint exists already; continue it with --resume, or choose another --out");
@@ -188,6 +190,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
          (state.batches_done ? " and " + std::to_string(state.batches_done) + " batches" : ""));
   } else {
     std::ofstream(metrics_path(config.out_dir), std::ios::trunc);
+    fs::remove(trace_path(config.out_dir));
   }
   write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
 
@@ -212,6 +215,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   TrainResult result;
   EvalResult last_eval;
   CoreShare cores(torch::get_num_threads());
+  std::unique_ptr<StepTrace> trace;
+  if (state.global_step < config.trace_steps)
+    trace = std::make_unique<StepTrace>(network, trace_path(config.out_dir));
 
   for (int64_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
     network->train();
@@ -238,7 +244,10 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       cores.update();
       const int64_t live_before_step = live_tensor_bytes();
       reset_peak_tensor_bytes();
+      const bool traced = trace && state.global_step < config.trace_steps;
+      if (traced) trace->arm();
       const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
+      if (traced) trace->record(state.global_step + 1, loss_value, lr);
       epoch_peak_tensor_bytes = std::max(epoch_peak_tensor_bytes, peak_tensor_bytes());
       if (!first_step_of_session)
         step_tensor_bytes = std::max(step_tensor_bytes, peak_tensor_bytes() - live_before_step);

@@ -9,8 +9,10 @@
 // the activation (ops/norm_activation.h) and save the conv output; LN runs
 // as LibTorch's layer_norm and its output is saved again by a quantizer; the
 // conv saves its input and the quantized weight; WS saves the standardized
-// weight. Kernels' scratch buffers are not counted: the comparison with the
-// measured peak (train/tensor_memory.h) says how much they add.
+// weight; a conv's backward reorders its output gradient and input (oneDNN's
+// blocked layouts). Other kernels' scratch is not counted: the comparison
+// with the measured peak (train/tensor_memory.h, tests/train/
+// training_memory_test.cpp) says how much it adds.
 #pragma once
 
 #include <cstdint>

@@ -48,6 +48,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   int64_t threads = 0;        // 0: LibTorch's default
   std::string device = "cpu";  // cpu | cuda
+  int64_t trace_steps = 0;     // > 0: per-layer diagnostics of the first N steps (train/step_trace.h)
   std::string out_dir = "runs/latest";
 };
 
