@@ -18,6 +18,12 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->capture_default_str()->group(net);
   cmd.add_option("--width", c.width, "Channel multiplier of every hidden layer")->capture_default_str()->group(net);
   cmd.add_option("--norm", c.norm, "Normalization: lbn, bn, ln")->capture_default_str()->group(net);
+  cmd.add_option("--lbn-shift-init", c.lbn_shift_init,
+                 "LBN's per-channel shifts at the start: centered (each channel's pre-activation "
+                 "centred on the first batch) or zero")
+      ->check(CLI::IsMember({"centered", "zero"}))
+      ->capture_default_str()
+      ->group(net);
   cmd.add_option("--ws", c.weight_standardization, "Weight standardization on hidden convs")->capture_default_str()->group(net);
   cmd.add_option("--mw", c.mw, "M_w, weight levels (odd, >= 3); 0: float weights")->capture_default_str()->group(net);
   cmd.add_option("--ma", c.ma, "M_a, activation levels (>= 2); 0: ReLU")->capture_default_str()->group(net);

@@ -248,6 +248,53 @@ TEST(LayerBatchNorm, EvalAffineReproducesEvaluation) {
   EXPECT_LT(ref::max_abs_diff(norm->forward(x), folded), 1e-12);
 }
 
+TEST(LayerBatchNorm, CenteredShiftCentresEveryChannelOnTheFirstBatchOnly) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  maqd::Norm norm(norm_opts(NormKind::kLayerBatch, kShape.c));
+  norm->to(torch::kDouble);
+  const torch::Tensor g = torch::rand({kShape.c}, torch::dtype(torch::kDouble)) + 0.5;
+  assign(param(*norm, "lbn.weight"), g);
+  // Channels with very different means: the offsets a ternary filter's code
+  // sum gives its channel.
+  const torch::Tensor offsets = torch::arange(kShape.c, torch::dtype(torch::kDouble)) * 3.0;
+  const torch::Tensor x = random_input(kShape) + offsets.view({1, -1, 1, 1});
+  norm->center_shift_on_next_batch();
+  norm->forward_activated(x, std::nullopt);
+  // Expected from float64 loops: b_c = −g_c·(μ_c − μ)/σ with the layer's μ, σ.
+  const auto xv = ref::values(x);
+  const int64_t per_channel = kShape.n * kShape.h * kShape.w;
+  double mean = 0, sq = 0;
+  for (double v : xv) mean += v;
+  mean /= double(xv.size());
+  for (double v : xv) sq += (v - mean) * (v - mean);
+  const double inv_std = 1.0 / std::sqrt(sq / double(xv.size()) + kEps);
+  const auto bv = ref::values(param(*norm, "lbn.bias")), gv = ref::values(g);
+  for (int64_t c = 0; c < kShape.c; ++c) {
+    double channel_mean = 0;
+    for (int64_t n = 0; n < kShape.n; ++n)
+      for (int64_t i = 0; i < kShape.h * kShape.w; ++i)
+        channel_mean += xv[size_t((n * kShape.c + c) * kShape.h * kShape.w + i)];
+    channel_mean /= double(per_channel);
+    EXPECT_NEAR(bv[c], -gv[c] * (channel_mean - mean) * inv_std, 1e-9) << "channel " << c;
+  }
+  // So the LBN output has mean 0 in every channel on that batch.
+  const torch::Tensor y = norm->forward(x);
+  EXPECT_LT(y.mean({0, 2, 3}).abs().max().item<double>(), 1e-9);
+  // Once only: the next batch leaves the shifts to training.
+  const torch::Tensor before = param(*norm, "lbn.bias").clone();
+  norm->forward_activated(random_input(kShape), std::nullopt);
+  EXPECT_TRUE(torch::equal(before, param(*norm, "lbn.bias")));
+}
+
+TEST(BatchNorm, CenteredShiftLeavesBatchNormAlone) {
+  maqd::Norm norm(norm_opts(NormKind::kBatch, kShape.c));
+  norm->to(torch::kDouble);
+  norm->center_shift_on_next_batch();
+  norm->forward_activated(random_input(kShape) + 5.0, std::nullopt);
+  EXPECT_EQ(param(*norm, "bn.bias").abs().max().item<double>(), 0.0);
+}
+
 TEST(BatchNorm, TrainingForwardAndInputGradient) {
   MAQD_SEEDED(seed);
   torch::manual_seed(seed);

@@ -152,6 +152,12 @@ TEST(TrainConfig, JsonRejectsUnknownAndMistypedFields) {
   EXPECT_EQ(c.mw, 15);
   EXPECT_EQ(c.ma, 8);
   EXPECT_DOUBLE_EQ(c.lr, 1.0);
+  // A run saved before lbn_shift_init existed started its shifts at zero.
+  EXPECT_EQ(c.lbn_shift_init, "zero");
+  EXPECT_EQ(maqd::train::TrainConfig{}.lbn_shift_init, "centered");
+  EXPECT_EQ(maqd::train::config_from_json({{"lbn_shift_init", "centered"}}, "cfg.json").lbn_shift_init,
+            "centered");
+  EXPECT_THROW(maqd::train::config_from_json({{"lbn_shift_init", "mean"}}, "cfg.json"), maqd::Error);
   try {
     maqd::train::config_from_json({{"epochz", 3}}, "cfg.json");
   } catch (const maqd::Error& e) {

@@ -122,6 +122,14 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
 
 torch::Tensor NormImpl::forward_activated(const torch::Tensor& x,
                                          const std::optional<ActivationQuantOptions>& quant) {
+  if (center_shift_pending_ && options_.kind == NormKind::kLayerBatch && is_training()) {
+    check_input(x, options_.channels, "layer_batch_norm");
+    torch::NoGradGuard no_grad;
+    const auto [var, mean] = torch::var_mean(x, /*unbiased=*/false);
+    const torch::Tensor channel_mean = x.mean({0, 2, 3});
+    lbn_->bias.copy_(-lbn_->weight * (channel_mean - mean) * torch::rsqrt(var + lbn_->eps));
+    center_shift_pending_ = false;
+  }
   const bool fusable = is_training() && options_.kind != NormKind::kLayer &&
                        norm_activation_supported(x) && x.size(1) == options_.channels;
   if (!fusable) {

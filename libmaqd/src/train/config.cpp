@@ -11,7 +11,7 @@
 namespace maqd::train {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
-    TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm,
+    TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm, lbn_shift_init,
     weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
     lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, trace_steps, out_dir)
 
@@ -48,6 +48,8 @@ void validate(const TrainConfig& c) {
         "field mse_target is '", c.mse_target, "'; expected logits or probabilities");
   check(!c.out_dir.empty(), where, "field out_dir is empty; expected a folder path");
   parse_norm_kind(c.norm);
+  check(c.lbn_shift_init == "centered" || c.lbn_shift_init == "zero", where,
+        "field lbn_shift_init is '", c.lbn_shift_init, "'; expected centered or zero");
   parse_weight_delta(c.delta_w);
   parse_surrogate(c.surrogate);
   parse_arch(c.arch);
@@ -94,6 +96,8 @@ TrainConfig config_from_json(const nlohmann::json& json, const std::string& sour
           value.dump(), "; expected a ", merged[key].type_name());
     merged[key] = value;
   }
+  // Saved before the field existed: those runs started their LBN shifts at 0.
+  if (!json.contains("lbn_shift_init")) merged["lbn_shift_init"] = "zero";
   TrainConfig config = merged.get<TrainConfig>();
   validate(config);
   return config;

@@ -191,6 +191,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   } else {
     std::ofstream(metrics_path(config.out_dir), std::ios::trunc);
     fs::remove(trace_path(config.out_dir));
+    if (config.lbn_shift_init == "centered")
+      for (const auto& module : network->modules())
+        if (auto* norm = module->as<NormImpl>()) norm->center_shift_on_next_batch();
   }
   write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
 

@@ -61,6 +61,16 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
                                   const std::optional<ActivationQuantOptions>& quant);
   const NormOptions& options() const { return options_; }
 
+  // LBN only: on the next training batch through forward_activated, set
+  // each channel's shift b_c so that its pre-activation starts centred,
+  //   b_c = −g_c·(μ_c − μ)/σ   (μ_c the channel's mean, μ and σ the layer's),
+  // as BN's per-channel statistics would centre it. A ternary filter's
+  // codes do not sum to zero, so its channel's mean is offset by that sum
+  // times the (non-negative) input's mean; with one statistic for the whole
+  // layer those offsets can dominate the variance and leave channels in the
+  // quantizer's flat regions (docs/method.md, "LBN's shift at the start").
+  void center_shift_on_next_batch() { center_shift_pending_ = true; }
+
   // The affine map y = scale_c·x + shift_c that the module applies in
   // evaluation mode, per channel (LBN, BN). Throws for LN, whose statistics
   // depend on the sample. Used by export to fold the normalization.
@@ -68,6 +78,7 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
 
  private:
   NormOptions options_;
+  bool center_shift_pending_ = false;
   LayerBatchNorm lbn_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
   torch::nn::LayerNorm ln_{nullptr};

@@ -27,6 +27,10 @@ struct TrainConfig {
   std::string arch = "vgg";
   double width = 1.0;
   std::string norm = "lbn";  // lbn | bn | ln
+  // centered: LBN's per-channel shifts start so that every channel's
+  // pre-activation is centred on the first batch (NormImpl::
+  // center_shift_on_next_batch); zero: b_c = 0 (before this option existed).
+  std::string lbn_shift_init = "centered";
   bool weight_standardization = true;
   int64_t mw = 0;                  // M_w; 0: float weights
   int64_t ma = 0;                  // M_a; 0: ReLU
