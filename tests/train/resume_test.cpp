@@ -134,6 +134,35 @@ TEST_F(ResumeTest, TrainingLearnsAndCheckpointRoundTrips) {
   EXPECT_DOUBLE_EQ(maqd::train::weight_nonzero_ratios(network).overall, full_[1].at("rw").get<double>());
 }
 
+TEST_F(ResumeTest, TraceAndTensorMemoryReachTheRunFolder) {
+  // The full run's metrics carry the counted tensor memory of each epoch.
+  for (const nlohmann::json& epoch : full_) {
+    EXPECT_GT(epoch.at("peak_tensor_bytes").get<int64_t>(), 0);
+    EXPECT_GT(epoch.at("step_tensor_bytes").get<int64_t>(), 0);
+    EXPECT_GE(epoch.at("peak_tensor_bytes").get<int64_t>(), epoch.at("step_tensor_bytes").get<int64_t>());
+  }
+  auto config = tiny_config(data_, out_.file("traced"));
+  config.trace_steps = 3;
+  maqd::train::run_training(config, false, {});
+  std::ifstream in(config.out_dir + "/trace.jsonl");
+  std::vector<nlohmann::json> steps;
+  for (std::string line; std::getline(in, line);) steps.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(steps.size(), 3u);  // the first 3 steps only
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].at("step").get<int64_t>(), int64_t(i + 1));
+    ASSERT_EQ(steps[i].at("convs").size(), 2u);        // the two hidden convs
+    ASSERT_EQ(steps[i].at("activations").size(), 2u);  // and their activations
+    for (const nlohmann::json& conv : steps[i].at("convs")) {
+      EXPECT_GT(conv.at("grad_norm").get<double>(), 0.0);
+      EXPECT_GT(conv.at("rw").get<double>(), 0.0);
+    }
+    for (const nlohmann::json& act : steps[i].at("activations")) {
+      EXPECT_GT(act.at("ra").get<double>(), 0.0);
+      EXPECT_LE(act.at("ra").get<double>(), 1.0);
+    }
+  }
+}
+
 TEST_F(ResumeTest, NewRunRefusesToOverwriteACheckpoint) {
   const auto config = tiny_config(data_, out_.file("full"));
   try {
