@@ -11,4 +11,4 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set yrange [0:*]
 set xtics rotate by -45
-plot for [i=2:3] 'ra-layers.dat' using i:xtic(1) title columnheader(i)
+plot for [i=2:5] 'ra-layers.dat' using i:xtic(1) title columnheader(i)
