@@ -209,10 +209,6 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const int64_t loading_peak = peak_rss_bytes();
   const bool peak_was_reset = reset_peak_rss();
   const int64_t rss_start = current_rss_bytes();
-  // The most one step adds to the live tensors before it; the session's
-  // first step is left out: it also creates the gradients and the
-  // optimizer's momentum, which live on.
-  bool first_step_of_session = true;
   const auto run_start = Clock::now();
   const int64_t first_step = state.global_step;
   TrainResult result;
@@ -252,9 +248,10 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
       if (traced) trace->record(state.global_step + 1, loss_value, lr);
       epoch_peak_tensor_bytes = std::max(epoch_peak_tensor_bytes, peak_tensor_bytes());
-      if (!first_step_of_session)
+      // The session's first step also creates the gradients and the
+      // optimizer's momentum, which live on: it is left out.
+      if (state.global_step > first_step)
         step_tensor_bytes = std::max(step_tensor_bytes, peak_tensor_bytes() - live_before_step);
-      first_step_of_session = false;
       check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
       ++state.global_step;
