@@ -107,8 +107,9 @@ int main(int argc, char** argv) {
                                   {14, 64, 64}, {7, 64, 128}, {7, 128, 128}, {3, 128, 128}};
   // (M_w, M_a) pairs as the exporter writes them: codes ≤ (M_w − 1)/2,
   // inputs ≤ M_a − 1, or 4·(M_a − 1) as i16 after a 2x2 pool.
-  const std::vector<Codes> kinds{{"(3,2) binary", 1, 1, false},    {"(3,4) 2-bit", 3, 1, false},
-                                 {"(3,4) after pool", 12, 1, true}, {"(15,8) 3-bit", 7, 7, false},
+  const std::vector<Codes> kinds{{"(3,2) binary", 1, 1, false},    {"(3,2) after pool", 4, 1, true},
+                                 {"(3,4) 2-bit", 3, 1, false},     {"(3,4) after pool", 12, 1, true},
+                                 {"(15,8) 3-bit", 7, 7, false},
                                  {"(255,8) 3-bit", 7, 127, false}, {"(255,8) after pool", 28, 127, true}};
 
   std::vector<k::Isa> isas = k::available_isas();

@@ -484,11 +484,12 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
   }
 }
 
-// Ternary codes with inputs ≤ 3 take AVX2's table lookup: every VGG-1/4
-// shape, widths around its 3-pixel tiles and 32-channel blocks, each
-// input_max (its int8 sums are widened every 127 / (4 · input_max)
-// steps), codes all at one sign so that the sums are largest, and inputs
-// from an i16 tensor.
+// Ternary codes with inputs ≤ 12 take AVX2's table lookup: every VGG-1/4
+// shape, widths around its 4-pixel tiles and 32-channel blocks, input_max
+// 1 to 3 (codes) and 4 and 12 (2x2 pool sums of binary and 2-bit codes; the
+// int8 sums are widened every 127 / (4 · input_max) steps, every 2 at 12),
+// codes all at one sign so that the sums are largest, and inputs from an
+// i16 tensor.
 TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
   MAQD_SEEDED(seed);
   std::mt19937_64 rng(seed);
@@ -497,10 +498,11 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
   };
   const std::vector<Case> cases{{28, 28, 16, 16, 3}, {28, 28, 16, 32, 3}, {14, 14, 32, 64, 3},
                                 {7, 7, 64, 128, 3},  {3, 3, 128, 128, 3}, {5, 4, 7, 33, 3},
-                                {2, 7, 31, 65, 1},   {6, 5, 5, 31, 5},    {1, 2, 1, 1, 3}};
+                                {2, 7, 31, 65, 1},   {6, 5, 5, 31, 5},    {1, 2, 1, 1, 3},
+                                {4, 6, 20, 40, 3}};  // an odd number of 4-channel groups
   for (const Case& c : cases) {
     const ConvShape s{c.height, c.width, c.in, c.out, c.kernel};
-    for (int32_t input_max : {1, 2, 3}) {
+    for (int32_t input_max : {1, 2, 3, 4, 12}) {
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       if (GetParam() == Isa::kAvx2) {  // tables from 32 output channels on
         EXPECT_EQ(k::prepare_conv(s, codes.data(), input_max, GetParam()).variant,
@@ -518,6 +520,10 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
         ASSERT_TRUE(conv_matches_reference(GetParam(), s, same, full, input_max,
                                            {0, s.height, 0, s.out_channels}));
       }
+    }
+    if (GetParam() == Isa::kAvx2) {  // above 12, vpmaddubsw
+      const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+      EXPECT_NE(k::prepare_conv(s, codes.data(), 13, GetParam()).variant, k::kVariantTernaryLut);
     }
   }
 }

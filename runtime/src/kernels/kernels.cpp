@@ -194,8 +194,12 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // Tables only where a block fills its 32 lanes: on the 16-channel
       // layer vpmaddubsw ran 1.6x faster (one bench_runtime_kernels run);
       // with tables on the wider layers the whole (3, 4) model ran 1.1-1.25x
-      // faster (three alternating maqd run pairs, AVX2 pinned).
-      if (input_max >= 1 && input_max <= 3 && shape.out_channels >= 32 &&
+      // faster (three alternating maqd run pairs, AVX2 pinned). Up to
+      // inputs ≤ 12, the 2x2 pool sums of 2-bit codes: on the 32- to
+      // 128-channel VGG-1/4 layers tables took 1/1.5 of vpmaddubsw's time at
+      // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
+      // (fastest of five alternating bench_runtime_kernels runs each).
+      if (input_max >= 1 && input_max <= 12 && shape.out_channels >= 32 &&
           sums_fit_int16(shape, codes, input_max) && is_ternary(shape, codes)) {
         conv.variant = kVariantTernaryLut;
         conv.steps_per_widen = 127 / (4 * input_max);  // int8 sums of ±4·input_max per step
