@@ -120,7 +120,13 @@ struct Engine::Impl {
       const Op& op = model.ops[i];
       Placement& p = buffers[op.output];
       p.first = p.last = int(i);
-      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int(i));
+      // A conv whose output a requant reads next may run in one parallel
+      // loop with it (run_image_split): a worker's requant rows are written
+      // while another worker's conv still reads the conv's input rows around
+      // its own, so the conv's input lives through the requant.
+      const bool fused = op.kind == OpKind::kConv && i + 1 < n_ops && model.ops[i + 1].kind == OpKind::kRequant &&
+                         model.ops[i + 1].inputs[0] == op.output;
+      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int(i) + (fused ? 1 : 0));
     }
     for (size_t i = 0; i + 1 < n_ops; ++i) {  // the input and the logits live outside
       const int32_t t = model.ops[i].output;

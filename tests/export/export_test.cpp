@@ -20,6 +20,7 @@
 #include "maqd/train/trainer.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
+#include "runtime/naive_interpreter.h"
 
 namespace {
 
@@ -103,6 +104,12 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
   const maqd_rt::Model exported = maqd::export_model(t.network, t.stats, {{"dataset", "test"}});
   const std::vector<uint8_t> bytes = maqd_rt::write_model(exported);
   const maqd_rt::Model model = maqd_rt::read_model(bytes.data(), bytes.size(), "<test>");
+
+  // The engine computes what a naive interpreter of the file does, on 1-3
+  // threads, at batch 1 and 5, with and without shared buffers.
+  const torch::Tensor nhwc = t.images.slice(0, 0, 5).permute({0, 2, 3, 1}).contiguous();
+  maqd_test::expect_engine_matches_naive(
+      model, std::vector<uint8_t>(nhwc.data_ptr<uint8_t>(), nhwc.data_ptr<uint8_t>() + nhwc.numel()));
 
   int tested = 0;
   std::vector<int64_t> float_matching;  // per layer, on the last ISA tested
