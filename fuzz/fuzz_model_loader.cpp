@@ -1,5 +1,8 @@
 // libFuzzer target: read_model() must turn any byte string into either a
-// Model or a maqd_rt::Error, never a crash, a sanitizer report or a hang.
+// Model or a maqd_rt::Error, never a crash, a sanitizer report or a hang;
+// and an Engine built from any Model it accepts must run an image, or refuse
+// the model with a maqd_rt::Error (its working memory above the limit, here
+// 64 MiB, so that the limit acts before the fuzzer's own memory cap).
 //
 // Almost every random mutation breaks the header checksum, which the reader
 // checks before the rest; so each input is also tried with file_size and the
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "format_layout.h"
+#include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 
@@ -17,9 +21,19 @@ namespace {
 
 void read_expecting_model_or_error(const uint8_t* data, size_t size) {
   try {
-    const maqd_rt::Model model = maqd_rt::read_model(data, size, "fuzz-input");
+    maqd_rt::Model model = maqd_rt::read_model(data, size, "fuzz-input");
     // A model the reader accepts must be one the writer can write back.
     (void)maqd_rt::write_model(model);
+    maqd_rt::EngineOptions options;
+    options.max_arena_bytes = size_t(64) << 20;
+    maqd_rt::Engine engine(std::move(model), options);
+    // The image is the caller's memory, not the engine's: skip inputs whose
+    // image alone would be large (the arena already bounds the rest).
+    const int64_t pixels = engine.model().input().elements();
+    if (pixels > (int64_t(16) << 20)) return;
+    std::vector<uint8_t> image(size_t(pixels), 0x5A);
+    std::vector<float> logits(size_t(engine.model().num_classes()));
+    engine.run(image.data(), 1, logits.data());
   } catch (const maqd_rt::Error&) {
     // The expected outcome for a broken file.
   }

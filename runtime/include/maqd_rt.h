@@ -5,8 +5,10 @@
  *
  * Typical use:
  *   maqd_rt_model* model;
- *   if (maqd_rt_load("model.maqd", 1, &model) != MAQD_RT_OK) {
- *     fprintf(stderr, "%s\n", maqd_rt_last_error()); return 1;
+ *   int status = maqd_rt_load("model.maqd", 1, &model);
+ *   if (status != MAQD_RT_OK) {
+ *     fprintf(stderr, "%s: %s\n", maqd_rt_status_name(status), maqd_rt_last_error());
+ *     return 1;
  *   }
  *   int label;
  *   maqd_rt_classify(model, pixels, &label);   // pixels: H×W×C bytes
@@ -23,11 +25,29 @@
 extern "C" {
 #endif
 
-/* Status codes: every function that can fail returns one. */
+/* Status codes: every function that can fail returns one, and
+ * maqd_rt_last_error() then says what and where. */
 #define MAQD_RT_OK 0
-#define MAQD_RT_ERROR 1 /* details: maqd_rt_last_error() */
+#define MAQD_RT_ERROR 1               /* anything not below (e.g. MAQD_ISA names a missing ISA) */
+#define MAQD_RT_BAD_ARGUMENT 2        /* a NULL pointer, threads or batch out of range */
+#define MAQD_RT_BAD_FILE 3            /* the bytes break a rule of the format (docs/format.md) */
+#define MAQD_RT_UNSUPPORTED_VERSION 4 /* written by a newer maqd: update the runtime */
+#define MAQD_RT_LIMIT_EXCEEDED 5      /* a valid file that needs more than the limits allow */
+#define MAQD_RT_OUT_OF_MEMORY 6       /* an allocation (or a thread start) failed */
+#define MAQD_RT_IO_ERROR 7            /* the file could not be opened or read */
+
+/* The bound on a model's working memory (the arena: every thread's tensors
+ * and scratch) that maqd_rt_load and maqd_rt_load_memory apply: 1 GiB. A
+ * file asking for more is refused with MAQD_RT_LIMIT_EXCEEDED before
+ * anything that large is allocated. */
+#define MAQD_RT_DEFAULT_MAX_ARENA_BYTES ((size_t)1 << 30)
 
 typedef struct maqd_rt_model maqd_rt_model;
+
+/* Threads: a model runs one call at a time (its runs use its own worker
+ * threads); to classify concurrently, load one model per calling thread.
+ * maqd_rt_last_error() is per thread. No function throws or aborts on bad
+ * input: each checks its arguments and returns a status. */
 
 /* Version of the runtime as "MAJOR.MINOR.PATCH"; a static string. */
 const char* maqd_rt_version(void);
@@ -35,18 +55,27 @@ const char* maqd_rt_version(void);
 /* The message of the last failure on this thread ("" if none). */
 const char* maqd_rt_last_error(void);
 
+/* The name of a status code, e.g. "MAQD_RT_BAD_FILE"; a static string. */
+const char* maqd_rt_status_name(int status);
+
 /* Loads and checks a .maqd file (or a copy of one in memory) and prepares
- * it to run on `threads` threads (1 to 256). On success *model must later be
+ * it to run on `threads` threads (1 to 256), with at most max_arena_bytes
+ * of working memory (the _limited forms; the others apply
+ * MAQD_RT_DEFAULT_MAX_ARENA_BYTES). On success *model must later be
  * released with maqd_rt_free. */
 int maqd_rt_load(const char* path, int threads, maqd_rt_model** model);
 int maqd_rt_load_memory(const void* data, size_t size, int threads, maqd_rt_model** model);
+int maqd_rt_load_limited(const char* path, int threads, size_t max_arena_bytes, maqd_rt_model** model);
+int maqd_rt_load_memory_limited(const void* data, size_t size, int threads, size_t max_arena_bytes,
+                                maqd_rt_model** model);
+/* Releases a model; NULL is allowed and does nothing. */
 void maqd_rt_free(maqd_rt_model* model);
 
 /* The input image shape and the number of classes (logits per image). */
-void maqd_rt_input_shape(const maqd_rt_model* model, int* height, int* width, int* channels);
-int maqd_rt_num_classes(const maqd_rt_model* model);
+int maqd_rt_input_shape(const maqd_rt_model* model, int* height, int* width, int* channels);
+int maqd_rt_num_classes(const maqd_rt_model* model, int* classes);
 /* Bytes of working memory the model holds (planned once at load). */
-size_t maqd_rt_arena_bytes(const maqd_rt_model* model);
+int maqd_rt_arena_bytes(const maqd_rt_model* model, size_t* bytes);
 
 /* logits: batch × num_classes floats for batch images laid out one after
  * the other. */

@@ -1,7 +1,10 @@
-// The C API: C++ exceptions never cross it; they become MAQD_RT_ERROR and a
-// thread-local message.
+// The C API: C++ exceptions never cross it. Each function checks its
+// pointers, and a maqd_rt::Error becomes its status code (Error::status()),
+// std::bad_alloc MAQD_RT_OUT_OF_MEMORY, anything else MAQD_RT_ERROR, with
+// the message kept per thread for maqd_rt_last_error().
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,18 @@ struct maqd_rt_model {
 
 namespace {
 
+using maqd_rt::Status;
+
+static_assert(int(Status::kOk) == MAQD_RT_OK && int(Status::kError) == MAQD_RT_ERROR &&
+                  int(Status::kBadArgument) == MAQD_RT_BAD_ARGUMENT &&
+                  int(Status::kBadFile) == MAQD_RT_BAD_FILE &&
+                  int(Status::kUnsupportedVersion) == MAQD_RT_UNSUPPORTED_VERSION &&
+                  int(Status::kLimitExceeded) == MAQD_RT_LIMIT_EXCEEDED &&
+                  int(Status::kOutOfMemory) == MAQD_RT_OUT_OF_MEMORY && int(Status::kIo) == MAQD_RT_IO_ERROR,
+              "maqd_rt.h's status codes are maqd_rt::Status's values");
+static_assert(MAQD_RT_DEFAULT_MAX_ARENA_BYTES == maqd_rt::kDefaultMaxArenaBytes,
+              "maqd_rt.h's default arena bound is the Engine's");
+
 thread_local std::string last_error;
 
 template <typename Body>
@@ -25,6 +40,12 @@ int guarded(Body&& body) {
     body();
     last_error.clear();
     return MAQD_RT_OK;
+  } catch (const maqd_rt::Error& e) {
+    last_error = e.what();
+    return int(e.status());
+  } catch (const std::bad_alloc&) {
+    last_error = "maqd-rt: out of memory";
+    return MAQD_RT_OUT_OF_MEMORY;
   } catch (const std::exception& e) {
     last_error = e.what();
   } catch (...) {
@@ -34,21 +55,44 @@ int guarded(Body&& body) {
 }
 
 void require(bool condition, const char* message) {
-  if (!condition) throw maqd_rt::Error(message);
+  if (!condition) throw maqd_rt::Error(message, Status::kBadArgument);
 }
 
-int load(maqd_rt::Model model, int threads, maqd_rt_model** out) {
+// Reads (read() returns the Model), then prepares the engine; *out is set
+// only on success.
+template <typename Read>
+int load(const char* function, int threads, size_t max_arena_bytes, maqd_rt_model** out, Read&& read) {
   return guarded([&] {
-    require(out != nullptr, "maqd_rt_load: the model pointer is NULL");
-    static_assert(maqd_rt::kMaxEngineThreads == 256, "the message below names the bound");
-    require(threads >= 1 && threads <= maqd_rt::kMaxEngineThreads,
-            "maqd_rt_load: threads must be 1 to 256");
-    auto handle = std::make_unique<maqd_rt_model>();
+    require(out != nullptr, (std::string(function) + ": the model pointer is NULL").c_str());
+    static_assert(maqd_rt::kMaxEngineThreads == 256, "maqd_rt.h names the bound");
+    if (threads < 1 || threads > maqd_rt::kMaxEngineThreads) {
+      throw maqd_rt::Error(std::string(function) + ": threads is " + std::to_string(threads) +
+                               "; expected 1 to 256",
+                           Status::kBadArgument);
+    }
     maqd_rt::EngineOptions options;
     options.threads = threads;
-    handle->engine = std::make_unique<maqd_rt::Engine>(std::move(model), options);
+    options.max_arena_bytes = max_arena_bytes;
+    auto handle = std::make_unique<maqd_rt_model>();
+    handle->engine = std::make_unique<maqd_rt::Engine>(read(), options);
     handle->logits.resize(size_t(handle->engine->model().num_classes()));
     *out = handle.release();
+  });
+}
+
+int load_path(const char* function, const char* path, int threads, size_t max_arena_bytes,
+              maqd_rt_model** model) {
+  return load(function, threads, max_arena_bytes, model, [&] {
+    if (path == nullptr) throw maqd_rt::Error(std::string(function) + ": the path is NULL", Status::kBadArgument);
+    return maqd_rt::load_model(path);
+  });
+}
+
+int load_bytes(const char* function, const void* data, size_t size, int threads, size_t max_arena_bytes,
+               maqd_rt_model** model) {
+  return load(function, threads, max_arena_bytes, model, [&] {
+    if (data == nullptr) throw maqd_rt::Error(std::string(function) + ": data is NULL", Status::kBadArgument);
+    return maqd_rt::read_model(static_cast<const uint8_t*>(data), size, "<memory>");
   });
 }
 
@@ -58,41 +102,70 @@ extern "C" {
 
 const char* maqd_rt_last_error(void) { return last_error.c_str(); }
 
+const char* maqd_rt_status_name(int status) {
+  switch (status) {
+    case MAQD_RT_OK: return "MAQD_RT_OK";
+    case MAQD_RT_ERROR: return "MAQD_RT_ERROR";
+    case MAQD_RT_BAD_ARGUMENT: return "MAQD_RT_BAD_ARGUMENT";
+    case MAQD_RT_BAD_FILE: return "MAQD_RT_BAD_FILE";
+    case MAQD_RT_UNSUPPORTED_VERSION: return "MAQD_RT_UNSUPPORTED_VERSION";
+    case MAQD_RT_LIMIT_EXCEEDED: return "MAQD_RT_LIMIT_EXCEEDED";
+    case MAQD_RT_OUT_OF_MEMORY: return "MAQD_RT_OUT_OF_MEMORY";
+    case MAQD_RT_IO_ERROR: return "MAQD_RT_IO_ERROR";
+  }
+  return "unknown maqd-rt status";
+}
+
 int maqd_rt_load(const char* path, int threads, maqd_rt_model** model) {
-  maqd_rt::Model parsed;
-  const int status = guarded([&] {
-    require(path != nullptr, "maqd_rt_load: the path is NULL");
-    parsed = maqd_rt::load_model(path);
-  });
-  return status == MAQD_RT_OK ? load(std::move(parsed), threads, model) : status;
+  return load_path("maqd_rt_load", path, threads, MAQD_RT_DEFAULT_MAX_ARENA_BYTES, model);
+}
+
+int maqd_rt_load_limited(const char* path, int threads, size_t max_arena_bytes, maqd_rt_model** model) {
+  return load_path("maqd_rt_load_limited", path, threads, max_arena_bytes, model);
 }
 
 int maqd_rt_load_memory(const void* data, size_t size, int threads, maqd_rt_model** model) {
-  maqd_rt::Model parsed;
-  const int status = guarded([&] {
-    require(data != nullptr || size == 0, "maqd_rt_load_memory: data is NULL");
-    parsed = maqd_rt::read_model(static_cast<const uint8_t*>(data), size, "<memory>");
-  });
-  return status == MAQD_RT_OK ? load(std::move(parsed), threads, model) : status;
+  return load_bytes("maqd_rt_load_memory", data, size, threads, MAQD_RT_DEFAULT_MAX_ARENA_BYTES, model);
+}
+
+int maqd_rt_load_memory_limited(const void* data, size_t size, int threads, size_t max_arena_bytes,
+                                maqd_rt_model** model) {
+  return load_bytes("maqd_rt_load_memory_limited", data, size, threads, max_arena_bytes, model);
 }
 
 void maqd_rt_free(maqd_rt_model* model) { delete model; }
 
-void maqd_rt_input_shape(const maqd_rt_model* model, int* height, int* width, int* channels) {
-  const maqd_rt::TensorDesc& in = model->engine->model().input();
-  if (height) *height = in.height;
-  if (width) *width = in.width;
-  if (channels) *channels = in.channels;
+int maqd_rt_input_shape(const maqd_rt_model* model, int* height, int* width, int* channels) {
+  return guarded([&] {
+    require(model && height && width && channels, "maqd_rt_input_shape: a pointer argument is NULL");
+    const maqd_rt::TensorDesc& in = model->engine->model().input();
+    *height = in.height;
+    *width = in.width;
+    *channels = in.channels;
+  });
 }
 
-int maqd_rt_num_classes(const maqd_rt_model* model) { return model->engine->model().num_classes(); }
+int maqd_rt_num_classes(const maqd_rt_model* model, int* classes) {
+  return guarded([&] {
+    require(model && classes, "maqd_rt_num_classes: a pointer argument is NULL");
+    *classes = model->engine->model().num_classes();
+  });
+}
 
-size_t maqd_rt_arena_bytes(const maqd_rt_model* model) { return model->engine->arena_bytes(); }
+int maqd_rt_arena_bytes(const maqd_rt_model* model, size_t* bytes) {
+  return guarded([&] {
+    require(model && bytes, "maqd_rt_arena_bytes: a pointer argument is NULL");
+    *bytes = model->engine->arena_bytes();
+  });
+}
 
 int maqd_rt_run(maqd_rt_model* model, const unsigned char* images, int batch, float* logits) {
   return guarded([&] {
     require(model && images && logits, "maqd_rt_run: a pointer argument is NULL");
-    require(batch >= 0, "maqd_rt_run: batch must be ≥ 0");
+    if (batch < 0) {
+      throw maqd_rt::Error("maqd_rt_run: batch is " + std::to_string(batch) + "; expected ≥ 0",
+                           Status::kBadArgument);
+    }
     model->engine->run(images, batch, logits);
   });
 }

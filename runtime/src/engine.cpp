@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "kernels/kernels.h"
 #include "maqd_rt/error.hpp"
@@ -27,26 +28,39 @@ struct Placement {
 };
 
 // First-fit placement: a tensor may share bytes with another whose lifetime
-// does not overlap its own. Returns the slot's size.
+// does not overlap its own. `order` is by producing op, so a buffer whose
+// last reader came before this one's producer is free for it and for every
+// later one. Networks keep a handful of buffers live at once; a file can
+// keep thousands, so beyond kMaxLive live buffers the rest go one after
+// another (no sharing), which keeps planning linear in the op count.
+// Returns the slot's size.
 size_t plan(std::vector<Placement>& buffers, const std::vector<int32_t>& order) {
+  constexpr size_t kMaxLive = 64;
   size_t total = 0;
-  std::vector<int32_t> placed;
+  bool sequential = false;
+  std::vector<int32_t> live;
+  std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of the live buffers
   for (int32_t t : order) {
     Placement& p = buffers[t];
-    std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of overlapping lifetimes
-    for (int32_t o : placed) {
-      const Placement& q = buffers[o];
-      if (q.first <= p.last && p.first <= q.last) busy.push_back({q.offset, q.offset + q.bytes});
+    size_t offset = aligned(total);
+    if (!sequential) {
+      live.erase(std::remove_if(live.begin(), live.end(), [&](int32_t o) { return buffers[o].last < p.first; }),
+                 live.end());
+      sequential = live.size() >= kMaxLive;
     }
-    std::sort(busy.begin(), busy.end());
-    size_t offset = 0;
-    for (const auto& [begin, end] : busy) {
-      if (offset + p.bytes <= begin) break;
-      offset = std::max(offset, aligned(end));
+    if (!sequential) {
+      busy.clear();
+      for (int32_t o : live) busy.push_back({buffers[o].offset, buffers[o].offset + buffers[o].bytes});
+      std::sort(busy.begin(), busy.end());
+      offset = 0;
+      for (const auto& [begin, end] : busy) {
+        if (offset + p.bytes <= begin) break;
+        offset = std::max(offset, aligned(end));
+      }
+      live.push_back(t);
     }
     p.offset = offset;
     total = std::max(total, offset + p.bytes);
-    placed.push_back(t);
   }
   return aligned(total);
 }
@@ -65,12 +79,12 @@ struct Engine::Impl {
   size_t slot_bytes = 0, scratch_bytes = 0, arena_size = 0;
   size_t head_offset = 0;  // in each slot: the output layer's float features
   std::unique_ptr<uint8_t, FreeDeleter> arena;
-  ThreadPool pool;
+  std::optional<ThreadPool> pool;  // started last, once the model is known to fit
   const uint8_t* last_slot0 = nullptr;
   // With options.profile: seconds per op, one row per worker (no sharing).
   std::vector<std::vector<double>> op_seconds;
 
-  Impl(Model m, EngineOptions o) : model(std::move(m)), options(o), pool(std::max(1, o.threads)) {
+  Impl(Model m, EngineOptions o) : model(std::move(m)), options(o) {
     validate(model);
     isa = kernels::detect_isa();
     const size_t n_tensors = model.tensors.size();
@@ -137,11 +151,40 @@ struct Engine::Impl {
     head_offset = plan(buffers, order);
     const Op& head = model.ops.back();
     slot_bytes = head_offset + aligned(size_t(model.tensors[head.inputs[0]].channels) * sizeof(float));
-    const size_t slots = size_t(pool.size());
+    // Tensors are capped at 2^31 elements (validate), so none of these sums
+    // can overflow: the limit is checked before anything that large exists.
+    const size_t slots = size_t(options.threads);
     arena_size = slots * slot_bytes + slots * scratch_bytes;
+    if (arena_size > options.max_arena_bytes) refuse_arena(order);
     arena.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, std::max(arena_size, kAlign))));
-    if (!arena) throw Error("maqd-rt: cannot allocate the arena of " + std::to_string(arena_size) + " bytes");
+    if (!arena) {
+      throw Error("maqd-rt: cannot allocate the arena of " + std::to_string(arena_size) + " bytes",
+                  Status::kOutOfMemory);
+    }
     if (options.profile) op_seconds.assign(slots, std::vector<double>(n_ops, 0.0));
+    pool.emplace(options.threads);
+  }
+
+  [[noreturn]] void refuse_arena(const std::vector<int32_t>& planned) const {
+    int32_t largest = planned.empty() ? 0 : planned.front();
+    for (int32_t t : planned)
+      if (buffers[t].bytes > buffers[largest].bytes) largest = t;
+    std::string what = "working memory for " + std::to_string(options.threads) + " thread" +
+                       (options.threads == 1 ? "" : "s") + ": " + std::to_string(slot_bytes) +
+                       " bytes of tensors and " + std::to_string(scratch_bytes) + " of conv scratch each";
+    if (!planned.empty()) {
+      const TensorDesc& d = model.tensors[size_t(largest)];
+      size_t producer = 0;
+      while (model.ops[producer].output != largest) ++producer;
+      what += "; the largest tensor is " + std::to_string(largest) + " (output of op " + std::to_string(producer) +
+              " '" + printable(model.ops[producer].name) + "', " + dtype_name(d.dtype) + " " +
+              std::to_string(d.height) + "x" + std::to_string(d.width) + "x" + std::to_string(d.channels) + ", " +
+              std::to_string(buffers[size_t(largest)].bytes) + " bytes)";
+    }
+    throw Error("maqd-rt: the model needs " + std::to_string(arena_size) + " bytes of " + what +
+                    "; expected at most " + std::to_string(options.max_arena_bytes) +
+                    " (EngineOptions::max_arena_bytes)",
+                Status::kLimitExceeded);
   }
 
   // Runs step() and, when profiling, charges its time to op i of `worker`.
@@ -156,7 +199,7 @@ struct Engine::Impl {
 
   uint8_t* slot(int worker) { return arena.get() + size_t(worker) * slot_bytes; }
   void* scratch(int worker) {
-    return arena.get() + size_t(pool.size()) * slot_bytes + size_t(worker) * scratch_bytes;
+    return arena.get() + size_t(pool->size()) * slot_bytes + size_t(worker) * scratch_bytes;
   }
 
   template <typename T>
@@ -276,7 +319,7 @@ struct Engine::Impl {
   // there are enough, else by rows. A requant on its own splits by rows.
   void run_image_split(const uint8_t* image, float* logits) {
     uint8_t* base = slot(0);
-    const int workers = pool.size();
+    const int workers = pool->size();
     for (size_t i = 0; i < model.ops.size(); ++i) {
       const Op& op = model.ops[i];
       const TensorDesc& out = model.tensors[op.output];
@@ -290,7 +333,7 @@ struct Engine::Impl {
       const bool with_requant = op.kind == OpKind::kConv && !by_channels && i + 1 < model.ops.size() &&
                                 model.ops[i + 1].kind == OpKind::kRequant &&
                                 model.ops[i + 1].inputs[0] == op.output;
-      pool.run([&](int worker) {
+      pool->run([&](int worker) {
         auto share = [&](int32_t n) {
           return std::make_pair(int32_t(int64_t(n) * worker / workers),
                                 int32_t(int64_t(n) * (worker + 1) / workers));
@@ -321,7 +364,8 @@ namespace {
 EngineOptions checked(EngineOptions options) {
   if (options.threads < 1 || options.threads > kMaxEngineThreads)
     throw Error("maqd-rt: threads is " + std::to_string(options.threads) + "; expected 1 to " +
-                std::to_string(kMaxEngineThreads));
+                    std::to_string(kMaxEngineThreads),
+                Status::kBadArgument);
   return options;
 }
 }  // namespace
@@ -332,15 +376,17 @@ Engine::~Engine() = default;
 
 void Engine::run(const uint8_t* images, int64_t batch, float* logits) {
   Impl& m = *impl_;
-  if (batch < 0) throw Error("maqd-rt: run: batch is " + std::to_string(batch) + "; expected ≥ 0");
+  if (batch < 0) {
+    throw Error("maqd-rt: run: batch is " + std::to_string(batch) + "; expected ≥ 0", Status::kBadArgument);
+  }
   const size_t image_bytes = size_t(m.model.input().elements());
   const size_t classes = size_t(m.model.num_classes());
-  const int workers = m.pool.size();
+  const int workers = m.pool->size();
   if (batch < workers) {
     for (int64_t b = 0; b < batch; ++b) m.run_image_split(images + b * image_bytes, logits + b * classes);
     return;
   }
-  m.pool.run([&](int worker) {
+  m.pool->run([&](int worker) {
     const int64_t begin = batch * worker / workers, end = batch * (worker + 1) / workers;
     for (int64_t b = begin; b < end; ++b)
       m.run_image(m.slot(worker), images + b * image_bytes, logits + b * classes, worker);
@@ -380,6 +426,6 @@ std::string Engine::op_kernel(size_t op) const {
 const Model& Engine::model() const { return impl_->model; }
 size_t Engine::arena_bytes() const { return impl_->arena_size; }
 const char* Engine::isa() const { return kernels::isa_name(impl_->isa); }
-int Engine::threads() const { return impl_->pool.size(); }
+int Engine::threads() const { return impl_->pool->size(); }
 
 }  // namespace maqd_rt

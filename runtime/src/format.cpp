@@ -185,14 +185,14 @@ std::vector<uint8_t> encode_meta(const Model& model) {
   ByteSink s;
   s.u32(length_u32(model.text.size(), "the text metadata count"));
   for (const auto& [key, value] : model.text) {
-    s.u32(length_u32(key.size(), "text key '" + key + "'"));
+    s.u32(length_u32(key.size(), "text key '" + printable(key) + "'"));
     s.raw(key.data(), key.size());
-    s.u32(length_u32(value.size(), "text value of '" + key + "'"));
+    s.u32(length_u32(value.size(), "text value of '" + printable(key) + "'"));
     s.raw(value.data(), value.size());
   }
   s.u32(length_u32(model.integers.size(), "the integer metadata count"));
   for (const auto& [key, value] : model.integers) {
-    s.u32(length_u32(key.size(), "integer key '" + key + "'"));
+    s.u32(length_u32(key.size(), "integer key '" + printable(key) + "'"));
     s.raw(key.data(), key.size());
     s.u64(uint64_t(value));
   }
@@ -206,9 +206,9 @@ class FileReader {
   FileReader(const uint8_t* data, size_t size, const std::string& source)
       : data_(data), size_(size), source_(source) {}
 
-  [[noreturn]] void fail(uint64_t offset, const std::string& field,
-                         const std::string& problem) const {
-    throw Error(source_ + ": byte " + std::to_string(offset) + ": " + field + ": " + problem);
+  [[noreturn]] void fail(uint64_t offset, const std::string& field, const std::string& problem,
+                         Status status = Status::kBadFile) const {
+    throw Error(source_ + ": byte " + std::to_string(offset) + ": " + field + ": " + problem, status);
   }
 
   // Throws unless [offset, offset + length) lies inside the file.
@@ -282,7 +282,8 @@ void read_header(const FileReader& r, uint32_t& version) {
   if (version > kFormatVersion) {
     r.fail(kVersionAt, "version",
            "file version " + std::to_string(version) + " is newer than this runtime's " +
-               std::to_string(kFormatVersion) + "; update maqd-rt");
+               std::to_string(kFormatVersion) + "; update maqd-rt",
+           Status::kUnsupportedVersion);
   }
   if (version == 0) r.fail(kVersionAt, "version", "is 0; expected 1.." + std::to_string(kFormatVersion));
   const uint32_t header_size = r.u32(kHeaderSizeAt, "header_size");
@@ -403,7 +404,7 @@ void read_meta(const FileReader& r, const Section& s, Model& model) {
     const uint32_t length = c.u32(field + " length");
     std::string key = c.text(length, field);
     if (previous && !(*previous < key)) {
-      r.fail(at, field, "'" + key + "' follows '" + *previous +
+      r.fail(at, field, "'" + printable(key) + "' follows '" + printable(*previous) +
                             "'; expected keys in strictly increasing byte order (no duplicates)");
     }
     return key;
@@ -492,6 +493,11 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
                std::to_string(uint64_t(count) * kOpRecordSize));
   }
   model.ops.resize(count);  // bounded: count·128 bytes are in the file
+  // Arrays lie in DATA in op and slot order without overlap (as the writer
+  // puts them), so each byte of DATA is decoded at most once: the work and
+  // memory of reading stay linear in the file's size however many ops
+  // point at one array.
+  uint64_t data_used = 0;
   for (uint32_t i = 0; i < count; ++i) {
     const uint64_t at = s.offset + uint64_t(i) * kOpRecordSize;
     const std::string label = "op " + std::to_string(i) + " ";
@@ -570,8 +576,17 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
                    " would run past the end of DATA (" + std::to_string(available) +
                    " bytes left); expected it inside DATA");
       }
+      if (offset < data_used) {
+        r.fail(ref_at, field + " offset",
+               "is " + std::to_string(offset) + ", before the end of the previous array (DATA+" +
+                   std::to_string(data_used) +
+                   "); expected each array after the one before it, in op and slot order (arrays are "
+                   "not shared)");
+      }
+      const uint64_t length = per_byte ? n / per_byte + (n % per_byte != 0) : n * element_size(encoding);
+      data_used = offset + length;
       const uint64_t begin = data.offset + offset;
-      const uint8_t* p = r.bytes(begin, per_byte ? n / per_byte + (n % per_byte != 0) : n * element_size(encoding), field);
+      const uint8_t* p = r.bytes(begin, length, field);
       auto le32 = [&](uint64_t k) {
         return uint32_t(p[4 * k]) | uint32_t(p[4 * k + 1]) << 8 | uint32_t(p[4 * k + 2]) << 16 |
                uint32_t(p[4 * k + 3]) << 24;
@@ -698,7 +713,9 @@ std::vector<uint8_t> write_model(const Model& model) {
 }
 
 Model read_model(const uint8_t* data, size_t size, const std::string& source) {
-  if (data == nullptr && size != 0) throw Error(source + ": read_model: null data with size " + std::to_string(size));
+  if (data == nullptr && size != 0) {
+    throw Error(source + ": read_model: null data with size " + std::to_string(size), Status::kBadArgument);
+  }
   static const uint8_t empty = 0;
   const FileReader r(data ? data : &empty, size, source);
   Model model;
@@ -712,22 +729,22 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source) {
   try {
     validate(model);
   } catch (const Error& e) {
-    throw Error(source + ": " + e.what());
+    throw Error(source + ": " + e.what(), e.status());
   }
   return model;
 }
 
 Model load_model(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading");
+  if (!in) throw Error(path + ": cannot open for reading", Status::kIo);
   in.seekg(0, std::ios::end);
   const std::streamoff length = in.tellg();
-  if (length < 0) throw Error(path + ": cannot determine the file size");
+  if (length < 0) throw Error(path + ": cannot determine the file size", Status::kIo);
   in.seekg(0, std::ios::beg);
   std::vector<uint8_t> bytes(static_cast<size_t>(length));
   if (length > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), length)) {
     throw Error(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
-                std::to_string(length) + " bytes");
+                std::to_string(length) + " bytes", Status::kIo);
   }
   return read_model(bytes.data(), bytes.size(), path);
 }
@@ -737,17 +754,17 @@ void save_model(const Model& model, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot open for writing");
+    if (!out) throw Error(tmp + ": cannot open for writing", Status::kIo);
     out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());
-      throw Error(tmp + ": write failed (disk full?)");
+      throw Error(tmp + ": write failed (disk full?)", Status::kIo);
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename " + tmp + " onto it");
+    throw Error(path + ": cannot rename " + tmp + " onto it", Status::kIo);
   }
 }
 

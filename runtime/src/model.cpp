@@ -15,6 +15,12 @@ namespace maqd_rt {
 
 namespace {
 
+// validate()'s failures: the model breaks a rule of the format.
+struct ModelError : Error {
+  explicit ModelError(const std::string& message, Status status = Status::kBadFile)
+      : Error(message, status) {}
+};
+
 // Caps that keep every later size computation (bytes, indices, sums over a
 // map) inside int64 and every per-image element index inside int32.
 constexpr int64_t kMaxTensorElements = (int64_t(1) << 31) - 1;
@@ -62,12 +68,12 @@ class OpChecker {
  public:
   OpChecker(const Model& model, size_t index) : model_(model), op_(model.ops[index]) {
     std::ostringstream s;
-    s << "op " << index << " '" << op_.name << "' (" << op_kind_name(op_.kind) << ")";
+    s << "op " << index << " '" << printable(op_.name) << "' (" << op_kind_name(op_.kind) << ")";
     label_ = s.str();
   }
 
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw Error("model: " + label_ + ": " + field + ": " + problem);
+    throw ModelError("model: " + label_ + ": " + field + ": " + problem);
   }
 
   const TensorDesc& input(size_t j) const { return model_.tensors[size_t(op_.inputs[j])]; }
@@ -150,16 +156,17 @@ class OpChecker {
 void check_tensor(const TensorDesc& t, size_t index) {
   const std::string label = "model: tensor " + std::to_string(index) + ": ";
   if (!is_known(t.dtype)) {
-    throw Error(label + "dtype: is " + std::to_string(int(t.dtype)) +
+    throw ModelError(label + "dtype: is " + std::to_string(int(t.dtype)) +
                 "; expected u8 (1), i16 (2), i32 (3) or f32 (4)");
   }
   if (t.height <= 0 || t.width <= 0 || t.channels <= 0) {
-    throw Error(label + "shape: is " + shape_string(t) + "; expected positive height, width, channels");
+    throw ModelError(label + "shape: is " + shape_string(t) + "; expected positive height, width, channels");
   }
   const int64_t pixels = capped_product(t.height, t.width, kMaxTensorElements);
   if (pixels < 0 || capped_product(pixels, t.channels, kMaxTensorElements) < 0) {
-    throw Error(label + "shape: " + shape_string(t) + " has more than " +
-                std::to_string(kMaxTensorElements) + " elements per image");
+    throw ModelError(label + "shape: " + shape_string(t) + " has more than " +
+                         std::to_string(kMaxTensorElements) + " elements per image",
+                     Status::kLimitExceeded);
   }
 }
 
@@ -374,8 +381,26 @@ size_t dtype_size(DType dtype) {
     case DType::kI32: return 4;
     case DType::kF32: return 4;
   }
-  throw Error("dtype_size: unknown dtype " + std::to_string(int(dtype)) +
+  throw ModelError("dtype_size: unknown dtype " + std::to_string(int(dtype)) +
               "; expected u8 (1), i16 (2), i32 (3) or f32 (4)");
+}
+
+std::string printable(const std::string& text) {
+  constexpr size_t kShown = 64;
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < kShown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += char(c);
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (text.size() > kShown) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
 }
 
 const char* dtype_name(DType dtype) {
@@ -400,10 +425,10 @@ const char* op_kind_name(OpKind kind) {
 }
 
 int32_t Model::num_classes() const {
-  if (ops.empty()) throw Error("model: num_classes: the model has no ops");
+  if (ops.empty()) throw ModelError("model: num_classes: the model has no ops");
   const int32_t out = ops.back().output;
   if (out < 0 || size_t(out) >= tensors.size()) {
-    throw Error("model: num_classes: the last op's output " + std::to_string(out) +
+    throw ModelError("model: num_classes: the last op's output " + std::to_string(out) +
                 " is not a tensor index (0.." + std::to_string(tensors.size()) + ")");
   }
   return tensors[size_t(out)].channels;
@@ -411,16 +436,18 @@ int32_t Model::num_classes() const {
 
 void validate(const Model& model) {
   if (model.tensors.empty() || model.tensors.size() > kMaxTensors) {
-    throw Error("model: tensors: has " + std::to_string(model.tensors.size()) +
-                "; expected 1.." + std::to_string(kMaxTensors) + " (tensor 0 is the input)");
+    throw ModelError("model: tensors: has " + std::to_string(model.tensors.size()) +
+                         "; expected 1.." + std::to_string(kMaxTensors) + " (tensor 0 is the input)",
+                     model.tensors.empty() ? Status::kBadFile : Status::kLimitExceeded);
   }
   if (model.ops.empty() || model.ops.size() > kMaxOps) {
-    throw Error("model: ops: has " + std::to_string(model.ops.size()) + "; expected 1.." +
-                std::to_string(kMaxOps) + " (the last is gap_linear)");
+    throw ModelError("model: ops: has " + std::to_string(model.ops.size()) + "; expected 1.." +
+                         std::to_string(kMaxOps) + " (the last is gap_linear)",
+                     model.ops.empty() ? Status::kBadFile : Status::kLimitExceeded);
   }
   for (size_t t = 0; t < model.tensors.size(); ++t) check_tensor(model.tensors[t], t);
   if (model.tensors[0].dtype != DType::kU8) {
-    throw Error(std::string("model: tensor 0 (the input): dtype is ") +
+    throw ModelError(std::string("model: tensor 0 (the input): dtype is ") +
                 dtype_name(model.tensors[0].dtype) + "; expected u8");
   }
 
@@ -477,7 +504,7 @@ void validate(const Model& model) {
   }
   for (size_t t = 1; t < written.size(); ++t) {
     if (!written[t]) {
-      throw Error("model: tensor " + std::to_string(t) +
+      throw ModelError("model: tensor " + std::to_string(t) +
                   ": no op writes it; expected every tensor but 0 written exactly once");
     }
   }

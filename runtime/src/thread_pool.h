@@ -12,10 +12,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
-#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "maqd_rt/error.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -25,30 +27,37 @@ namespace maqd_rt {
 
 class ThreadPool {
  public:
+  // Throws maqd_rt::Error (Status::kOutOfMemory) when the system cannot
+  // start a thread, after stopping the ones already started.
   explicit ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
-    for (int w = 1; w < size_; ++w) workers_.emplace_back([this, w] { work(w); });
-  }
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_.store(true);
+    int w = 1;
+    try {
+      for (; w < size_; ++w) workers_.emplace_back([this, w] { work(w); });
+    } catch (const std::exception& e) {
+      stop();
+      throw Error("maqd-rt: cannot start thread " + std::to_string(w) + " of " + std::to_string(size_) +
+                      ": " + e.what(),
+                  Status::kOutOfMemory);
     }
-    start_.notify_all();
-    for (std::thread& t : workers_) t.join();
   }
+  ~ThreadPool() { stop(); }
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return size_; }
 
   // Calls body(worker) once on each worker, 0 … size()−1, and waits; the
-  // first exception thrown is rethrown here. One caller at a time.
-  void run(const std::function<void(int worker)>& body) {
+  // first exception thrown is rethrown here. One caller at a time. The body
+  // is passed by reference, not wrapped in a std::function, which would
+  // allocate for a lambda of more than two captures on every call.
+  template <typename Body>
+  void run(const Body& body) {
     if (size_ == 1) {
       body(0);
       return;
     }
     body_ = &body;
+    call_ = [](const void* b, int worker) { (*static_cast<const Body*>(b))(worker); };
     error_ = nullptr;
     pending_.store(size_ - 1, std::memory_order_relaxed);
     {
@@ -71,11 +80,21 @@ class ThreadPool {
         std::this_thread::yield();  // a descheduled worker needs this core
     }
     body_ = nullptr;
+    call_ = nullptr;
     if (own) std::rethrow_exception(own);
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_.store(true);
+    }
+    start_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+  }
   static constexpr long kSpins = 1 << 15;
 
   static void pause() {
@@ -104,7 +123,7 @@ class ThreadPool {
       if (stopping_.load()) return;
       seen = now;
       try {
-        (*body_)(worker);
+        call_(body_, worker);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -117,7 +136,8 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable start_;
-  const std::function<void(int)>* body_ = nullptr;  // published by generation_
+  const void* body_ = nullptr;                    // published by generation_
+  void (*call_)(const void*, int worker) = nullptr;  // calls *body_
   std::atomic<int> pending_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};

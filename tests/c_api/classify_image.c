@@ -19,11 +19,14 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s MODEL.maqd IMAGE.raw\n", argv[0]);
     return 2;
   }
-  if (maqd_rt_load(argv[1], 1, &model) != MAQD_RT_OK) {
-    fprintf(stderr, "error: %s\n", maqd_rt_last_error());
+  status = maqd_rt_load(argv[1], 1, &model);
+  if (status == MAQD_RT_OK) status = maqd_rt_input_shape(model, &height, &width, &channels);
+  if (status != MAQD_RT_OK) {
+    fprintf(stderr, "error: %s: %s\n", maqd_rt_status_name(status), maqd_rt_last_error());
+    maqd_rt_free(model);
     return 1;
   }
-  maqd_rt_input_shape(model, &height, &width, &channels);
+  status = 1;
   bytes = (size_t)height * (size_t)width * (size_t)channels;
   pixels = (unsigned char*)malloc(bytes);
   file = fopen(argv[2], "rb");

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "maqd_rt.h"
+#include "runtime/format_bytes.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
 #include "runtime/model_fixtures.h"
@@ -77,27 +78,95 @@ TEST(CApi, CProgramReportsABrokenFile) {
 
 TEST(CApi, StatusAndMessageInsteadOfExceptions) {
   maqd_rt_model* model = nullptr;
-  EXPECT_EQ(maqd_rt_load("/nonexistent/model.maqd", 1, &model), MAQD_RT_ERROR);
+  EXPECT_EQ(maqd_rt_load("/nonexistent/model.maqd", 1, &model), MAQD_RT_IO_ERROR);
   EXPECT_EQ(model, nullptr);
   EXPECT_NE(std::string(maqd_rt_last_error()).find("/nonexistent/model.maqd"), std::string::npos)
       << maqd_rt_last_error();
 
   const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(4));
-  EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 0, &model), MAQD_RT_ERROR);
+  EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 0, &model), MAQD_RT_BAD_ARGUMENT);
   EXPECT_NE(std::string(maqd_rt_last_error()).find("threads"), std::string::npos);
+  EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size() - 1, 1, &model), MAQD_RT_BAD_FILE);
+  EXPECT_EQ(model, nullptr);
   ASSERT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 2, &model), MAQD_RT_OK)
       << maqd_rt_last_error();
-  int height = 0, width = 0, channels = 0;
-  maqd_rt_input_shape(model, &height, &width, &channels);
+  EXPECT_STREQ(maqd_rt_last_error(), "");
+  int height = 0, width = 0, channels = 0, classes = 0;
+  size_t arena = 0;
+  ASSERT_EQ(maqd_rt_input_shape(model, &height, &width, &channels), MAQD_RT_OK);
   const maqd_rt::Model reference = maqd_test::small_model(4);
   EXPECT_EQ(height, reference.input().height);
   EXPECT_EQ(width, reference.input().width);
   EXPECT_EQ(channels, reference.input().channels);
-  EXPECT_EQ(maqd_rt_num_classes(model), reference.num_classes());
-  EXPECT_GT(maqd_rt_arena_bytes(model), 0u);
-  EXPECT_EQ(maqd_rt_run(model, nullptr, 1, nullptr), MAQD_RT_ERROR);
+  ASSERT_EQ(maqd_rt_num_classes(model, &classes), MAQD_RT_OK);
+  EXPECT_EQ(classes, reference.num_classes());
+  ASSERT_EQ(maqd_rt_arena_bytes(model, &arena), MAQD_RT_OK);
+  EXPECT_GT(arena, 0u);
+  EXPECT_EQ(maqd_rt_run(model, nullptr, 1, nullptr), MAQD_RT_BAD_ARGUMENT);
   EXPECT_NE(std::string(maqd_rt_last_error()).find("NULL"), std::string::npos);
   maqd_rt_free(model);
+}
+
+// Every function, each pointer argument NULL in turn: a status, never a
+// crash, and the message names the function.
+TEST(CApi, EveryFunctionRefusesNullArguments) {
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(4));
+  maqd_rt_model* model = nullptr;
+  ASSERT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, &model), MAQD_RT_OK) << maqd_rt_last_error();
+  int a = 0, b = 0, c = 0, label = 0;
+  size_t arena = 0;
+  std::vector<unsigned char> image(size_t(maqd_test::small_model(4).input().elements()), 0);
+  std::vector<float> logits(16);
+  const auto expect_refused = [](int status, const char* function) {
+    EXPECT_EQ(status, MAQD_RT_BAD_ARGUMENT) << function;
+    EXPECT_NE(std::string(maqd_rt_last_error()).find(function), std::string::npos) << maqd_rt_last_error();
+  };
+  maqd_rt_model* untouched = model;
+  expect_refused(maqd_rt_load(nullptr, 1, &untouched), "maqd_rt_load");
+  expect_refused(maqd_rt_load("x.maqd", 1, nullptr), "maqd_rt_load");
+  expect_refused(maqd_rt_load_limited(nullptr, 1, 1 << 20, &untouched), "maqd_rt_load_limited");
+  expect_refused(maqd_rt_load_memory(nullptr, 10, 1, &untouched), "maqd_rt_load_memory");
+  expect_refused(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, nullptr), "maqd_rt_load_memory");
+  expect_refused(maqd_rt_load_memory_limited(nullptr, 10, 1, 1 << 20, &untouched), "maqd_rt_load_memory_limited");
+  EXPECT_EQ(untouched, model);  // a failed load leaves *model as it was
+  expect_refused(maqd_rt_input_shape(nullptr, &a, &b, &c), "maqd_rt_input_shape");
+  expect_refused(maqd_rt_input_shape(model, nullptr, &b, &c), "maqd_rt_input_shape");
+  expect_refused(maqd_rt_input_shape(model, &a, nullptr, &c), "maqd_rt_input_shape");
+  expect_refused(maqd_rt_input_shape(model, &a, &b, nullptr), "maqd_rt_input_shape");
+  expect_refused(maqd_rt_num_classes(nullptr, &a), "maqd_rt_num_classes");
+  expect_refused(maqd_rt_num_classes(model, nullptr), "maqd_rt_num_classes");
+  expect_refused(maqd_rt_arena_bytes(nullptr, &arena), "maqd_rt_arena_bytes");
+  expect_refused(maqd_rt_arena_bytes(model, nullptr), "maqd_rt_arena_bytes");
+  expect_refused(maqd_rt_run(nullptr, image.data(), 1, logits.data()), "maqd_rt_run");
+  expect_refused(maqd_rt_run(model, nullptr, 1, logits.data()), "maqd_rt_run");
+  expect_refused(maqd_rt_run(model, image.data(), 1, nullptr), "maqd_rt_run");
+  expect_refused(maqd_rt_run(model, image.data(), -1, logits.data()), "maqd_rt_run");
+  expect_refused(maqd_rt_classify(nullptr, image.data(), &label), "maqd_rt_classify");
+  expect_refused(maqd_rt_classify(model, nullptr, &label), "maqd_rt_classify");
+  expect_refused(maqd_rt_classify(model, image.data(), nullptr), "maqd_rt_classify");
+  maqd_rt_free(nullptr);
+  maqd_rt_free(model);
+  EXPECT_STREQ(maqd_rt_status_name(MAQD_RT_LIMIT_EXCEEDED), "MAQD_RT_LIMIT_EXCEEDED");
+}
+
+// A newer format version and a working-memory bound each have their own code.
+TEST(CApi, VersionAndLimitHaveTheirOwnCodes) {
+  std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(4));
+  maqd_rt_model* model = nullptr;
+  ASSERT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, &model), MAQD_RT_OK);
+  size_t arena = 0;
+  ASSERT_EQ(maqd_rt_arena_bytes(model, &arena), MAQD_RT_OK);
+  maqd_rt_free(model);
+  model = nullptr;
+  EXPECT_EQ(maqd_rt_load_memory_limited(bytes.data(), bytes.size(), 1, arena - 1, &model), MAQD_RT_LIMIT_EXCEEDED);
+  EXPECT_NE(std::string(maqd_rt_last_error()).find("max_arena_bytes"), std::string::npos) << maqd_rt_last_error();
+  ASSERT_EQ(maqd_rt_load_memory_limited(bytes.data(), bytes.size(), 1, arena, &model), MAQD_RT_OK);
+  maqd_rt_free(model);
+  model = nullptr;
+  maqd_test::put_le(bytes, maqd_rt::format::kVersionAt, maqd_rt::kFormatVersion + 1, 4);
+  maqd_test::reseal(bytes);
+  EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, &model), MAQD_RT_UNSUPPORTED_VERSION);
+  EXPECT_EQ(model, nullptr);
 }
 
 }  // namespace

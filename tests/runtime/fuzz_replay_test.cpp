@@ -6,10 +6,12 @@
 #include <exception>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/seed.h"
+#include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "runtime/format_bytes.h"
@@ -23,8 +25,22 @@ enum class Outcome { kModel, kError };
 // Fails the test (and says which input) on any exception but maqd_rt::Error.
 Outcome read_outcome(const Bytes& b, const std::string& what) {
   try {
-    const maqd_rt::Model model = maqd_rt::read_model(b.data(), b.size(), what);
+    maqd_rt::Model model = maqd_rt::read_model(b.data(), b.size(), what);
     maqd_rt::write_model(model);  // an accepted model must be writable
+    // ... and must build an engine that runs an image, or be refused by the
+    // working-memory limit (as fuzz/fuzz_model_loader.cpp does).
+    maqd_rt::EngineOptions options;
+    options.max_arena_bytes = size_t(64) << 20;
+    try {
+      maqd_rt::Engine engine(std::move(model), options);
+      const int64_t pixels = engine.model().input().elements();
+      if (pixels > (int64_t(16) << 20)) return Outcome::kModel;  // the image is the caller's memory
+      std::vector<uint8_t> image(size_t(pixels), 0x5A);
+      std::vector<float> logits(size_t(engine.model().num_classes()));
+      engine.run(image.data(), 1, logits.data());
+    } catch (const maqd_rt::Error& e) {
+      EXPECT_EQ(e.status(), maqd_rt::Status::kLimitExceeded) << what << ": " << e.what();
+    }
     return Outcome::kModel;
   } catch (const maqd_rt::Error&) {
     return Outcome::kError;

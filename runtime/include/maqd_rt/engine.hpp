@@ -23,8 +23,18 @@ namespace maqd_rt {
 // thread, so a mistyped count (100000) would ask for gigabytes and hang.
 inline constexpr int kMaxEngineThreads = 256;
 
+// The default bound on an Engine's arena (all threads' tensors and scratch):
+// 1 GiB, hundreds of times what the networks of docs/results.md need
+// (VGG 1/4: 221 248 bytes per thread), so that a file whose shapes pass the
+// format's checks but ask for gigabytes is refused before anything is
+// allocated.
+inline constexpr size_t kDefaultMaxArenaBytes = size_t(1) << 30;
+
 struct EngineOptions {
   int threads = 1;  // 1 … kMaxEngineThreads; Engine throws maqd_rt::Error otherwise
+  // A model whose arena would exceed this is refused with an Error
+  // (Status::kLimitExceeded) naming its largest tensor.
+  size_t max_arena_bytes = kDefaultMaxArenaBytes;
   // Give every tensor its own buffer, so that tensor_data() shows every
   // layer's output after run() (tests compare them with LibTorch's).
   bool keep_tensors = false;
@@ -34,8 +44,8 @@ struct EngineOptions {
 
 class Engine {
  public:
-  // Throws maqd_rt::Error for an invalid model or a thread count outside
-  // 1 … kMaxEngineThreads.
+  // Throws maqd_rt::Error for an invalid model, a thread count outside
+  // 1 … kMaxEngineThreads, or an arena above options.max_arena_bytes.
   explicit Engine(Model model, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;

@@ -142,7 +142,7 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   const int32_t pad = s.kernel / 2;
   Tile t;
   t.pixel_bytes = units * 4;
-  t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
+  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
   t.steps_per_dy = s.kernel * units;
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
@@ -216,7 +216,7 @@ void build_tables(const ConvShape& s, const Input* in, int32_t row_begin, int32_
                   uint8_t* tables) {
   const int32_t pad = s.kernel / 2, groups = lut_groups(s);
   const size_t pixel_bytes = size_t(groups) * 16;
-  const size_t row_bytes = size_t(s.width + 2 * pad) * pixel_bytes;
+  const size_t row_bytes = (size_t(s.width) + 2 * size_t(pad)) * pixel_bytes;
   const int32_t first = imax(0, row_begin - pad), last = imin(s.height, row_end + pad);
   // pick[j]: byte m of the low half is input j (of the pair's first group)
   // where bit j of m is set, else 0x80 (zero); the high half the same for
@@ -330,7 +330,7 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
   build_tables(s, in, row_begin, row_end, tables);
   LutTile t;
   t.pixel_bytes = groups * 16;
-  t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
+  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
   t.steps_per_dy = s.kernel * groups;
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   t.out_pixel = s.out_channels;

@@ -107,7 +107,7 @@ void conv_direct(const ConvView& conv, const uint8_t* padded, const uint8_t* wei
   const int32_t pad = s.kernel / 2;
   Tile t;
   t.pixel_bytes = units * 4;
-  t.row_bytes = size_t(s.width + 2 * pad) * t.pixel_bytes;
+  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
   t.steps_per_dy = s.kernel * units;
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
   t.out_pixel = s.out_channels;
@@ -233,7 +233,7 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
   const int32_t pad = s.kernel / 2;
   const int32_t row_words = binary_row_words64(s);
   uint64_t* rows = static_cast<uint64_t*>(scratch);
-  uint32_t* windows = reinterpret_cast<uint32_t*>(rows + size_t(s.height + 2 * pad) * row_words);
+  uint32_t* windows = reinterpret_cast<uint32_t*>(rows + (size_t(s.height) + 2 * size_t(pad)) * row_words);
   pack_binary_rows(s, in, row_begin, row_end, rows);
 
   BinaryTile t;

@@ -62,18 +62,18 @@ enum ConvVariant : int32_t {
 // path (every input in [0, 255]).
 static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && input_max <= 255; }
 
-static inline int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+static inline int32_t ceil_div(int32_t a, int32_t b) { return int32_t((int64_t(a) + b - 1) / b); }
 
 // kVariantTernaryLut layouts: weights [block of 32 oc][dy][dx][group][plus
 // masks 32 B][minus masks 32 B]; the padded input as one 16-byte table per
 // (pixel, group).
 static inline int32_t lut_groups(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
 static inline size_t lut_weight_bytes(const ConvShape& s) {
-  return size_t(ceil_div(s.out_channels, 32)) * s.kernel * s.kernel * lut_groups(s) * 64;
+  return size_t(ceil_div(s.out_channels, 32)) * size_t(s.kernel) * size_t(s.kernel) * size_t(lut_groups(s)) * 64;
 }
 static inline size_t lut_table_bytes(const ConvShape& s) {
   const int32_t pad = s.kernel / 2;
-  return size_t(s.height + 2 * pad) * (s.width + 2 * pad) * lut_groups(s) * 16;
+  return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(lut_groups(s)) * 16;
 }
 
 // Both x86 layouts group the input channels into 4-byte units: 4 u8
@@ -83,13 +83,14 @@ static inline size_t lut_table_bytes(const ConvShape& s) {
 static inline int32_t units_u8(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
 static inline int32_t units_i16(const ConvShape& s) { return ceil_div(s.in_channels, 2); }
 static inline size_t grouped_weight_bytes(const ConvShape& s, int32_t lanes, int32_t units) {
-  return size_t(ceil_div(s.out_channels, lanes)) * s.kernel * s.kernel * units * lanes * 4;
+  return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) * size_t(s.kernel) * size_t(units) *
+         size_t(lanes) * 4;
 }
 // Padded copy of the input: (height + 2p) rows of (width + 2p) pixels of
 // `units` 4-byte units.
 static inline size_t padded_input_bytes(const ConvShape& s, int32_t units) {
   const int32_t pad = s.kernel / 2;
-  return size_t(s.height + 2 * pad) * (s.width + 2 * pad) * units * 4;
+  return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(units) * 4;
 }
 
 // Bit-serial layout (AVX-512 kBinaryTernary): for each dy, the k·in_channels
@@ -99,14 +100,16 @@ static inline int32_t binary_words_per_dy(const ConvShape& s) {
 }
 // Weight planes: [block of 16 oc][dy][word][plus|minus][16 lanes] u32.
 static inline size_t binary_weight_bytes(const ConvShape& s) {
-  return size_t(ceil_div(s.out_channels, 16)) * s.kernel * binary_words_per_dy(s) * 2 * 16 * 4;
+  return size_t(ceil_div(s.out_channels, 16)) * size_t(s.kernel) * size_t(binary_words_per_dy(s)) * 2 * 16 * 4;
 }
 // Bit-packed padded input: (height + 2p) rows of (width + 2p)·in_channels
 // bits, each row padded to 64-bit words plus one spare word for the
 // unaligned window loads.
 static inline int32_t binary_row_words64(const ConvShape& s) {
   const int32_t pad = s.kernel / 2;
-  return ceil_div((s.width + 2 * pad) * s.in_channels, 64) + 1;
+  // (validate caps width·in_channels and kernel·in_channels at 2^31 each,
+  // so the sum fits int64 and the word count int32.)
+  return int32_t(((int64_t(s.width) + 2 * pad) * s.in_channels + 63) / 64) + 1;
 }
 
 namespace scalar {
