@@ -23,8 +23,12 @@ for arch in vgg preact-resnet; do
     args=(--arch "$arch" --width 0.25 --epochs 2 --augment false --mw "$mw" --ma "$ma" --threads 2 --out "$run")
     [[ $arch == preact-resnet ]] && args+=(--train-limit 10000)
     if [[ ! -f $run/summary.json ]]; then
-      [[ -f $run/checkpoint.pt ]] && args+=(--resume)
-      "$maqd" train "${args[@]}" > "$out/$name-train.txt" 2>&1
+      # A resumed run appends to the log of the part already trained.
+      if [[ -f $run/checkpoint.pt ]]; then
+        "$maqd" train "${args[@]}" --resume >> "$out/$name-train.txt" 2>&1
+      else
+        "$maqd" train "${args[@]}" > "$out/$name-train.txt" 2>&1
+      fi
     fi
     model=runs/i16-models/$name.maqd
     "$maqd" export "$run" -o "$model" > "$out/$name-export.txt" 2>&1
