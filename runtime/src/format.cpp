@@ -16,6 +16,7 @@
 
 #include "format_layout.h"
 #include "maqd_rt/error.hpp"
+#include "op_arrays.h"
 
 namespace maqd_rt {
 
@@ -53,32 +54,33 @@ namespace {
 
 using namespace format;
 
-// How one array of an op is stored in DATA.
+// How one array of an op is stored in DATA: the name as bytes, the rest
+// as op_arrays() gives their types.
 enum class Encoding { kNone, kBytes, kI32, kI64, kF32, kPackedCodes };
 
-// The arrays an op kind stores after its name (ref slots 1..4).
-std::array<Encoding, kOpRefCount - 1> slot_encodings(OpKind kind) {
-  using E = Encoding;
-  switch (kind) {
-    case OpKind::kInputLut: return {E::kI32, E::kNone, E::kNone, E::kNone};
-    case OpKind::kConv: return {E::kPackedCodes, E::kNone, E::kNone, E::kNone};
-    case OpKind::kPoolSum: return {E::kNone, E::kNone, E::kNone, E::kNone};
-    case OpKind::kRequant: return {E::kI64, E::kI64, E::kNone, E::kNone};
-    case OpKind::kGapLinear: return {E::kF32, E::kF32, E::kF32, E::kF32};
-  }
-  return {E::kNone, E::kNone, E::kNone, E::kNone};
+// The array in ref slot 1..4 of `kind` (nullptr where the kind has none).
+const OpArray* slot_array(OpKind kind, size_t slot) {
+  const OpArrays& arrays = op_arrays(kind);
+  return slot >= 1 && slot - 1 < arrays.count ? &arrays.arrays[slot - 1] : nullptr;
 }
 
-const char* slot_name(OpKind kind, size_t slot) {
-  static const char* const names[][kOpRefCount - 1] = {
-      {"lut", "", "", ""},
-      {"weights", "", "", ""},
-      {"", "", "", ""},
-      {"multipliers", "thresholds", "", ""},
-      {"scale", "offset", "weight", "bias"},
-  };
-  const int k = int(kind) - 1;
-  return k >= 0 && k < 5 && names[k][slot][0] ? names[k][slot] : "unused array";
+Encoding slot_encoding(OpKind kind, size_t slot) {
+  if (slot == 0) return Encoding::kBytes;
+  const OpArray* array = slot_array(kind, slot);
+  if (!array) return Encoding::kNone;
+  switch (array->type) {
+    case ArrayType::kI32: return Encoding::kI32;
+    case ArrayType::kI64: return Encoding::kI64;
+    case ArrayType::kF32: return Encoding::kF32;
+    case ArrayType::kCodes: return Encoding::kPackedCodes;
+  }
+  return Encoding::kNone;
+}
+
+std::string slot_name(OpKind kind, size_t slot) {
+  if (slot == 0) return "name";
+  const OpArray* array = slot_array(kind, slot);
+  return array ? array->name : "unused array";
 }
 
 size_t element_size(Encoding e) {
@@ -113,10 +115,18 @@ class ByteSink {
     const auto* p = static_cast<const uint8_t*>(data);
     bytes.insert(bytes.end(), p, p + size);
   }
-  void zeros(size_t count) { bytes.insert(bytes.end(), count, 0); }
   void align(size_t alignment) { bytes.resize(round_up(bytes.size(), alignment), 0); }
-  void patch_u32(size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes[at + i] = uint8_t(v >> (8 * i));
+  // Writes `width` little-endian bytes at `at` of bytes already there: the
+  // records are written field by field at the offsets the reader reads
+  // (format_layout.h), so the layout is stated once.
+  void put(size_t at, uint64_t v, int width) {
+    for (int i = 0; i < width; ++i) bytes.at(at + size_t(i)) = uint8_t(v >> (8 * i));
+  }
+  // Appends a zeroed record of `size` bytes and returns its offset.
+  size_t record(size_t size) {
+    const size_t at = bytes.size();
+    bytes.resize(at + size, 0);
+    return at;
   }
 };
 
@@ -539,11 +549,9 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
     r.expect_zero(at + kOpReserved2At, kOpRefsAt - kOpReserved2At, label + "reserved");
     r.expect_zero(at + kOpReserved3At, kOpRecordSize - kOpReserved3At, label + "reserved");
 
-    const auto encodings = slot_encodings(op.kind);
     for (size_t slot = 0; slot < kOpRefCount; ++slot) {
-      const Encoding encoding = slot == 0 ? Encoding::kBytes : encodings[slot - 1];
-      const std::string field =
-          label + (slot == 0 ? std::string("name") : std::string(slot_name(op.kind, slot - 1)));
+      const Encoding encoding = slot_encoding(op.kind, slot);
+      const std::string field = label + slot_name(op.kind, slot);
       const uint64_t ref_at = at + kOpRefsAt + slot * kRefSize;
       const uint64_t offset = r.u64(ref_at, field + " offset");
       const uint64_t n = r.u64(ref_at + 8, field + " count");
@@ -593,19 +601,20 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
       };
       switch (encoding) {
         case Encoding::kBytes: op.name.assign(reinterpret_cast<const char*>(p), size_t(n)); break;
-        case Encoding::kI32:
-          op.lut.resize(size_t(n));
-          for (uint64_t k = 0; k < n; ++k) op.lut[size_t(k)] = int32_t(le32(k));
+        case Encoding::kI32: {
+          auto& v = op.*(slot_array(op.kind, slot)->i32);
+          v.resize(size_t(n));
+          for (uint64_t k = 0; k < n; ++k) v[size_t(k)] = int32_t(le32(k));
           break;
+        }
         case Encoding::kI64: {
-          auto& v = slot == 1 ? op.multipliers : op.thresholds;
+          auto& v = op.*(slot_array(op.kind, slot)->i64);
           v.resize(size_t(n));
           for (uint64_t k = 0; k < n; ++k) v[size_t(k)] = int64_t(uint64_t(le32(2 * k)) | uint64_t(le32(2 * k + 1)) << 32);
           break;
         }
         case Encoding::kF32: {
-          std::vector<float>* targets[] = {&op.scale, &op.offset, &op.weight, &op.bias};
-          auto& v = *targets[slot - 1];
+          auto& v = op.*(slot_array(op.kind, slot)->f32);
           v.resize(size_t(n));
           for (uint64_t k = 0; k < n; ++k) {
             const uint32_t word = le32(k);
@@ -613,7 +622,9 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
           }
           break;
         }
-        case Encoding::kPackedCodes: decode_codes(r, begin, n, bits, field, op.weights); break;
+        case Encoding::kPackedCodes:
+          decode_codes(r, begin, n, bits, field, op.*(slot_array(op.kind, slot)->codes));
+          break;
         case Encoding::kNone: break;
       }
     }
@@ -632,47 +643,41 @@ std::vector<uint8_t> write_model(const Model& model) {
 
   ByteSink tensors;
   for (const TensorDesc& t : model.tensors) {
-    tensors.u8(uint8_t(t.dtype));
-    tensors.zeros(3);
-    tensors.i32(t.height);
-    tensors.i32(t.width);
-    tensors.i32(t.channels);
+    const size_t at = tensors.record(kTensorRecordSize);
+    tensors.put(at + kTensorDtypeAt, uint8_t(t.dtype), 1);
+    tensors.put(at + kTensorHeightAt, uint32_t(t.height), 4);
+    tensors.put(at + kTensorWidthAt, uint32_t(t.width), 4);
+    tensors.put(at + kTensorChannelsAt, uint32_t(t.channels), 4);
   }
 
   DataWriter data;
   ByteSink ops;
   for (const Op& op : model.ops) {
-    ops.u8(uint8_t(op.kind));
-    ops.u8(uint8_t(op.inputs.size()));
-    ops.u8(uint8_t(op.weight_bits));
-    ops.u8(0);
-    ops.i32(op.output);
-    for (size_t j = 0; j < kMaxInputs; ++j) ops.i32(j < op.inputs.size() ? op.inputs[j] : -1);
-    ops.i32(op.kernel);
-    ops.i32(op.levels);
-    ops.zeros(kOpRefsAt - kOpReserved2At);
+    const size_t at = ops.record(kOpRecordSize);
+    ops.put(at + kOpKindAt, uint8_t(op.kind), 1);
+    ops.put(at + kOpInputCountAt, op.inputs.size(), 1);
+    ops.put(at + kOpWeightBitsAt, uint8_t(op.weight_bits), 1);
+    ops.put(at + kOpOutputAt, uint32_t(op.output), 4);
+    for (size_t j = 0; j < kMaxInputs; ++j)
+      ops.put(at + kOpInputsAt + 4 * j, uint32_t(j < op.inputs.size() ? op.inputs[j] : -1), 4);
+    ops.put(at + kOpKernelAt, uint32_t(op.kernel), 4);
+    ops.put(at + kOpLevelsAt, uint32_t(op.levels), 4);
     std::array<ArrayRef, kOpRefCount> refs{};
     refs[0] = data.add(op.name);
-    switch (op.kind) {
-      case OpKind::kInputLut: refs[1] = data.add(op.lut); break;
-      case OpKind::kConv: refs[1] = data.add_codes(op.weights, op.weight_bits); break;
-      case OpKind::kPoolSum: break;
-      case OpKind::kRequant:
-        refs[1] = data.add(op.multipliers);
-        refs[2] = data.add(op.thresholds);
-        break;
-      case OpKind::kGapLinear:
-        refs[1] = data.add(op.scale);
-        refs[2] = data.add(op.offset);
-        refs[3] = data.add(op.weight);
-        refs[4] = data.add(op.bias);
-        break;
+    const OpArrays& arrays = op_arrays(op.kind);
+    for (size_t j = 0; j < arrays.count; ++j) {
+      const OpArray& a = arrays.arrays[j];
+      switch (a.type) {
+        case ArrayType::kI32: refs[j + 1] = data.add(op.*a.i32); break;
+        case ArrayType::kI64: refs[j + 1] = data.add(op.*a.i64); break;
+        case ArrayType::kF32: refs[j + 1] = data.add(op.*a.f32); break;
+        case ArrayType::kCodes: refs[j + 1] = data.add_codes(op.*a.codes, op.weight_bits); break;
+      }
     }
-    for (const ArrayRef& ref : refs) {
-      ops.u64(ref.offset);
-      ops.u64(ref.count);
+    for (size_t slot = 0; slot < kOpRefCount; ++slot) {
+      ops.put(at + kOpRefsAt + slot * kRefSize, refs[slot].offset, 8);
+      ops.put(at + kOpRefsAt + slot * kRefSize + 8, refs[slot].count, 8);
     }
-    ops.zeros(kOpRecordSize - kOpReserved3At);
   }
 
   // Sections follow the table in order, each at a 64-byte boundary.
@@ -687,28 +692,26 @@ std::vector<uint8_t> write_model(const Model& model) {
   }
 
   ByteSink file;
-  file.raw(kMagic, sizeof(kMagic));
-  file.u32(kFormatVersion);
-  file.u32(uint32_t(kHeaderSize));
-  file.u64(cursor);
-  file.u32(0);  // checksum, patched below
-  file.u32(kSectionCount);
-  file.u64(kHeaderSize);
-  file.u32(uint32_t(model.tensors.size()));
-  file.u32(uint32_t(model.ops.size()));
-  file.zeros(kHeaderSize - kHeaderReservedAt);
+  file.record(kHeaderSize);
+  std::memcpy(file.bytes.data() + kMagicAt, kMagic, sizeof(kMagic));
+  file.put(kVersionAt, kFormatVersion, 4);
+  file.put(kHeaderSizeAt, kHeaderSize, 4);
+  file.put(kFileSizeAt, cursor, 8);
+  file.put(kSectionCountAt, kSectionCount, 4);
+  file.put(kSectionTableOffsetAt, kHeaderSize, 8);
+  file.put(kTensorCountAt, model.tensors.size(), 4);
+  file.put(kOpCountAt, model.ops.size(), 4);
   for (size_t i = 0; i < kSectionCount; ++i) {
-    file.u32(kSectionIds[i]);
-    file.u32(0);
-    file.u64(sections[i].offset);
-    file.u64(sections[i].size);
-    file.u64(0);
+    const size_t entry = file.record(kSectionEntrySize);
+    file.put(entry + kSectionIdAt, kSectionIds[i], 4);
+    file.put(entry + kSectionOffsetAt, sections[i].offset, 8);
+    file.put(entry + kSectionSizeAt, sections[i].size, 8);
   }
   for (size_t i = 0; i < kSectionCount; ++i) {
     file.bytes.resize(sections[i].offset, 0);
     file.raw(payloads[i]->data(), payloads[i]->size());
   }
-  file.patch_u32(kChecksumAt, file_checksum(file.bytes.data(), file.bytes.size()));
+  file.put(kChecksumAt, file_checksum(file.bytes.data(), file.bytes.size()), 4);
   return std::move(file.bytes);
 }
 

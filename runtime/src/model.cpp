@@ -4,12 +4,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "maqd_rt/error.hpp"
+#include "op_arrays.h"
 
 namespace maqd_rt {
 
@@ -117,14 +119,6 @@ class OpChecker {
     if (int64_t(values.size()) != expected) {
       fail(field, "has " + std::to_string(values.size()) + " values; expected " + formula + " = " +
                       std::to_string(expected));
-    }
-  }
-
-  template <typename Vector>
-  void expect_empty(const std::string& field, const Vector& values) const {
-    if (!values.empty()) {
-      fail(field, "has " + std::to_string(values.size()) + " values; expected none (" +
-                      op_kind_name(op_.kind) + " does not use it)");
     }
   }
 
@@ -353,22 +347,25 @@ int64_t check_gap_linear(const OpChecker& c, const std::vector<int64_t>&) {
 void check_unused_fields(const OpChecker& c) {
   const Op& op = c.op();
   const OpKind kind = op.kind;
-  if (kind != OpKind::kInputLut) c.expect_empty("lut", op.lut);
   if (kind != OpKind::kConv) {
     c.expect_zero("kernel", op.kernel);
     c.expect_zero("weight_bits", op.weight_bits);
-    c.expect_empty("weights", op.weights);
   }
-  if (kind != OpKind::kRequant) {
-    c.expect_zero("levels", op.levels);
-    c.expect_empty("multipliers", op.multipliers);
-    c.expect_empty("thresholds", op.thresholds);
-  }
-  if (kind != OpKind::kGapLinear) {
-    c.expect_empty("scale", op.scale);
-    c.expect_empty("offset", op.offset);
-    c.expect_empty("weight", op.weight);
-    c.expect_empty("bias", op.bias);
+  if (kind != OpKind::kRequant) c.expect_zero("levels", op.levels);
+  // Every array of every other kind must be empty (op_arrays.h lists them).
+  const OpArrays& own = op_arrays(kind);
+  for (OpKind other : kOpKinds) {
+    const OpArrays& arrays = op_arrays(other);
+    for (size_t j = 0; j < arrays.count; ++j) {
+      const OpArray& a = arrays.arrays[j];
+      bool used = false;
+      for (size_t k = 0; k < own.count; ++k) used = used || std::strcmp(own.arrays[k].name, a.name) == 0;
+      const size_t size = a.size(op);
+      if (!used && size != 0) {
+        c.fail(a.name, "has " + std::to_string(size) + " values; expected none (" + op_kind_name(kind) +
+                           " does not use it)");
+      }
+    }
   }
 }
 
