@@ -85,30 +85,13 @@ struct Engine::Impl {
   std::vector<std::vector<double>> op_seconds;
 
   Impl(Model m, EngineOptions o) : model(std::move(m)), options(o) {
-    validate(model);
+    // The values each tensor can hold (validate), so a conv can pick its
+    // path: kernels take inputs in [0, input_max]; a tensor that can be
+    // negative gets the i16 bound, which no kernel narrows.
+    const std::vector<ValueRange> ranges = validate(model);
     isa = kernels::detect_isa();
     const size_t n_tensors = model.tensors.size();
     const size_t n_ops = model.ops.size();
-
-    // The largest value each tensor can hold, so a conv can pick its path.
-    std::vector<int64_t> max_value(n_tensors, 0);
-    max_value[0] = 255;
-    for (const Op& op : model.ops) {
-      switch (op.kind) {
-        case OpKind::kInputLut: {
-          // prepare_conv's bound is for inputs in [0, input_max]; a table
-          // with negative entries gets the dtype's bound, which no kernel
-          // narrows.
-          int64_t m = 0;
-          for (int32_t v : op.lut) m = v < 0 ? int64_t(1) << 31 : std::max<int64_t>(m, v);
-          max_value[op.output] = m;
-          break;
-        }
-        case OpKind::kRequant: max_value[op.output] = op.levels - 1; break;
-        case OpKind::kPoolSum: max_value[op.output] = 4 * max_value[op.inputs[0]]; break;
-        default: max_value[op.output] = int64_t(1) << 31; break;
-      }
-    }
 
     convs.resize(n_ops);
     input_thresholds.resize(n_ops);
@@ -122,8 +105,9 @@ struct Engine::Impl {
       const TensorDesc& in = model.tensors[op.inputs[0]];
       const TensorDesc& out = model.tensors[op.output];
       kernels::ConvShape shape{in.height, in.width, in.channels, out.channels, op.kernel};
-      convs[i] = kernels::prepare_conv(shape, op.weights.data(),
-                                       int32_t(std::min<int64_t>(max_value[op.inputs[0]], 32767)), isa);
+      const ValueRange& input = ranges[size_t(op.inputs[0])];
+      const int32_t input_max = input.low < 0 ? 32767 : int32_t(std::min<int64_t>(input.high, 32767));
+      convs[i] = kernels::prepare_conv(shape, op.weights.data(), input_max, isa);
       scratch_bytes = std::max(scratch_bytes, aligned(kernels::conv_scratch_bytes(convs[i])));
     }
 

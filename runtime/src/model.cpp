@@ -164,9 +164,12 @@ void check_tensor(const TensorDesc& t, size_t index) {
   }
 }
 
-// Each kind's check returns the largest |value| its output can hold, which
-// the next ops use to prove that their accumulators cannot overflow.
-int64_t check_input_lut(const OpChecker& c, const std::vector<int64_t>&) {
+// Each kind's check returns the range of values its output can hold, which
+// the next ops use to prove that their accumulators cannot overflow (and
+// the engine to choose its kernels).
+using Ranges = std::vector<ValueRange>;
+
+ValueRange check_input_lut(const OpChecker& c, const Ranges&) {
   const Op& op = c.op();
   c.expect_input_count(1, 1);
   c.expect_dtype("input tensor", c.input(0).dtype, {DType::kU8});
@@ -177,19 +180,20 @@ int64_t check_input_lut(const OpChecker& c, const std::vector<int64_t>&) {
                 "channels·256 = " + std::to_string(channels) + "·256");
   const int64_t low = c.output().dtype == DType::kU8 ? 0 : -32768;
   const int64_t high = c.output().dtype == DType::kU8 ? 255 : 32767;
-  int64_t bound = 0;
+  ValueRange range{high, low};  // emptied, then widened by each entry
   for (size_t i = 0; i < op.lut.size(); ++i) {
     if (op.lut[i] < low || op.lut[i] > high) {
       c.fail("lut", "[" + std::to_string(i) + "] is " + std::to_string(op.lut[i]) +
                         "; expected " + std::to_string(low) + ".." + std::to_string(high) +
                         " (the output dtype " + dtype_name(c.output().dtype) + ")");
     }
-    bound = std::max<int64_t>(bound, std::abs(int64_t(op.lut[i])));
+    range.low = std::min<int64_t>(range.low, op.lut[i]);
+    range.high = std::max<int64_t>(range.high, op.lut[i]);
   }
-  return bound;
+  return range;
 }
 
-int64_t check_conv(const OpChecker& c, const std::vector<int64_t>& bounds) {
+ValueRange check_conv(const OpChecker& c, const Ranges& ranges) {
   const Op& op = c.op();
   c.expect_input_count(1, 1);
   c.expect_dtype("input tensor", c.input(0).dtype, {DType::kU8, DType::kI16});
@@ -231,20 +235,21 @@ int64_t check_conv(const OpChecker& c, const std::vector<int64_t>& bounds) {
       }
       abs_sum += std::abs(code);
     }
-    const int64_t channel_bound = capped_product(abs_sum, bounds[size_t(op.inputs[0])], kI64Max);
+    const int64_t input_bound = ranges[size_t(op.inputs[0])].magnitude();
+    const int64_t channel_bound = capped_product(abs_sum, input_bound, kI64Max);
     if (channel_bound < 0 || channel_bound > kI32Max) {
       c.fail("weights", "output channel " + std::to_string(o) + " can reach |" +
                             (channel_bound < 0 ? std::string("> 2^63") : std::to_string(channel_bound)) +
                             "| (Σ|code| = " + std::to_string(abs_sum) + " × input bound " +
-                            std::to_string(bounds[size_t(op.inputs[0])]) +
+                            std::to_string(input_bound) +
                             "); expected at most 2^31−1 so the i32 accumulator cannot overflow");
     }
     worst_output = std::max(worst_output, channel_bound);
   }
-  return worst_output;
+  return {-worst_output, worst_output};
 }
 
-int64_t check_pool_sum(const OpChecker& c, const std::vector<int64_t>& bounds) {
+ValueRange check_pool_sum(const OpChecker& c, const Ranges& ranges) {
   c.expect_input_count(1, 1);
   const TensorDesc& in = c.input(0);
   c.expect_dtype("input tensor", in.dtype, {DType::kU8, DType::kI16, DType::kI32});
@@ -259,16 +264,18 @@ int64_t check_pool_sum(const OpChecker& c, const std::vector<int64_t>& bounds) {
                                 std::to_string(in.height / 2) + "x" + std::to_string(in.width / 2) +
                                 "x" + std::to_string(in.channels) + " (the input halved, floor)");
   }
-  const int64_t bound = 4 * bounds[size_t(c.op().inputs[0])];
+  const ValueRange& input = ranges[size_t(c.op().inputs[0])];
+  const ValueRange sums{4 * input.low, 4 * input.high};
+  const int64_t bound = sums.magnitude();
   if (bound > dtype_max(expected_out)) {
     c.fail("output tensor", "sums can reach |" + std::to_string(bound) + "|; expected at most " +
                                 std::to_string(dtype_max(expected_out)) + " (" +
                                 dtype_name(expected_out) + ")");
   }
-  return bound;
+  return sums;
 }
 
-int64_t check_requant(const OpChecker& c, const std::vector<int64_t>& bounds) {
+ValueRange check_requant(const OpChecker& c, const Ranges& ranges) {
   const Op& op = c.op();
   c.expect_input_count(1, 2);
   for (size_t j = 0; j < op.inputs.size(); ++j) {
@@ -304,17 +311,17 @@ int64_t check_requant(const OpChecker& c, const std::vector<int64_t>& bounds) {
       const int64_t abs_m = m == std::numeric_limits<int64_t>::min() ? -1 : std::abs(m);
       z_bound = abs_m < 0 || z_bound < 0
                     ? -1
-                    : checked_mul_add(abs_m, bounds[size_t(op.inputs[size_t(j)])], z_bound);
+                    : checked_mul_add(abs_m, ranges[size_t(op.inputs[size_t(j)])].magnitude(), z_bound);
     }
     if (z_bound < 0) {
       c.fail("multipliers", "channel " + std::to_string(ch) +
                                 " can make Σ multiplier·input overflow int64; expected smaller multipliers");
     }
   }
-  return op.levels - 1;
+  return {0, op.levels - 1};
 }
 
-int64_t check_gap_linear(const OpChecker& c, const std::vector<int64_t>&) {
+ValueRange check_gap_linear(const OpChecker& c, const Ranges&) {
   const Op& op = c.op();
   c.expect_input_count(1, 2);
   for (size_t j = 0; j < op.inputs.size(); ++j) {
@@ -339,7 +346,7 @@ int64_t check_gap_linear(const OpChecker& c, const std::vector<int64_t>&) {
   c.expect_finite("offset", op.offset);
   c.expect_finite("weight", op.weight);
   c.expect_finite("bias", op.bias);
-  return 0;
+  return {0, 0};
 }
 
 // Fields a kind does not use must stay empty, so that the file (which only
@@ -431,7 +438,7 @@ int32_t Model::num_classes() const {
   return tensors[size_t(out)].channels;
 }
 
-void validate(const Model& model) {
+std::vector<ValueRange> validate(const Model& model) {
   if (model.tensors.empty() || model.tensors.size() > kMaxTensors) {
     throw ModelError("model: tensors: has " + std::to_string(model.tensors.size()) +
                          "; expected 1.." + std::to_string(kMaxTensors) + " (tensor 0 is the input)",
@@ -451,9 +458,9 @@ void validate(const Model& model) {
   const int64_t tensor_count = int64_t(model.tensors.size());
   std::vector<bool> written(model.tensors.size(), false);
   written[0] = true;
-  // bounds[t]: the largest |value| tensor t can hold (0 for float tensors).
-  std::vector<int64_t> bounds(model.tensors.size(), 0);
-  bounds[0] = 255;
+  // ranges[t]: the values tensor t can hold ({0, 0} for float tensors).
+  Ranges ranges(model.tensors.size());
+  ranges[0] = {0, 255};
 
   for (size_t i = 0; i < model.ops.size(); ++i) {
     const OpChecker c(model, i);
@@ -488,16 +495,16 @@ void validate(const Model& model) {
                            " is already written by an earlier op; expected each tensor written once");
     }
     check_unused_fields(c);
-    int64_t bound = 0;
+    ValueRange range;
     switch (op.kind) {
-      case OpKind::kInputLut: bound = check_input_lut(c, bounds); break;
-      case OpKind::kConv: bound = check_conv(c, bounds); break;
-      case OpKind::kPoolSum: bound = check_pool_sum(c, bounds); break;
-      case OpKind::kRequant: bound = check_requant(c, bounds); break;
-      case OpKind::kGapLinear: bound = check_gap_linear(c, bounds); break;
+      case OpKind::kInputLut: range = check_input_lut(c, ranges); break;
+      case OpKind::kConv: range = check_conv(c, ranges); break;
+      case OpKind::kPoolSum: range = check_pool_sum(c, ranges); break;
+      case OpKind::kRequant: range = check_requant(c, ranges); break;
+      case OpKind::kGapLinear: range = check_gap_linear(c, ranges); break;
     }
     written[size_t(op.output)] = true;
-    bounds[size_t(op.output)] = bound;
+    ranges[size_t(op.output)] = range;
   }
   for (size_t t = 1; t < written.size(); ++t) {
     if (!written[t]) {
@@ -505,6 +512,7 @@ void validate(const Model& model) {
                   ": no op writes it; expected every tensor but 0 written exactly once");
     }
   }
+  return ranges;
 }
 
 }  // namespace maqd_rt

@@ -1,5 +1,6 @@
 // validate(): each family of graph rules in model.hpp rejects a broken model
 // with a message that names the op and the field.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -44,6 +45,30 @@ TEST(Validate, AcceptsTheFixtures) {
   EXPECT_NO_THROW(maqd_rt::validate(maqd_test::small_model()));
   EXPECT_NO_THROW(maqd_rt::validate(maqd_test::tiny_model()));
   EXPECT_EQ(maqd_test::small_model().num_classes(), 4);
+}
+
+// The ranges validate() proves are the ones the engine picks kernels from:
+// each kind's rule on the small fixture (model_fixtures.h lists its ops).
+TEST(Validate, ReturnsEachTensorsValueRange) {
+  const Model m = maqd_test::small_model();
+  const std::vector<maqd_rt::ValueRange> r = maqd_rt::validate(m);
+  ASSERT_EQ(r.size(), m.tensors.size());
+  const auto expect = [&](size_t t, int64_t low, int64_t high) {
+    EXPECT_EQ(r[t].low, low) << "tensor " << t;
+    EXPECT_EQ(r[t].high, high) << "tensor " << t;
+  };
+  expect(0, 0, 255);                    // the image
+  expect(1, -32768, 32767);             // lut_i16: its table's extremes (set by the fixture)
+  const auto& lut = m.ops[1].lut;       // lut_u8: its table's min and max
+  expect(2, *std::min_element(lut.begin(), lut.end()), *std::max_element(lut.begin(), lut.end()));
+  EXPECT_EQ(r[3].low, -r[3].high);      // conv_8bit: symmetric worst case
+  EXPECT_GT(r[3].high, 0);
+  expect(5, 0, 3);                      // act1: levels 4
+  expect(6, 0, 12);                     // pool_u8 of act1: 4·3
+  expect(10, 0, 2);                     // act2: levels 3
+  expect(11, 0, 0);                     // the float logits
+  EXPECT_EQ((maqd_rt::ValueRange{-7, 5}).magnitude(), 7);
+  EXPECT_EQ((maqd_rt::ValueRange{-3, 5}).magnitude(), 5);
 }
 
 TEST(Validate, NamesAndSizes) {
