@@ -45,6 +45,12 @@ constexpr uint32_t kSectionIds[kSectionCount] = {
 constexpr const char* kSectionNames[kSectionCount] = {"META", "TENS", "OPS_", "DATA"};
 enum SectionIndex : size_t { kMeta = 0, kTens = 1, kOps = 2, kData = 3 };
 
+// Where a section lies in the file.
+struct Section {
+  uint64_t offset = 0, size = 0;
+  uint64_t end() const { return offset + size; }
+};
+
 // TENS: one 16-byte record per tensor.
 constexpr size_t kTensorRecordSize = 16;
 constexpr size_t kTensorDtypeAt = 0;     // u8

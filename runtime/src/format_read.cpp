@@ -1,10 +1,11 @@
-// The one writer and the one reader of .maqd files (docs/format.md).
+// The one reader of .maqd files (docs/format.md; format_write.cpp is the
+// writer, format_layout.h and op_arrays.h the layout both use).
 //
-// Every multi-byte value is written and read byte by byte, little-endian, so
-// the code does not depend on the host's byte order or alignment. The reader
-// treats the file as hostile: each offset, size, count and enum is checked
-// against the bytes actually present before it is used, and no allocation is
-// larger than the file itself could justify.
+// Every multi-byte value is read byte by byte, little-endian, so the code
+// does not depend on the host's byte order or alignment. The reader treats
+// the file as hostile: each offset, size, count and enum is checked against
+// the bytes actually present before it is used, and no allocation is larger
+// than the file itself could justify.
 #include "maqd_rt/format.hpp"
 
 #include <array>
@@ -54,6 +55,7 @@ namespace {
 
 using namespace format;
 
+
 // How one array of an op is stored in DATA: the name as bytes, the rest
 // as op_arrays() gives their types.
 enum class Encoding { kNone, kBytes, kI32, kI64, kF32, kPackedCodes };
@@ -93,123 +95,7 @@ size_t element_size(Encoding e) {
   }
 }
 
-uint64_t round_up(uint64_t value, uint64_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
 
-// ---------------------------------------------------------------- writing
-
-class ByteSink {
- public:
-  std::vector<uint8_t> bytes;
-
-  void u8(uint8_t v) { bytes.push_back(v); }
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes.push_back(uint8_t(v >> (8 * i)));
-  }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) bytes.push_back(uint8_t(v >> (8 * i)));
-  }
-  void i32(int32_t v) { u32(uint32_t(v)); }
-  void raw(const void* data, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    bytes.insert(bytes.end(), p, p + size);
-  }
-  void align(size_t alignment) { bytes.resize(round_up(bytes.size(), alignment), 0); }
-  // Writes `width` little-endian bytes at `at` of bytes already there: the
-  // records are written field by field at the offsets the reader reads
-  // (format_layout.h), so the layout is stated once.
-  void put(size_t at, uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) bytes.at(at + size_t(i)) = uint8_t(v >> (8 * i));
-  }
-  // Appends a zeroed record of `size` bytes and returns its offset.
-  size_t record(size_t size) {
-    const size_t at = bytes.size();
-    bytes.resize(at + size, 0);
-    return at;
-  }
-};
-
-uint32_t length_u32(size_t length, const std::string& what) {
-  if (length > std::numeric_limits<uint32_t>::max()) {
-    throw Error("write_model: " + what + " is " + std::to_string(length) +
-                " bytes; expected at most 2^32−1");
-  }
-  return uint32_t(length);
-}
-
-struct ArrayRef {
-  uint64_t offset = 0, count = 0;
-};
-
-// Appends one array to DATA at the next 64-byte boundary.
-class DataWriter {
- public:
-  ByteSink sink;
-
-  ArrayRef add(const std::string& s) {
-    return add_raw(s.size(), [&] { sink.raw(s.data(), s.size()); });
-  }
-  ArrayRef add(const std::vector<int32_t>& v) {
-    return add_raw(v.size(), [&] { for (int32_t x : v) sink.i32(x); });
-  }
-  ArrayRef add(const std::vector<int64_t>& v) {
-    return add_raw(v.size(), [&] { for (int64_t x : v) sink.u64(uint64_t(x)); });
-  }
-  ArrayRef add(const std::vector<float>& v) {
-    return add_raw(v.size(), [&] {
-      for (float x : v) {
-        uint32_t bits = 0;
-        std::memcpy(&bits, &x, 4);
-        sink.u32(bits);
-      }
-    });
-  }
-  // Codes as weight_bits-wide two's complement fields, low bits first.
-  ArrayRef add_codes(const std::vector<int8_t>& codes, int bits) {
-    return add_raw(codes.size(), [&] {
-      const int per_byte = 8 / bits;
-      const uint32_t mask = (1u << bits) - 1;
-      for (size_t i = 0; i < codes.size(); i += size_t(per_byte)) {
-        uint32_t byte = 0;
-        for (int k = 0; k < per_byte && i + size_t(k) < codes.size(); ++k) {
-          byte |= (uint32_t(uint8_t(codes[i + size_t(k)])) & mask) << (bits * k);
-        }
-        sink.u8(uint8_t(byte));
-      }
-    });
-  }
-
- private:
-  template <typename Emit>
-  ArrayRef add_raw(size_t count, Emit emit) {
-    if (count == 0) return {};
-    sink.align(kAlignment);
-    const ArrayRef ref{sink.bytes.size(), count};
-    emit();
-    return ref;
-  }
-};
-
-std::vector<uint8_t> encode_meta(const Model& model) {
-  ByteSink s;
-  s.u32(length_u32(model.text.size(), "the text metadata count"));
-  for (const auto& [key, value] : model.text) {
-    s.u32(length_u32(key.size(), "text key '" + printable(key) + "'"));
-    s.raw(key.data(), key.size());
-    s.u32(length_u32(value.size(), "text value of '" + printable(key) + "'"));
-    s.raw(value.data(), value.size());
-  }
-  s.u32(length_u32(model.integers.size(), "the integer metadata count"));
-  for (const auto& [key, value] : model.integers) {
-    s.u32(length_u32(key.size(), "integer key '" + printable(key) + "'"));
-    s.raw(key.data(), key.size());
-    s.u64(uint64_t(value));
-  }
-  return std::move(s.bytes);
-}
-
-// ---------------------------------------------------------------- reading
 
 class FileReader {
  public:
@@ -268,11 +154,6 @@ class FileReader {
   const uint8_t* data_;
   size_t size_;
   const std::string& source_;
-};
-
-struct Section {
-  uint64_t offset = 0, size = 0;
-  uint64_t end() const { return offset + size; }
 };
 
 void read_header(const FileReader& r, uint32_t& version) {
@@ -633,88 +514,6 @@ void read_ops(const FileReader& r, const std::array<Section, kSectionCount>& sec
 
 }  // namespace
 
-std::vector<uint8_t> write_model(const Model& model) {
-  validate(model);
-  if (model.version != kFormatVersion) {
-    throw Error("write_model: model version is " + std::to_string(model.version) +
-                "; this writer writes only version " + std::to_string(kFormatVersion));
-  }
-  const std::vector<uint8_t> meta = encode_meta(model);
-
-  ByteSink tensors;
-  for (const TensorDesc& t : model.tensors) {
-    const size_t at = tensors.record(kTensorRecordSize);
-    tensors.put(at + kTensorDtypeAt, uint8_t(t.dtype), 1);
-    tensors.put(at + kTensorHeightAt, uint32_t(t.height), 4);
-    tensors.put(at + kTensorWidthAt, uint32_t(t.width), 4);
-    tensors.put(at + kTensorChannelsAt, uint32_t(t.channels), 4);
-  }
-
-  DataWriter data;
-  ByteSink ops;
-  for (const Op& op : model.ops) {
-    const size_t at = ops.record(kOpRecordSize);
-    ops.put(at + kOpKindAt, uint8_t(op.kind), 1);
-    ops.put(at + kOpInputCountAt, op.inputs.size(), 1);
-    ops.put(at + kOpWeightBitsAt, uint8_t(op.weight_bits), 1);
-    ops.put(at + kOpOutputAt, uint32_t(op.output), 4);
-    for (size_t j = 0; j < kMaxInputs; ++j)
-      ops.put(at + kOpInputsAt + 4 * j, uint32_t(j < op.inputs.size() ? op.inputs[j] : -1), 4);
-    ops.put(at + kOpKernelAt, uint32_t(op.kernel), 4);
-    ops.put(at + kOpLevelsAt, uint32_t(op.levels), 4);
-    std::array<ArrayRef, kOpRefCount> refs{};
-    refs[0] = data.add(op.name);
-    const OpArrays& arrays = op_arrays(op.kind);
-    for (size_t j = 0; j < arrays.count; ++j) {
-      const OpArray& a = arrays.arrays[j];
-      switch (a.type) {
-        case ArrayType::kI32: refs[j + 1] = data.add(op.*a.i32); break;
-        case ArrayType::kI64: refs[j + 1] = data.add(op.*a.i64); break;
-        case ArrayType::kF32: refs[j + 1] = data.add(op.*a.f32); break;
-        case ArrayType::kCodes: refs[j + 1] = data.add_codes(op.*a.codes, op.weight_bits); break;
-      }
-    }
-    for (size_t slot = 0; slot < kOpRefCount; ++slot) {
-      ops.put(at + kOpRefsAt + slot * kRefSize, refs[slot].offset, 8);
-      ops.put(at + kOpRefsAt + slot * kRefSize + 8, refs[slot].count, 8);
-    }
-  }
-
-  // Sections follow the table in order, each at a 64-byte boundary.
-  const std::vector<uint8_t>* payloads[kSectionCount] = {&meta, &tensors.bytes, &ops.bytes,
-                                                         &data.sink.bytes};
-  std::array<Section, kSectionCount> sections;
-  uint64_t cursor = kHeaderSize + kSectionCount * kSectionEntrySize;
-  for (size_t i = 0; i < kSectionCount; ++i) {
-    cursor = round_up(cursor, kAlignment);
-    sections[i] = {cursor, payloads[i]->size()};
-    cursor += payloads[i]->size();
-  }
-
-  ByteSink file;
-  file.record(kHeaderSize);
-  std::memcpy(file.bytes.data() + kMagicAt, kMagic, sizeof(kMagic));
-  file.put(kVersionAt, kFormatVersion, 4);
-  file.put(kHeaderSizeAt, kHeaderSize, 4);
-  file.put(kFileSizeAt, cursor, 8);
-  file.put(kSectionCountAt, kSectionCount, 4);
-  file.put(kSectionTableOffsetAt, kHeaderSize, 8);
-  file.put(kTensorCountAt, model.tensors.size(), 4);
-  file.put(kOpCountAt, model.ops.size(), 4);
-  for (size_t i = 0; i < kSectionCount; ++i) {
-    const size_t entry = file.record(kSectionEntrySize);
-    file.put(entry + kSectionIdAt, kSectionIds[i], 4);
-    file.put(entry + kSectionOffsetAt, sections[i].offset, 8);
-    file.put(entry + kSectionSizeAt, sections[i].size, 8);
-  }
-  for (size_t i = 0; i < kSectionCount; ++i) {
-    file.bytes.resize(sections[i].offset, 0);
-    file.raw(payloads[i]->data(), payloads[i]->size());
-  }
-  file.put(kChecksumAt, file_checksum(file.bytes.data(), file.bytes.size()), 4);
-  return std::move(file.bytes);
-}
-
 Model read_model(const uint8_t* data, size_t size, const std::string& source) {
   if (data == nullptr && size != 0) {
     throw Error(source + ": read_model: null data with size " + std::to_string(size), Status::kBadArgument);
@@ -750,25 +549,6 @@ Model load_model(const std::string& path) {
                 std::to_string(length) + " bytes", Status::kIo);
   }
   return read_model(bytes.data(), bytes.size(), path);
-}
-
-void save_model(const Model& model, const std::string& path) {
-  const std::vector<uint8_t> bytes = write_model(model);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot open for writing", Status::kIo);
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(tmp + ": write failed (disk full?)", Status::kIo);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename " + tmp + " onto it", Status::kIo);
-  }
 }
 
 }  // namespace maqd_rt
