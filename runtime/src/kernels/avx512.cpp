@@ -243,22 +243,26 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
   t.out_pixel = s.out_channels;
   const uint32_t* weights = reinterpret_cast<const uint32_t*>(conv.packed);
   const int32_t block_end = ceil_div(oc_end, 16);
+  // Window word j of (padded row y, w): bits [w·in + 32j, +32) of row y,
+  // gathered once per input row (output rows h and h + 1 share k − 1 of
+  // their k window rows).
+  const int32_t first = imax(0, row_begin - pad), last = imin(s.height, row_end + pad);
+  for (int32_t r = first; r < last; ++r) {
+    const uint8_t* row = reinterpret_cast<const uint8_t*>(rows + size_t(r + pad) * row_words);
+    uint32_t* target = windows + size_t(r + pad) * t.window_dy;
+    for (int32_t w = 0; w < s.width; ++w) {
+      for (int32_t j = 0; j < t.words; ++j) {
+        const int64_t bit = int64_t(w) * s.in_channels + 32 * j;
+        uint64_t chunk;
+        std::memcpy(&chunk, row + bit / 8, 8);
+        *target++ = uint32_t(chunk >> (bit % 8));
+      }
+    }
+  }
   for (int32_t h = row_begin; h < row_end; ++h) {
     t.dy_begin = imax(0, pad - h);
     t.dy_end = imin(s.kernel, s.height + pad - h);
-    // Window word j of (dy, w): bits [w·in + 32j, +32) of padded row h + dy.
-    for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
-      const uint8_t* row = reinterpret_cast<const uint8_t*>(rows + size_t(h + dy) * row_words);
-      uint32_t* target = windows + dy * t.window_dy;
-      for (int32_t w = 0; w < s.width; ++w) {
-        for (int32_t j = 0; j < t.words; ++j) {
-          const int64_t bit = int64_t(w) * s.in_channels + 32 * j;
-          uint64_t chunk;
-          std::memcpy(&chunk, row + bit / 8, 8);
-          *target++ = uint32_t(chunk >> (bit % 8));
-        }
-      }
-    }
+    const uint32_t* window_rows = windows + size_t(h) * t.window_dy;  // padded row h + dy at dy
     for (int32_t block = oc_begin / 16; block < block_end;) {
       const int32_t blocks = imin(4, block_end - block);
       for (int32_t b = 0; b < blocks; ++b) {
@@ -268,7 +272,7 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
       const PixelTiles tiles = split_row(s.width, kBinaryMaxPixels[blocks]);
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
-        t.windows = windows + size_t(w0) * t.words;
+        t.windows = window_rows + size_t(w0) * t.words;
         t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 16;
         run_binary_tile(blocks, pixels, t);
       }

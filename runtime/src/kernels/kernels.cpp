@@ -269,7 +269,7 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
       if (conv.variant == kVariantBinaryTernary) {
         const int32_t pad = s.kernel / 2;
         const size_t rows = (size_t(s.height) + 2 * size_t(pad)) * binary_row_words64(s) * 8;
-        const size_t windows = size_t(s.kernel) * s.width * binary_words_per_dy(s) * 4;
+        const size_t windows = (size_t(s.height) + 2 * size_t(pad)) * s.width * binary_words_per_dy(s) * 4;
         bytes = std::max(bytes, rows + windows);
       }
       return bytes + kSlack;
