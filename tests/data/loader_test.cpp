@@ -134,6 +134,43 @@ TEST(BatchLoader, SameSeedSameBatchesWhateverTheWorkers) {
   expect_same(a, drain(four));
 }
 
+// Data-parallel ranks: the shards of each batch, put back together in rank
+// order, are the unsharded batch, augmentation included; the last batch
+// (250 = 15·16 + 10) splits unevenly.
+TEST(BatchLoader, ShardsTogetherAreTheWholeBatch) {
+  MAQD_SEEDED(seed);
+  const Dataset data = numbered_dataset(seed, 250);
+  LoaderOptions options;
+  options.batch_size = 16;
+  options.augment = true;
+  options.seed = seed;
+  BatchLoader whole(data, kStats, options, 3);
+  const std::vector<Batch> expected = drain(whole);
+  for (int64_t count : {2, 3}) {
+    std::vector<std::vector<Batch>> shards;
+    for (int64_t index = 0; index < count; ++index) {
+      options.shard_index = index;
+      options.shard_count = count;
+      BatchLoader part(data, kStats, options, 3);
+      shards.push_back(drain(part));
+      ASSERT_EQ(shards.back().size(), expected.size());
+    }
+    for (size_t b = 0; b < expected.size(); ++b) {
+      std::vector<torch::Tensor> images, labels;
+      for (const auto& shard : shards) {
+        images.push_back(shard[b].images);
+        labels.push_back(shard[b].labels);
+      }
+      EXPECT_TRUE(torch::equal(torch::cat(images), expected[b].images)) << count << " shards, batch " << b;
+      EXPECT_TRUE(torch::equal(torch::cat(labels), expected[b].labels)) << count << " shards, batch " << b;
+    }
+    EXPECT_EQ(shards[0].back().labels.numel(), 10 / count);
+  }
+  options.shard_index = 2;
+  options.shard_count = 2;
+  EXPECT_THROW(BatchLoader(data, kStats, options, 0), maqd::Error);
+}
+
 TEST(BatchLoader, EpochAndSeedChangeTheRun) {
   MAQD_SEEDED(seed);
   const Dataset data = numbered_dataset(seed, 64);

@@ -151,24 +151,30 @@ struct Plan {
   std::vector<int64_t> order;
 
   Batch make(int64_t b) const {
-    const int64_t begin = b * options.batch_size;
-    const int64_t end = std::min<int64_t>(begin + options.batch_size, order.size());
-    const std::vector<int64_t> indices(order.begin() + begin, order.begin() + end);
+    const int64_t batch_begin = b * options.batch_size;
+    const int64_t batch_end = std::min<int64_t>(batch_begin + options.batch_size, order.size());
+    const auto [first, last] =
+        shard_range(batch_end - batch_begin, options.shard_index, options.shard_count);
+    const std::vector<int64_t> indices(order.begin() + batch_begin + first,
+                                       order.begin() + batch_begin + last);
     Batch batch;
     if (options.augment) {
       const AugmentOptions& a = options.augment_options;
       std::mt19937_64 rng(stream_seed(options.seed, epoch, static_cast<uint64_t>(b)));
-      std::vector<AugmentParams> params(indices.size());
+      // Drawn for the whole batch, so that each image's crop and flip do
+      // not depend on how the batch is sharded.
+      std::vector<AugmentParams> params(size_t(batch_end - batch_begin));
       for (AugmentParams& p : params) {
         p.dy = a.crop ? static_cast<int64_t>(uniform_below(rng, 2 * a.pad + 1)) : a.pad;
         p.dx = a.crop ? static_cast<int64_t>(uniform_below(rng, 2 * a.pad + 1)) : a.pad;
         p.flip = a.flip && (rng() >> 63) != 0;
       }
+      params = std::vector<AugmentParams>(params.begin() + first, params.begin() + last);
       batch.images = gather_normalize(data.images, indices, stats, &params, a.pad);
     } else {
       batch.images = gather_normalize(data.images, indices, stats);
     }
-    batch.labels = torch::empty({end - begin}, torch::kInt64);
+    batch.labels = torch::empty({int64_t(indices.size())}, torch::kInt64);
     const int64_t* labels = data.labels.data_ptr<int64_t>();
     int64_t* out = batch.labels.data_ptr<int64_t>();
     for (size_t i = 0; i < indices.size(); ++i) out[i] = labels[indices[i]];
@@ -178,8 +184,16 @@ struct Plan {
 
 }  // namespace
 
+std::pair<int64_t, int64_t> shard_range(int64_t batch_size, int64_t index, int64_t count) {
+  return {batch_size * index / count, batch_size * (index + 1) / count};
+}
+
 BatchLoader::BatchLoader(Dataset data, ChannelStats stats, LoaderOptions options, int64_t epoch) {
   constexpr const char* kWhere = "BatchLoader";
+  check(options.shard_count >= 1 && options.shard_index >= 0 &&
+            options.shard_index < options.shard_count,
+        kWhere, "shard ", options.shard_index, " of ", options.shard_count,
+        ", expected 0 <= shard_index < shard_count");
   check(options.batch_size >= 1, kWhere, "batch_size ", options.batch_size, ", expected >= 1");
   check(options.workers >= 1, kWhere, "workers ", options.workers, ", expected >= 1");
   check(options.prefetch >= 1, kWhere, "prefetch ", options.prefetch, ", expected >= 1");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include <torch/types.h>
 
@@ -30,7 +31,17 @@ struct LoaderOptions {
   int64_t workers = 1;     // background threads, >= 1
   int64_t prefetch = 4;    // batches prepared ahead of the consumer, >= 1
   uint64_t seed = 0;
+  // Data-parallel training: every batch is split into shard_count
+  // contiguous parts and this loader yields part shard_index only; the
+  // order and the augmentation stay those of the whole batch, so the shards
+  // of all ranks together are exactly one process's batch.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
 };
+
+// The images [begin, end) of a batch of `batch_size` that shard `index` of
+// `count` takes.
+std::pair<int64_t, int64_t> shard_range(int64_t batch_size, int64_t index, int64_t count);
 
 // Runs make(0) .. make(count - 1) on `workers` threads, at most `depth`
 // indices ahead of the consumer, and returns the results in index order.
