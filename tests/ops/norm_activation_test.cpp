@@ -8,7 +8,12 @@
 // (MAQD_ISA) are checked against the same float64 reference.
 #include "maqd/ops/norm_activation.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -258,3 +263,112 @@ TEST(KernelThreads, FusedKernelsUseLibTorchsThreads) {
 }
 
 }  // namespace
+
+namespace {
+
+// An all-reduce between `parties` threads of this process, standing in for
+// c10d in the cross-process statistics: each call adds its tensor into a
+// shared sum, waits for the others and takes the total. Gives up after 20 s
+// (a call order that deadlocks fails the test instead of hanging it).
+class ThreadSum {
+ public:
+  explicit ThreadSum(int parties) : parties_(parties) {}
+  void operator()(torch::Tensor& t) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const int64_t round = round_;
+    total_ = arrived_ == 0 ? t.clone() : total_ + t;
+    if (++arrived_ == parties_) {
+      result_ = total_;
+      arrived_ = 0;
+      ++round_;
+      done_.notify_all();
+    } else if (!done_.wait_for(lock, std::chrono::seconds(20), [&] { return round_ != round; })) {
+      throw std::runtime_error("ThreadSum: the other threads never arrived");
+    }
+    t.copy_(result_);
+  }
+
+ private:
+  const int parties_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  int arrived_ = 0;
+  int64_t round_ = 0;
+  torch::Tensor total_, result_;
+};
+
+}  // namespace
+
+// Data-parallel training's synchronized statistics: a batch split between
+// two "processes" (threads exchanging the sums) gives, put together, the
+// outputs, input gradients and running statistics of the whole batch in one
+// call, and γ's and β's gradients summed; without the exchange they differ.
+TEST(NormActivation, StatisticsSummedAcrossProcessesEqualTheWholeBatch) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  const auto f64 = torch::kDouble;
+  for (bool per_channel : {false, true})
+    for (const Case& c : activation_cases()) {
+      SCOPED_TRACE(c.name + (per_channel ? " BN" : " LBN"));
+      // The halves have different means and spreads, so local statistics differ.
+      torch::Tensor x = torch::randn({6, 4, 5, 3}, f64);
+      x.slice(0, 0, 2).mul_(2.0).add_(0.7);
+      const torch::Tensor weight = torch::rand({4}, f64) + 0.5, bias = torch::randn({4}, f64) * 0.1;
+      const torch::Tensor probe = torch::randn({6, 4, 5, 3}, f64);
+      const Result whole = run(x, weight, bias, probe, per_channel, c.quant, /*fused=*/true);
+
+      for (bool exchange : {true, false}) {
+        ThreadSum sum(2);
+        Result part[2];
+        auto rank = [&](int r) {
+          const int64_t begin = r == 0 ? 0 : 2, end = r == 0 ? 2 : 6;  // uneven shards: 2 + 4
+          torch::Tensor xin = x.slice(0, begin, end).clone().requires_grad_(true);
+          torch::Tensor w = weight.clone().requires_grad_(true), b = bias.clone().requires_grad_(true);
+          torch::Tensor rm = per_channel ? torch::zeros({4}, f64) : torch::zeros({}, f64);
+          torch::Tensor rv = per_channel ? torch::ones({4}, f64) : torch::ones({}, f64);
+          maqd::NormActivationOptions o;
+          o.per_channel = per_channel;
+          o.quant = c.quant;
+          if (exchange) o.sum_across_processes = [&sum](torch::Tensor& t) { sum(t); };
+          const torch::Tensor y = maqd::norm_activation(xin, w, b, rm, rv, o);
+          (y * probe.slice(0, begin, end)).sum().backward();
+          part[r] = {y.detach(), xin.grad(), w.grad(), b.grad(), rm, rv};
+        };
+        std::thread other(rank, 1);
+        rank(0);
+        other.join();
+        const double y_err = relative_error(torch::cat({part[0].y, part[1].y}), whole.y);
+        const double dx_err = relative_error(torch::cat({part[0].dx, part[1].dx}), whole.dx);
+        const double mean_err = relative_error(part[0].running_mean, whole.running_mean);
+        const double var_err = relative_error(part[1].running_var, whole.running_var);
+        if (exchange) {
+          EXPECT_LT(y_err, 1e-9);
+          EXPECT_LT(dx_err, 1e-9);
+          EXPECT_LT(relative_error(part[0].dweight + part[1].dweight, whole.dweight), 1e-9);
+          EXPECT_LT(relative_error(part[0].dbias + part[1].dbias, whole.dbias), 1e-9);
+          EXPECT_LT(mean_err, 1e-12);
+          EXPECT_LT(var_err, 1e-12);
+          EXPECT_TRUE(torch::equal(part[0].running_var, part[1].running_var));
+        } else {
+          EXPECT_GT(mean_err, 1e-3);
+          EXPECT_GT(var_err, 1e-3);
+        }
+      }
+      // The moments helper the LBN shift initialization uses agrees too.
+      ThreadSum sum(2);
+      std::pair<torch::Tensor, torch::Tensor> halves[2];
+      std::thread other([&] {
+        halves[1] = maqd::batch_mean_variance(x.slice(0, 2, 6), per_channel,
+                                              [&sum](torch::Tensor& t) { sum(t); });
+      });
+      halves[0] = maqd::batch_mean_variance(x.slice(0, 0, 2), per_channel,
+                                            [&sum](torch::Tensor& t) { sum(t); });
+      other.join();
+      const auto [mean, var] = maqd::batch_mean_variance(x, per_channel);
+      EXPECT_LT(relative_error(halves[0].first, mean), 1e-12);
+      EXPECT_LT(relative_error(halves[1].second, var), 1e-12);
+      const torch::Tensor expected_var =
+          per_channel ? x.var({0, 2, 3}, /*unbiased=*/false) : x.var(/*unbiased=*/false).expand({4});
+      EXPECT_LT(relative_error(var, expected_var), 1e-12);
+    }
+}

@@ -125,13 +125,27 @@ torch::Tensor NormImpl::forward_activated(const torch::Tensor& x,
   if (center_shift_pending_ && options_.kind == NormKind::kLayerBatch && is_training()) {
     check_input(x, options_.channels, "layer_batch_norm");
     torch::NoGradGuard no_grad;
-    const auto [var, mean] = torch::var_mean(x, /*unbiased=*/false);
-    const torch::Tensor channel_mean = x.mean({0, 2, 3});
-    lbn_->bias.copy_(-lbn_->weight * (channel_mean - mean) * torch::rsqrt(var + lbn_->eps));
+    torch::Tensor mean, var, channel_mean;
+    if (sum_across_processes_) {
+      // Every process sets the same shifts, from all processes' first batch.
+      std::tie(mean, var) = batch_mean_variance(x, /*per_channel=*/false, sum_across_processes_);
+      channel_mean = batch_mean_variance(x, /*per_channel=*/true, sum_across_processes_).first;
+      mean = mean[0];
+      var = var[0];
+    } else {
+      std::tie(var, mean) = torch::var_mean(x, /*unbiased=*/false);
+      channel_mean = x.mean({0, 2, 3});
+    }
+    const torch::Tensor shift = -lbn_->weight * (channel_mean - mean) * torch::rsqrt(var + lbn_->eps);
+    lbn_->bias.copy_(shift.to(lbn_->bias.scalar_type()));
     center_shift_pending_ = false;
   }
   const bool fusable = is_training() && options_.kind != NormKind::kLayer &&
                        norm_activation_supported(x) && x.size(1) == options_.channels;
+  check(fusable || !sum_across_processes_ || !is_training() || options_.kind == NormKind::kLayer,
+        "normalization", "statistics summed across processes need the fused CPU op; the input is ",
+        x.sizes(), " ", x.scalar_type(), " on ", x.device(),
+        "; expected a 4-D float CPU tensor (or --sync-norm off)");
   if (!fusable) {
     const torch::Tensor y = forward(x);
     return quant ? quantize_activation(y, *quant) : torch::relu(y);
@@ -140,6 +154,7 @@ torch::Tensor NormImpl::forward_activated(const torch::Tensor& x,
   fused.eps = options_.eps;
   fused.momentum = options_.momentum;
   fused.quant = quant;
+  fused.sum_across_processes = sum_across_processes_;
   if (options_.kind == NormKind::kLayerBatch) {
     const torch::Tensor y = norm_activation(x, lbn_->weight, lbn_->bias, lbn_->running_mean,
                                             lbn_->running_var, fused);

@@ -20,16 +20,28 @@ struct BatchStatistics {
   double count = 0;  // elements per statistic
 };
 
-BatchStatistics batch_statistics(const torch::Tensor& x, bool per_channel, double eps) {
+BatchStatistics batch_statistics(const torch::Tensor& x, bool per_channel, double eps,
+                                 const CrossProcessSum& sum_across_processes) {
   torch::Tensor plane_sum, plane_squares, shift;
   kernels::plane_moments(x, plane_sum, plane_squares, shift);
   const int64_t channels = x.size(1);
   // Σ (x − shift_c) and Σ (x − shift_c)² per channel.
-  const torch::Tensor s1 = plane_sum.view({-1, channels}).sum(0);
-  const torch::Tensor s2 = plane_squares.view({-1, channels}).sum(0);
-  const torch::Tensor k = shift.to(torch::kDouble);
-  const double per_plane = double(x.size(2) * x.size(3));
-  const double per_channel_count = double(x.size(0)) * per_plane;
+  torch::Tensor s1 = plane_sum.view({-1, channels}).sum(0).to(torch::kDouble);
+  torch::Tensor s2 = plane_squares.view({-1, channels}).sum(0).to(torch::kDouble);
+  torch::Tensor k = shift.to(torch::kDouble);
+  double per_channel_count = double(x.size(0) * x.size(2) * x.size(3));
+  if (sum_across_processes) {
+    // Each process has its own shifts: the sums are exchanged about zero
+    // (Σx, Σx²), in float64, with the element count.
+    torch::Tensor totals = torch::cat({s1 + k * per_channel_count,
+                                       s2 + 2.0 * k * s1 + per_channel_count * k * k,
+                                       torch::full({1}, per_channel_count, torch::kDouble)});
+    sum_across_processes(totals);
+    s1 = totals.slice(0, 0, channels);
+    s2 = totals.slice(0, channels, 2 * channels);
+    per_channel_count = totals[2 * channels].item<double>();
+    k = torch::zeros_like(k);
+  }
   BatchStatistics stats;
   torch::Tensor var;
   if (per_channel) {
@@ -62,15 +74,26 @@ kernels::ActivationSpec activation_spec(const std::optional<ActivationQuantOptio
   return spec;
 }
 
+// The cross-process sum, carried into the backward pass (saved_data holds
+// IValues; a capsule holds any intrusive_ptr).
+struct ProcessSum : torch::CustomClassHolder {
+  explicit ProcessSum(CrossProcessSum f) : sum(std::move(f)) {}
+  CrossProcessSum sum;
+};
+
 class NormActivationFunction : public torch::autograd::Function<NormActivationFunction> {
  public:
   // mean, inv_std: float64 [C]; the activation is described by the rest.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& weight, const torch::Tensor& bias,
                                const torch::Tensor& mean, const torch::Tensor& inv_std,
-                               bool per_channel, int64_t levels, bool ste, double inv_alpha,
-                               double step) {
+                               double count, bool per_channel, int64_t levels, bool ste,
+                               double inv_alpha, double step,
+                               const c10::intrusive_ptr<ProcessSum>& sum_across_processes) {
     const kernels::ActivationSpec spec{levels, ste, inv_alpha, step};
+    ctx->saved_data["count"] = count;
+    if (sum_across_processes)
+      ctx->saved_data["sum_across_processes"] = c10::IValue::make_capsule(sum_across_processes);
     const torch::Tensor scale = weight.to(torch::kDouble) * inv_std;
     const torch::Tensor shift = bias.to(torch::kDouble) - mean * scale;
     ctx->save_for_backward({x, weight, mean, inv_std, scale, shift});
@@ -103,9 +126,19 @@ class NormActivationFunction : public torch::autograd::Function<NormActivationFu
     const torch::Tensor s1 = plane_s1.view({-1, channels}).sum(0);
     const torch::Tensor s2 = plane_s2.view({-1, channels}).sum(0);
     const torch::Tensor gamma = weight.to(torch::kDouble);
-    const double count = double(x.numel()) / (per_channel ? double(channels) : 1.0);
-    torch::Tensor mean_h = gamma * s1 / count;
-    torch::Tensor mean_hx = gamma * s2 * inv_std / count;
+    // Elements per statistic, over every process's batch.
+    const double count = ctx->saved_data["count"].toDouble();
+    // dγ and dβ stay this process's share (the gradient reducer averages
+    // them with the other parameters'); dx needs the sums over all.
+    torch::Tensor all_s1 = s1, all_s2 = s2;
+    if (ctx->saved_data.count("sum_across_processes")) {
+      torch::Tensor sums = torch::cat({s1, s2}).to(torch::kDouble);
+      static_cast<ProcessSum*>(ctx->saved_data["sum_across_processes"].toCapsule().get())->sum(sums);
+      all_s1 = sums.slice(0, 0, channels);
+      all_s2 = sums.slice(0, channels, 2 * channels);
+    }
+    torch::Tensor mean_h = gamma * all_s1 / count;
+    torch::Tensor mean_hx = gamma * all_s2 * inv_std / count;
     if (!per_channel) {
       mean_h = mean_h.sum().expand({channels});
       mean_hx = mean_hx.sum().expand({channels});
@@ -117,7 +150,7 @@ class NormActivationFunction : public torch::autograd::Function<NormActivationFu
             (inv_std * s2).to(weight.scalar_type()),
             s1.to(weight.scalar_type()),
             torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -144,7 +177,7 @@ torch::Tensor norm_activation(const torch::Tensor& input, const torch::Tensor& w
   BatchStatistics stats;
   {
     torch::NoGradGuard no_grad;
-    stats = batch_statistics(x, options.per_channel, options.eps);
+    stats = batch_statistics(x, options.per_channel, options.eps, options.sum_across_processes);
     const double m = options.momentum;
     const torch::Tensor mean = options.per_channel ? stats.mean : stats.mean[0];
     const torch::Tensor var = options.per_channel ? stats.unbiased_var : stats.unbiased_var[0];
@@ -152,9 +185,24 @@ torch::Tensor norm_activation(const torch::Tensor& input, const torch::Tensor& w
     running_var.mul_(1 - m).add_(var.to(running_var.scalar_type()) * m);
   }
   const kernels::ActivationSpec spec = activation_spec(options.quant);
-  return NormActivationFunction::apply(x, weight, bias, stats.mean, stats.inv_std,
+  c10::intrusive_ptr<ProcessSum> process_sum;
+  if (options.sum_across_processes)
+    process_sum = c10::make_intrusive<ProcessSum>(options.sum_across_processes);
+  return NormActivationFunction::apply(x, weight, bias, stats.mean, stats.inv_std, stats.count,
                                        options.per_channel, spec.levels, spec.ste, spec.inv_alpha,
-                                       spec.step);
+                                       spec.step, process_sum);
+}
+
+std::pair<torch::Tensor, torch::Tensor> batch_mean_variance(const torch::Tensor& x, bool per_channel,
+                                                            const CrossProcessSum& sum) {
+  check(norm_activation_supported(x) && x.numel() > 0, "batch_mean_variance", "input is ",
+        x.sizes(), " ", x.scalar_type(), " on ", x.device(),
+        "; expected a non-empty 4-D float32/float64 CPU tensor [N, C, H, W]");
+  torch::NoGradGuard no_grad;
+  const BatchStatistics stats = batch_statistics(x.contiguous(), per_channel, 0.0, sum);
+  const torch::Tensor var = stats.count > 1 ? stats.unbiased_var * ((stats.count - 1) / stats.count)
+                                            : stats.unbiased_var;
+  return {stats.mean, var};
 }
 
 }  // namespace maqd

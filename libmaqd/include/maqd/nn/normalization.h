@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -17,6 +18,7 @@
 #include <torch/types.h>
 
 #include "maqd/ops/activation_quantizer.h"
+#include "maqd/ops/norm_activation.h"
 
 namespace maqd {
 
@@ -71,6 +73,11 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   // quantizer's flat regions (docs/method.md, "LBN's shift at the start").
   void center_shift_on_next_batch() { center_shift_pending_ = true; }
 
+  // Data-parallel training (--sync-norm): LBN's and BN's batch statistics
+  // in training mode become those of every process's batch together
+  // (NormActivationOptions::sum_across_processes); LN has none to share.
+  void sum_statistics_across_processes(CrossProcessSum sum) { sum_across_processes_ = std::move(sum); }
+
   // The affine map y = scale_c·x + shift_c that the module applies in
   // evaluation mode, per channel (LBN, BN). Throws for LN, whose statistics
   // depend on the sample. Used by export to fold the normalization.
@@ -79,6 +86,7 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
  private:
   NormOptions options_;
   bool center_shift_pending_ = false;
+  CrossProcessSum sum_across_processes_;
   LayerBatchNorm lbn_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
   torch::nn::LayerNorm ln_{nullptr};
