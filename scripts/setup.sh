@@ -14,6 +14,7 @@ packages=(
   gnuplot-nox                  # maqd plot
   clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)
   libonnx-dev libprotobuf-dev  # maqd export --format onnx|onnx-int8
+  libgloo-dev                  # data-parallel training over c10d (train/distributed.cpp)
   nodejs                       # onnxruntime-node (tools/onnxruntime): ONNX tests, maqd bench
   python3                      # tools/check-kernel-loops.py (CTest runtime_kernel_loops)
 )

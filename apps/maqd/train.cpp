@@ -1,17 +1,32 @@
 // maqd train: every TrainConfig field as a flag (or a key of the --config
 // TOML file; flags win), a live progress bar on a terminal, progress lines
 // in a log (every 10 % of an epoch or 30 s), one line per epoch, and Ctrl-C
-// saving a checkpoint to --resume from.
+// saving a checkpoint to --resume from. --nproc N starts N local ranks of a
+// data-parallel run (this same command line, once per rank); --world-size
+// and --rank join one that spans machines (docs/distributed.md).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "maqd/error.h"
 #include "maqd/train/trainer.h"
 #include "options.h"
 
@@ -87,6 +102,104 @@ void print_epoch(const train::EpochReport& r, bool clear_bar) {
   std::fflush(stdout);
 }
 
+// --nproc: the ranks are this program again, with this command line minus
+// --nproc plus each rank's place (later flags win); rank 0 keeps the
+// terminal's output, the others print only their errors.
+std::vector<pid_t> g_rank_pids;
+
+extern "C" void forward_stop(int) {
+  // Ranks stop together at the next step (SIGTERM: the graceful stop).
+  for (pid_t pid : g_rank_pids) kill(pid, SIGTERM);
+}
+
+std::vector<std::string> own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);
+  check(!args.empty(), "maqd train --nproc", "cannot read /proc/self/cmdline; expected Linux");
+  return args;
+}
+
+// A TCP port nobody listens on now, for the ranks' rendezvous.
+int free_local_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  if (fd >= 0) close(fd);
+  check(ok, "maqd train --nproc", "no free TCP port on 127.0.0.1 for the ranks' rendezvous; "
+        "give one with --master-port");
+  return ntohs(address.sin_port);
+}
+
+int run_local_ranks(int64_t nproc, int64_t threads, int64_t port) {
+  std::vector<std::string> base;
+  const std::vector<std::string> args = own_command_line();
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--nproc") { ++i; continue; }
+    if (args[i].rfind("--nproc=", 0) == 0) continue;
+    base.push_back(args[i]);
+  }
+  const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t per_rank = std::max<int64_t>(1, (threads > 0 ? threads : hardware) / nproc);
+  if (port == 0) port = free_local_port();
+  std::signal(SIGINT, forward_stop);
+  std::signal(SIGTERM, forward_stop);
+  for (int64_t rank = 0; rank < nproc; ++rank) {
+    std::vector<std::string> argv = base;
+    for (const std::string& extra :
+         {std::string("--world-size"), std::to_string(nproc), std::string("--rank"), std::to_string(rank),
+          std::string("--master-addr"), std::string("127.0.0.1"), std::string("--master-port"),
+          std::to_string(port), std::string("--threads"), std::to_string(per_rank)})
+      argv.push_back(extra);
+    std::vector<char*> c_argv;
+    for (std::string& a : argv) c_argv.push_back(a.data());
+    c_argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      // Only async-signal-safe calls until exec. A rank whose launcher
+      // dies (killed by a sweep, say) stops like Ctrl-C, with a checkpoint.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (rank > 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, STDOUT_FILENO);
+      }
+      execv("/proc/self/exe", c_argv.data());
+      _exit(127);
+    }
+    if (pid < 0) {
+      const int error = errno;
+      forward_stop(0);
+      throw Error("maqd train --nproc: cannot start rank " + std::to_string(rank) + ": " +
+                  std::strerror(error));
+    }
+    g_rank_pids.push_back(pid);
+  }
+  // Every rank's end, in any order; the first failure decides the exit code.
+  int result = 0;
+  for (size_t left = g_rank_pids.size(); left > 0; --left) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    const auto at = std::find(g_rank_pids.begin(), g_rank_pids.end(), pid);
+    const long rank = long(at - g_rank_pids.begin());
+    int code = 0;
+    if (WIFEXITED(status)) code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) {
+      code = 128 + WTERMSIG(status);
+      std::fprintf(stderr, "maqd train --nproc: rank %ld ended by signal %d\n", rank, WTERMSIG(status));
+    }
+    if (code != 0 && (result == 0 || result == 130)) result = code;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  g_rank_pids.clear();
+  return result;
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -98,15 +211,48 @@ void register_train(CLI::App& app) {
   add_train_options(*cmd, *config);
   cmd->add_flag("--resume", *resume,
                 "Continue the run in --out from its checkpoint (its saved configuration wins; "
-                "--threads, --workers and --data-dir may change)")
+                "--threads, --workers, --data-dir and the number of processes may change)")
       ->group("Execution");
+  auto dist = std::make_shared<train::DistributedOptions>();
+  auto nproc = std::make_shared<int64_t>(1);
+  const std::string group = "Distributed (docs/distributed.md)";
+  cmd->add_option("--nproc", *nproc,
+                  "Train with N local processes together (data-parallel over Gloo), each on "
+                  "its share of every batch with --threads/N threads")
+      ->check(CLI::Range(1, 256))->capture_default_str()->group(group);
+  cmd->add_option("--world-size", dist->world_size, "Processes in a run that spans machines (with --rank)")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--rank", dist->rank, "This process's rank, 0 .. world-size − 1; rank 0 writes --out")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--master-addr", dist->master_addr, "Rank 0's host: where the rendezvous store listens")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--master-port", dist->master_port,
+                  "The rendezvous port on rank 0's host (--nproc: a free one unless given)")
+      ->group(group);
+  cmd->add_option("--backend", dist->backend, "Collective backend: gloo")->capture_default_str()->group(group);
+  cmd->add_option("--sync-norm", dist->sync_norm,
+                  "Sum LBN's and BN's batch statistics over the ranks (on: N ranks compute what "
+                  "one process does with the whole batch)")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--dist-timeout", dist->timeout_seconds,
+                  "Seconds a rank waits for the others before it stops with an error naming the lost rank")
+      ->capture_default_str()->group(group);
+  auto port_given = std::make_shared<bool>(false);
+  cmd->get_option("--master-port")->each([port_given](const std::string&) { *port_given = true; });
   // A later value overrides an earlier one, so that a script's defaults can
   // be followed by the user's (scripts/main.sh passes its extra arguments on).
   for (CLI::Option* option : cmd->get_options())
     if (option->get_items_expected_max() == 1)
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cmd->callback([config, resume, config_file] {
-    const bool live = isatty(STDERR_FILENO);
+  cmd->callback([config, resume, config_file, dist, nproc, port_given] {
+    if (*nproc > 1) {
+      check(dist->world_size == 1, "maqd train", "--nproc ", *nproc, " with --world-size ",
+            dist->world_size, "; expected one of them (--nproc starts the ranks on this machine)");
+      exit_code() = run_local_ranks(*nproc, config->threads, *port_given ? dist->master_port : 0);
+      return;
+    }
+    const bool root = dist->rank == 0;
+    const bool live = root && isatty(STDERR_FILENO);
     train::TrainCallbacks callbacks;
     if (live)
       callbacks.on_step = print_bar;
@@ -120,14 +266,16 @@ void register_train(CLI::App& app) {
     };
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
-    const train::TrainResult result = train::run_training(*config, *resume, callbacks, &g_stop_requested);
+    const train::TrainResult result =
+        train::run_training(*config, *resume, callbacks, &g_stop_requested, *dist);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     if (result.interrupted) {
       if (live) std::fprintf(stderr, "\n");
+      exit_code() = 130;
+      if (!root) return;
       std::printf("interrupted: checkpoint saved in %s; continue with: maqd train --resume --out %s\n",
                   config->out_dir.c_str(), config->out_dir.c_str());
-      exit_code() = 130;
       return;
     }
     const auto& s = result.summary;

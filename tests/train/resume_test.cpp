@@ -12,6 +12,7 @@
 
 #include "common/seed.h"
 #include "data/fixtures.h"
+#include "train/tiny_mnist.h"
 #include "maqd/error.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
@@ -19,29 +20,6 @@
 namespace {
 
 using maqd_test::Bytes;
-
-// 10 classes of 8×8 images: class k is a bright square at a k-dependent
-// place plus noise, so a tiny network learns something in two epochs.
-void write_tiny_mnist(const maqd_test::TempDir& dir, uint64_t seed) {
-  std::mt19937 rng{uint32_t(seed)};
-  std::uniform_int_distribution<int> noise(0, 60);
-  auto make = [&](uint32_t count, const std::string& prefix) {
-    Bytes pixels, labels;
-    for (uint32_t i = 0; i < count; ++i) {
-      const int label = int(i % 10);
-      labels.push_back(uint8_t(label));
-      for (int y = 0; y < 8; ++y)
-        for (int x = 0; x < 8; ++x) {
-          const bool on = (y / 3 == label / 3) && (x / 3 == label % 3);
-          pixels.push_back(uint8_t(noise(rng) + (on ? 180 : 0)));
-        }
-    }
-    maqd_test::write_file(dir.file(prefix + "-images-idx3-ubyte"), maqd_test::idx_images(count, 8, 8, pixels));
-    maqd_test::write_file(dir.file(prefix + "-labels-idx1-ubyte"), maqd_test::idx_labels(count, labels));
-  };
-  make(96, "train");
-  make(40, "t10k");
-}
 
 maqd::train::TrainConfig tiny_config(const maqd_test::TempDir& data, const std::string& out) {
   maqd::train::TrainConfig c;
@@ -78,7 +56,7 @@ class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MAQD_SEEDED(seed);
-    write_tiny_mnist(data_, seed);
+    maqd_test::write_tiny_mnist(data_, seed);
     const auto reference = maqd::train::run_training(tiny_config(data_, out_.file("full")), false, {});
     ASSERT_FALSE(reference.interrupted);
     full_ = read_metrics(out_.file("full"));

@@ -95,6 +95,26 @@ nlohmann::json summarize_metrics(const std::string& path) {
   return last;
 }
 
+// The options every rank must share: the run's maths, not where or how fast
+// each process runs it.
+std::string shared_options_text(const TrainConfig& config) {
+  nlohmann::json j = to_json(config);
+  for (const char* local : {"out_dir", "threads", "workers", "data_dir", "trace_steps"}) j.erase(local);
+  return j.dump();
+}
+
+// Refuses a data-parallel run some rank would get no images in: every batch,
+// the last one included, needs at least one image per rank.
+void check_batches_fit_ranks(const TrainConfig& config, int64_t train_size, int64_t world_size) {
+  const int64_t last = train_size % config.batch_size == 0 ? config.batch_size
+                                                            : train_size % config.batch_size;
+  check(std::min(config.batch_size, last) >= world_size, "distributed",
+        "the training set's ", train_size, " images in batches of ", config.batch_size,
+        " leave a last batch of ", last, " images for ", world_size,
+        " ranks; expected at least one image per rank in every batch (change --batch-size or "
+        "--train-limit)");
+}
+
 }  // namespace
 
 torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
@@ -115,7 +135,8 @@ torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
 }
 
 double train_step(Network& network, torch::optim::SGD& optimizer, const torch::Tensor& images,
-                  const torch::Tensor& labels, const LossOptions& loss_options) {
+                  const torch::Tensor& labels, const LossOptions& loss_options,
+                  DataParallel* parallel, double loss_weight) {
   const torch::Tensor logits = network->forward(images);
   torch::Tensor loss;
   {
@@ -126,7 +147,13 @@ double train_step(Network& network, torch::optim::SGD& optimizer, const torch::T
     RECORD_FUNCTION("maqd::optimizer", std::vector<c10::IValue>());
     optimizer.zero_grad();
   }
-  loss.backward();
+  if (parallel) {
+    const torch::Tensor weighted = loss_weight == 1.0 ? loss : loss * loss_weight;
+    parallel->prepare_for_backward(weighted);
+    weighted.backward();
+  } else {
+    loss.backward();
+  }
   {
     RECORD_FUNCTION("maqd::optimizer", std::vector<c10::IValue>());
     optimizer.step();
@@ -138,9 +165,11 @@ std::string checkpoint_path(const std::string& out_dir) { return (fs::path(out_d
 std::string metrics_path(const std::string& out_dir) { return (fs::path(out_dir) / "metrics.jsonl").string(); }
 
 TrainResult run_training(const TrainConfig& requested, bool resume, const TrainCallbacks& callbacks,
-                         const std::atomic<bool>* stop) {
+                         const std::atomic<bool>* stop, const DistributedOptions& distributed) {
+  validate(distributed);
+  const bool root = distributed.rank == 0;
   auto note = [&](const std::string& text) {
-    if (callbacks.on_message) callbacks.on_message(text);
+    if (root && callbacks.on_message) callbacks.on_message(text);
   };
   TrainConfig config = requested;
   const std::string ckpt_path = checkpoint_path(requested.out_dir);
@@ -170,6 +199,17 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
        test_set.name + " " + std::to_string(test_set.size()) + " test images");
   const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
 
+  std::unique_ptr<DataParallel> parallel;
+  if (distributed.world_size > 1) {
+    check_batches_fit_ranks(config, train_set.size(), distributed.world_size);
+    note("distributed: joining " + std::to_string(distributed.world_size) + " ranks at " +
+         distributed.master_addr + ":" + std::to_string(distributed.master_port) + " (gloo" +
+         (distributed.sync_norm ? ", norm statistics synchronized" : ", norm statistics per rank") + ")");
+    parallel = std::make_unique<DataParallel>(distributed);
+    parallel->check_same_everywhere("the training options", shared_options_text(config));
+    parallel->check_same_everywhere(
+        "the resumed position", resuming ? std::to_string(checkpoint.state.global_step) : "new run");
+  }
   // Tensor memory (train/tensor_memory.h) counts what is allocated from here
   // on: the network, its gradients and optimizer state, batches and
   // activations, not the data set.
@@ -180,22 +220,42 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   network->to(device);
   torch::optim::SGD optimizer = make_optimizer(network, config);
 
-  fs::create_directories(config.out_dir);
+  if (root) fs::create_directories(config.out_dir);
   TrainingState state;
   if (resuming) {
     load_checkpoint_weights(ckpt_path, network, &optimizer);
     state = checkpoint.state;
-    truncate_metrics(metrics_path(config.out_dir), state.epochs_done);
+    if (root) truncate_metrics(metrics_path(config.out_dir), state.epochs_done);
     note("resuming " + config.out_dir + " after epoch " + std::to_string(state.epochs_done) +
          (state.batches_done ? " and " + std::to_string(state.batches_done) + " batches" : ""));
   } else {
-    std::ofstream(metrics_path(config.out_dir), std::ios::trunc);
-    fs::remove(trace_path(config.out_dir));
+    if (root) {
+      std::ofstream(metrics_path(config.out_dir), std::ios::trunc);
+      fs::remove(trace_path(config.out_dir));
+    }
     if (config.lbn_shift_init == "centered")
       for (const auto& module : network->modules())
         if (auto* norm = module->as<NormImpl>()) norm->center_shift_on_next_batch();
   }
-  write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
+  if (root) write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
+  if (parallel) {
+    // Every rank starts from rank 0's weights and statistics (the same seed
+    // gives the same ones; this makes it so whatever the build).
+    std::vector<torch::Tensor> state_tensors;
+    for (const auto& p : network->parameters()) state_tensors.push_back(p.detach());
+    for (const auto& b : network->buffers()) state_tensors.push_back(b);
+    {
+      torch::NoGradGuard no_grad;
+      parallel->broadcast_from_root(state_tensors);
+    }
+    parallel->reduce_gradients_of(network->parameters());
+    if (distributed.sync_norm) {
+      DataParallel* group = parallel.get();
+      for (const auto& module : network->modules())
+        if (auto* norm = module->as<NormImpl>())
+          norm->sum_statistics_across_processes([group](torch::Tensor& t) { group->all_reduce_sum(t); });
+    }
+  }
 
   Checkpoint current{config, state,
                      {train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes},
@@ -215,7 +275,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   EvalResult last_eval;
   CoreShare cores(torch::get_num_threads());
   std::unique_ptr<StepTrace> trace;
-  if (state.global_step < config.trace_steps)
+  if (root && state.global_step < config.trace_steps)
     trace = std::make_unique<StepTrace>(network, trace_path(config.out_dir));
 
   for (int64_t epoch = state.epochs_done + 1; epoch <= config.epochs; ++epoch) {
@@ -226,6 +286,8 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     lo.augment = config.augment;
     lo.workers = config.workers;
     lo.seed = config.seed;
+    lo.shard_index = distributed.rank;
+    lo.shard_count = distributed.world_size;
     data::BatchLoader loader(train_set, stats, lo, epoch);
     // A run stopped mid-epoch skips the batches it had trained on; the
     // loader's batches depend only on (seed, epoch, index), so the rest match.
@@ -245,7 +307,34 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       reset_peak_tensor_bytes();
       const bool traced = trace && state.global_step < config.trace_steps;
       if (traced) trace->arm();
-      const double loss_value = train_step(network, optimizer, images, labels, loss_opts);
+      // This rank's images, the global batch's and its mean loss; a stop
+      // asked for on any rank.
+      int64_t batch_images = labels.size(0);
+      double loss_value = 0;
+      bool stop_now = false;
+      if (!parallel) {
+        loss_value = train_step(network, optimizer, images, labels, loss_opts);
+        stop_now = stop && stop->load();
+      } else {
+        try {
+          const double global_images = double(std::min<int64_t>(
+              config.batch_size, train_set.size() - state.batches_done * config.batch_size));
+          const double share = double(batch_images) * double(distributed.world_size) / global_images;
+          const double local = train_step(network, optimizer, images, labels, loss_opts,
+                                          parallel.get(), share);
+          stop_now = stop && stop->load();
+          torch::Tensor totals = torch::tensor(
+              {local * double(batch_images), double(batch_images), stop_now ? 1.0 : 0.0}, torch::kDouble);
+          parallel->all_reduce_sum(totals);
+          batch_images = int64_t(totals[1].item<double>());
+          loss_value = totals[0].item<double>() / double(batch_images);
+          stop_now = totals[2].item<double>() > 0;
+        } catch (const Error&) {
+          throw;
+        } catch (const std::exception& e) {
+          parallel->fail(e);  // a collective inside backward (c10d's Reducer)
+        }
+      }
       if (traced) trace->record(state.global_step + 1, loss_value, lr);
       epoch_peak_tensor_bytes = std::max(epoch_peak_tensor_bytes, peak_tensor_bytes());
       // The session's first step also creates the gradients and the
@@ -256,9 +345,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
       ++state.global_step;
       ++state.batches_done;
-      state.epoch_loss_sum += loss_value * double(labels.size(0));
-      state.epoch_samples += labels.size(0);
-      if (callbacks.on_step) {
+      state.epoch_loss_sum += loss_value * double(batch_images);
+      state.epoch_samples += batch_images;
+      if (root && callbacks.on_step) {
         const double elapsed = state.epoch_seconds + seconds_since(epoch_start);
         const double run_elapsed = seconds_since(run_start);
         const int64_t steps_here = state.global_step - first_step;
@@ -268,10 +357,10 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
                        run_elapsed / double(steps_here) * double(total_steps - state.global_step)};
         callbacks.on_step(p);
       }
-      if (stop && stop->load()) {
+      if (stop_now) {
         state.epoch_seconds += seconds_since(epoch_start);
         current.state = state;
-        save_checkpoint(ckpt_path, current, network, &optimizer);
+        if (root) save_checkpoint(ckpt_path, current, network, &optimizer);
         result.interrupted = true;
         result.epochs_done = state.epochs_done;
         return result;
@@ -304,7 +393,8 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     const nlohmann::json layers = to_json(last_eval);
     line["rw_layers"] = layers["rw_layers"];
     line["ra_layers"] = layers["ra_layers"];
-    {
+    if (parallel) line["world_size"] = distributed.world_size;
+    if (root) {
       std::ofstream out(metrics_path(config.out_dir), std::ios::app);
       out << line.dump() << "\n";
     }
@@ -314,10 +404,11 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     state.epoch_samples = 0;
     state.epoch_seconds = 0;
     current.state = state;
-    save_checkpoint(ckpt_path, current, network, &optimizer);
-    if (callbacks.on_epoch) callbacks.on_epoch({line, last_eval});
+    if (root) save_checkpoint(ckpt_path, current, network, &optimizer);
+    if (root && callbacks.on_epoch) callbacks.on_epoch({line, last_eval});
   }
   result.epochs_done = state.epochs_done;
+  if (!root) return result;
   result.summary = summarize_metrics(metrics_path(config.out_dir));
   result.summary["config"] = to_json(config);
   write_json_file((fs::path(config.out_dir) / "summary.json").string(), result.summary);

@@ -14,6 +14,7 @@
 #include <torch/optim/sgd.h>
 
 #include "maqd/train/config.h"
+#include "maqd/train/distributed.h"
 #include "maqd/train/metrics.h"
 
 namespace maqd::train {
@@ -50,8 +51,13 @@ torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config);
 // One optimizer step on one batch (forward, the loss of Eq. 9, backward,
 // update); returns the batch's mean loss. The training loop and the training
 // benchmark both run exactly this.
+// In a data-parallel run, `parallel` averages the gradients over the ranks
+// during backward, and this rank's loss is weighted by `loss_weight` (its
+// share of the global batch times the number of ranks), so that the average
+// is the gradient of the global batch's mean loss.
 double train_step(Network& network, torch::optim::SGD& optimizer, const torch::Tensor& images,
-                  const torch::Tensor& labels, const LossOptions& loss_options);
+                  const torch::Tensor& labels, const LossOptions& loss_options,
+                  DataParallel* parallel = nullptr, double loss_weight = 1.0);
 
 // Paths inside a run folder.
 std::string checkpoint_path(const std::string& out_dir);  // checkpoint.pt
@@ -59,7 +65,14 @@ std::string metrics_path(const std::string& out_dir);     // metrics.jsonl
 
 // Runs (or with `resume`, continues from out_dir's checkpoint) the training
 // the config describes. `stop` is polled after every step.
+// With distributed.world_size > 1 this process is one rank of a
+// data-parallel run (train/distributed.h): every rank passes the same
+// config; each trains on its shard of every global batch of
+// config.batch_size; rank 0 alone writes the run folder and calls the
+// callbacks, whose figures are the whole run's; a stop requested on any
+// rank stops all at the same step. Resuming works at any world size.
 TrainResult run_training(const TrainConfig& config, bool resume, const TrainCallbacks& callbacks,
-                         const std::atomic<bool>* stop = nullptr);
+                         const std::atomic<bool>* stop = nullptr,
+                         const DistributedOptions& distributed = {});
 
 }  // namespace maqd::train

@@ -1,0 +1,195 @@
+// Data-parallel training end to end, through the maqd tool as a user runs
+// it: two processes over Gloo on 127.0.0.1 end with the parameters and
+// running statistics of one process with the whole batch (and, without
+// synchronized norm statistics, do not); a rank killed mid-epoch ends the
+// other within the timeout with a message naming it, and the run resumes
+// in one process.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/seed.h"
+#include "data/fixtures.h"
+#include "maqd/train/checkpoint.h"
+#include "maqd/train/distributed.h"
+#include "train/tiny_mnist.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Starts the maqd tool with `args`, its stdout and stderr into `log`.
+pid_t start_maqd(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv{MAQD_CLI_EXE};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (std::string& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, MAQD_CLI_EXE, &actions, nullptr, c_argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::runtime_error("cannot start " + std::string(MAQD_CLI_EXE));
+  return pid;
+}
+
+// The exit code, or 128 + the signal.
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_maqd(const std::vector<std::string>& args, const std::string& log) {
+  return wait_exit(start_maqd(args, log));
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every parameter and buffer of a checkpoint's network, by name.
+std::map<std::string, torch::Tensor> network_state(const std::string& run) {
+  maqd::Network network = maqd::train::load_network(run + "/checkpoint.pt");
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& p : network->named_parameters()) state[p.key()] = p.value().detach().clone();
+  for (const auto& b : network->named_buffers()) state[b.key()] = b.value().clone();
+  return state;
+}
+
+// The largest relative difference over all tensors (relative to the
+// tensor's largest magnitude), and where it is.
+std::pair<double, std::string> largest_difference(const std::map<std::string, torch::Tensor>& a,
+                                                  const std::map<std::string, torch::Tensor>& b) {
+  std::pair<double, std::string> worst{0.0, ""};
+  for (const auto& [name, want] : b) {
+    const torch::Tensor got = a.at(name).to(torch::kDouble), w = want.to(torch::kDouble);
+    const double scale = std::max(w.abs().max().item<double>(), 1e-12);
+    const double diff = (got - w).abs().max().item<double>() / scale;
+    if (diff > worst.first) worst = {diff, name};
+  }
+  return worst;
+}
+
+class DistributedTraining : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!maqd::train::distributed_available()) GTEST_SKIP() << "built without c10d/Gloo";
+  }
+  maqd_test::TempDir data_, out_;
+};
+
+// A float network with LBN: the ranks' shards of every batch of 8 (4 + 4,
+// augmentation on) over 3 steps, against one process with all 8.
+TEST_F(DistributedTraining, TwoRanksEqualOneProcessWithTheWholeBatch) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 24, 20);
+  const std::vector<std::string> common{
+      "train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+      "--norm", "lbn", "--batch-size", "8", "--epochs", "1", "--lr", "0.05",
+      "--seed", std::to_string(seed), "--workers", "1"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::string one = out_.file("one"), synced = out_.file("synced"), local = out_.file("local");
+  ASSERT_EQ(run_maqd(with({"--threads", "1", "--out", one}), out_.file("one.log")), 0)
+      << read_text(out_.file("one.log"));
+  ASSERT_EQ(run_maqd(with({"--nproc", "2", "--threads", "2", "--out", synced}), out_.file("synced.log")), 0)
+      << read_text(out_.file("synced.log"));
+  ASSERT_EQ(run_maqd(with({"--nproc", "2", "--threads", "2", "--sync-norm", "off", "--out", local}),
+                     out_.file("local.log")),
+            0)
+      << read_text(out_.file("local.log"));
+  const auto reference = network_state(one);
+  int running_statistics = 0;
+  for (const auto& entry : reference) running_statistics += entry.first.find("running_") != std::string::npos;
+  ASSERT_GE(running_statistics, 4) << "LBN's running statistics should be compared too";
+  const auto [synced_diff, synced_where] = largest_difference(network_state(synced), reference);
+  EXPECT_LT(synced_diff, 1e-5) << synced_where;
+  const auto [local_diff, local_where] = largest_difference(network_state(local), reference);
+  EXPECT_GT(local_diff, 1e-5) << "statistics per rank should differ from the whole batch's";
+  std::printf("largest relative difference from one process: %.3g (%s) with --sync-norm on, "
+              "%.3g (%s) off\n", synced_diff, synced_where.c_str(), local_diff, local_where.c_str());
+  // Rank 0 alone wrote the run folder, with the whole run's images per second.
+  EXPECT_TRUE(fs::exists(synced + "/summary.json"));
+  EXPECT_NE(read_text(synced + "/metrics.jsonl").find("\"world_size\":2"), std::string::npos);
+}
+
+// The ranks `maqd train --nproc` started, in rank order.
+std::vector<pid_t> child_processes(pid_t parent) {
+  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  std::vector<pid_t> pids;
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+// Rank 1 killed in the second epoch: rank 0 stops within the timeout,
+// naming rank 1, and so does `maqd train --nproc`; the checkpoint of epoch 1
+// resumes in one process.
+TEST_F(DistributedTraining, KilledRankEndsTheOtherAndTheRunResumes) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
+  const std::string run = out_.file("run"), log_path = out_.file("run.log");
+  constexpr int kTimeout = 20;
+  const pid_t launcher = start_maqd(
+      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+       "--mw", "3", "--ma", "4", "--batch-size", "4", "--epochs", "3", "--nproc", "2", "--threads",
+       "2", "--seed", std::to_string(seed), "--out", run, "--dist-timeout", std::to_string(kTimeout)},
+      log_path);
+  // Epoch 1's checkpoint marks the start of epoch 2.
+  const auto start = Clock::now();
+  while (!fs::exists(run + "/checkpoint.pt") && Clock::now() - start < std::chrono::seconds(120))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs::exists(run + "/checkpoint.pt")) << read_text(log_path);
+  const std::vector<pid_t> ranks = child_processes(launcher);
+  ASSERT_EQ(ranks.size(), 2u);
+  kill(ranks[1], SIGKILL);
+  const auto killed = Clock::now();
+  const int code = wait_exit(launcher);
+  const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
+  const std::string log = read_text(log_path);
+  EXPECT_NE(code, 0) << log;
+  EXPECT_LT(seconds, kTimeout + 10) << log;
+  EXPECT_NE(log.find("lost rank 1"), std::string::npos) << log;
+  std::printf("rank 0 and the launcher stopped %.1f s after rank 1 was killed:\n%s", seconds,
+              log.substr(log.find("error")).c_str());
+  EXPECT_FALSE(fs::exists(run + "/summary.json"));
+
+  ASSERT_EQ(run_maqd({"train", "--resume", "--out", run, "--threads", "1", "--data-dir", data_.str()},
+                     out_.file("resume.log")),
+            0)
+      << read_text(out_.file("resume.log"));
+  EXPECT_NE(read_text(out_.file("resume.log")).find("resuming"), std::string::npos);
+  EXPECT_TRUE(fs::exists(run + "/summary.json"));
+  std::ifstream metrics(run + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line);) lines += !line.empty();
+  EXPECT_EQ(lines, 3);
+}
+
+}  // namespace
