@@ -56,7 +56,7 @@ train::TrainConfig resolve(const experiment::TrainOptions& options, const std::s
 struct SweepArgs {
   std::string file, out;
   std::vector<std::string> overrides, only;
-  int jobs = 1, threads = 0;
+  int jobs = 1, threads = 0, nproc = 1;
   bool dry_run = false;
 };
 
@@ -69,6 +69,7 @@ int run_sweep(const SweepArgs& a) {
   processes.executable = "/proc/self/exe";
   processes.jobs = a.jobs;
   processes.threads_per_run = std::max(1, (a.threads > 0 ? a.threads : hardware) / a.jobs);
+  processes.processes_per_run = a.nproc;
   processes.dry_run = a.dry_run;
   return experiment::run_sweep(plan, a.file, processes);
 }
@@ -85,6 +86,10 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "Threads in all (0: every core)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads))
       ->capture_default_str();
+  cmd->add_option("--nproc", a->nproc,
+                  "Processes per run: each run trains data-parallel over them (maqd train --nproc), "
+                  "sharing its threads")
+      ->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--set", a->overrides,
                   "KEY=VALUE applied to every run, e.g. --set epochs=1 --set data-dir=DIR");
   cmd->add_option("--only", a->only,

@@ -179,6 +179,18 @@ TEST(SweepProcesses, RunsEachChildOnceAndSkipsWhatIsDone) {
   const SweepPlan more =
       maqd::experiment::plan_sweep_file(file, {"ma=4"}, dir.str() + "/out-failing", fake_options());
   EXPECT_EQ(maqd::experiment::run_sweep(more, file, processes), 1);
+  // Data-parallel runs: each run's command asks for its processes.
+  const SweepPlan wide =
+      maqd::experiment::plan_sweep_file(file, {"ma=8"}, dir.str() + "/out-wide", fake_options());
+  processes.executable = fake_trainer(dir.str(), 0);
+  processes.threads_per_run = 2;
+  processes.processes_per_run = 2;
+  EXPECT_EQ(maqd::experiment::run_sweep(wide, file, processes), 0);
+  const fs::path folder = fs::path(wide.out) / wide.runs[0].name;
+  std::ifstream command(folder / "command.txt");
+  std::string text((std::istreambuf_iterator<char>(command)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "maqd train --arch vgg --mw " + std::to_string(wide.runs[0].config.mw) +
+                      " --ma 8 --epochs 1 --threads 2 --nproc 2 --out " + folder.string() + "\n");
 }
 
 }  // namespace

@@ -326,6 +326,10 @@ int run_sweep(const SweepPlan& plan, const std::string& sweep_file, const SweepP
       args.push_back("--threads");
       args.push_back(std::to_string(threads_per_run));
     }
+    if (a.processes_per_run > 1) {
+      args.push_back("--nproc");
+      args.push_back(std::to_string(a.processes_per_run));
+    }
     args.push_back("--out");
     args.push_back((fs::path(out) / run.name).string());
     if (states[i] == RunState::kResume) args.push_back("--resume");
@@ -361,7 +365,8 @@ int run_sweep(const SweepPlan& plan, const std::string& sweep_file, const SweepP
     const int signals = g_signals.load();
     if (signals > forwarded) {
       // First Ctrl-C: every run saves a checkpoint and stops; second: at once.
-      for (const Child& c : running) kill(c.pid, signals == 1 ? SIGTERM : SIGKILL);
+      // The whole process group each run leads: its ranks too, with --nproc.
+      for (const Child& c : running) kill(-c.pid, signals == 1 ? SIGTERM : SIGKILL);
       if (forwarded == 0)
         std::printf("stopping: each running run saves a checkpoint (Ctrl-C again to kill them)\n");
       forwarded = signals;

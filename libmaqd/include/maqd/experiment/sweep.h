@@ -68,6 +68,7 @@ struct SweepProcesses {
   std::string executable;  // the `maqd` binary the children run as `maqd train ...`
   int jobs = 1;            // runs at once
   int threads_per_run = 1; // --threads of a run that does not set it
+  int processes_per_run = 1;  // > 1: each run trains data-parallel (`maqd train --nproc N`)
   bool dry_run = false;    // print each run's state and command; run nothing
 };
 
