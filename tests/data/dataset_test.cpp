@@ -30,6 +30,14 @@ TEST(Dataset, Head) {
   EXPECT_EQ(data.head(99).size(), 5);
   EXPECT_EQ(data.head(0).size(), 0);
   EXPECT_THROW(data.head(-1), maqd::Error);
+  // range: a data-parallel rank's share of the test set.
+  const Dataset middle = data.range(1, 4);
+  EXPECT_TRUE(torch::equal(middle.labels, torch::arange(1, 4, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(middle.images, data.images.narrow(0, 1, 3)));
+  EXPECT_EQ(data.range(5, 5).size(), 0);
+  EXPECT_THROW(data.range(3, 2), maqd::Error);
+  EXPECT_THROW(data.range(0, 6), maqd::Error);
+  EXPECT_THROW(data.range(-1, 2), maqd::Error);
 }
 
 TEST(LoadDataset, UnknownKindListsTheKnownOnes) {

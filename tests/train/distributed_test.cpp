@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "common/seed.h"
@@ -135,6 +136,14 @@ TEST_F(DistributedTraining, TwoRanksEqualOneProcessWithTheWholeBatch) {
   EXPECT_GT(local_diff, 1e-5) << "statistics per rank should differ from the whole batch's";
   std::printf("largest relative difference from one process: %.3g (%s) with --sync-norm on, "
               "%.3g (%s) off\n", synced_diff, synced_where.c_str(), local_diff, local_where.c_str());
+  // The ranks share the evaluation (10 + 10 test images): its figures are
+  // the whole test set's.
+  const auto one_summary = nlohmann::json::parse(read_text(one + "/summary.json"));
+  const auto synced_summary = nlohmann::json::parse(read_text(synced + "/summary.json"));
+  EXPECT_EQ(synced_summary.at("test_accuracy"), one_summary.at("test_accuracy"));
+  EXPECT_NEAR(synced_summary.at("test_loss").get<double>(), one_summary.at("test_loss").get<double>(),
+              1e-5 * one_summary.at("test_loss").get<double>());
+  EXPECT_NEAR(synced_summary.at("ra").get<double>(), one_summary.at("ra").get<double>(), 1e-3);
   // Rank 0 alone wrote the run folder, with the whole run's images per second.
   EXPECT_TRUE(fs::exists(synced + "/summary.json"));
   EXPECT_NE(read_text(synced + "/metrics.jsonl").find("\"world_size\":2"), std::string::npos);
@@ -190,6 +199,40 @@ TEST_F(DistributedTraining, KilledRankEndsTheOtherAndTheRunResumes) {
   int lines = 0;
   for (std::string line; std::getline(metrics, line);) lines += !line.empty();
   EXPECT_EQ(lines, 3);
+}
+
+// A rank that hangs (stopped, its sockets open) is found by the timeout:
+// rank 0 stops once --dist-timeout has passed, naming the hung rank.
+TEST_F(DistributedTraining, HungRankEndsTheOtherAfterTheTimeout) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
+  const std::string run = out_.file("run"), log_path = out_.file("run.log");
+  constexpr int kTimeout = 3;
+  const pid_t launcher = start_maqd(
+      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+       "--batch-size", "4", "--epochs", "3", "--nproc", "2", "--threads", "2", "--seed",
+       std::to_string(seed), "--out", run, "--dist-timeout", std::to_string(kTimeout)},
+      log_path);
+  const auto start = Clock::now();
+  while (!fs::exists(run + "/checkpoint.pt") && Clock::now() - start < std::chrono::seconds(120))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs::exists(run + "/checkpoint.pt")) << read_text(log_path);
+  const std::vector<pid_t> ranks = child_processes(launcher);
+  ASSERT_EQ(ranks.size(), 2u);
+  kill(ranks[1], SIGSTOP);
+  const auto stopped = Clock::now();
+  // Rank 0 (the launcher's child, which the launcher reaps at once) must
+  // end by itself; rank 1 is then ended by the test.
+  while (kill(ranks[0], 0) == 0 && Clock::now() - stopped < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
+  kill(ranks[1], SIGKILL);
+  kill(ranks[1], SIGCONT);
+  wait_exit(launcher);
+  const std::string log = read_text(log_path);
+  EXPECT_LT(seconds, kTimeout + 15) << log;
+  EXPECT_NE(log.find("lost rank 1"), std::string::npos) << log;
+  std::printf("rank 0 stopped %.1f s after rank 1 hung (--dist-timeout %d)\n", seconds, kTimeout);
 }
 
 }  // namespace

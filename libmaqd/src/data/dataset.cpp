@@ -11,10 +11,15 @@ namespace maqd::data {
 
 Dataset Dataset::head(int64_t n) const {
   check(n >= 0, "Dataset::head", "n ", n, ", expected >= 0");
+  return range(0, std::min(n, size()));
+}
+
+Dataset Dataset::range(int64_t begin, int64_t end) const {
+  check(0 <= begin && begin <= end && end <= size(), "Dataset::range", "samples ", begin, " .. ",
+        end, " of ", name, "'s ", size(), ", expected 0 <= begin <= end <= ", size());
   Dataset out = *this;
-  const int64_t keep = std::min(n, size());
-  out.images = images.narrow(0, 0, keep);
-  out.labels = labels.narrow(0, 0, keep);
+  out.images = images.narrow(0, begin, end - begin);
+  out.labels = labels.narrow(0, begin, end - begin);
   return out;
 }
 

@@ -115,6 +115,29 @@ void check_batches_fit_ranks(const TrainConfig& config, int64_t train_size, int6
         "--train-limit)");
 }
 
+// One evaluation from every rank's share of the test set: the counts and
+// the per-sample means, weighted by each share's samples, summed over the
+// ranks (R_w is the same on every rank).
+EvalResult evaluate_shared(DataParallel& parallel, Network& network, const data::Dataset& test_set,
+                           const data::ChannelStats& stats, int64_t batch_size,
+                           const LossOptions& loss, const torch::Device& device, int64_t workers) {
+  const auto [begin, end] = data::shard_range(test_set.size(), parallel.rank(), parallel.world_size());
+  EvalResult r = evaluate(network, test_set.range(begin, end), stats, batch_size, loss, device, workers);
+  const double n = double(r.samples);
+  std::vector<double> sums{n, r.loss * n, r.accuracy * n, r.activation_ratio * n};
+  for (const LayerRatio& layer : r.activation_layers) sums.push_back(layer.ratio * n);
+  torch::Tensor totals = torch::tensor(sums, torch::kDouble);
+  parallel.all_reduce_sum(totals);
+  const double all = totals[0].item<double>();
+  r.samples = int64_t(all);
+  r.loss = totals[1].item<double>() / all;
+  r.accuracy = totals[2].item<double>() / all;
+  r.activation_ratio = totals[3].item<double>() / all;
+  for (size_t i = 0; i < r.activation_layers.size(); ++i)
+    r.activation_layers[i].ratio = totals[4 + int64_t(i)].item<double>() / all;
+  return r;
+}
+
 }  // namespace
 
 torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
@@ -202,6 +225,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   std::unique_ptr<DataParallel> parallel;
   if (distributed.world_size > 1) {
     check_batches_fit_ranks(config, train_set.size(), distributed.world_size);
+    check(test_set.size() >= distributed.world_size, "distributed", "the test set's ",
+          test_set.size(), " images are fewer than the ", distributed.world_size,
+          " ranks that share its evaluation; expected at least one each (--test-limit)");
     note("distributed: joining " + std::to_string(distributed.world_size) + " ranks at " +
          distributed.master_addr + ":" + std::to_string(distributed.master_port) + " (gloo" +
          (distributed.sync_norm ? ", norm statistics synchronized" : ", norm statistics per rank") + ")");
@@ -368,8 +394,11 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
     }
     const double train_seconds = state.epoch_seconds + seconds_since(epoch_start);
     const auto eval_start = Clock::now();
-    last_eval = evaluate(network, test_set, stats, std::max<int64_t>(config.batch_size, 100),
-                         loss_opts, device, config.workers);
+    const int64_t eval_batch = std::max<int64_t>(config.batch_size, 100);
+    last_eval = parallel ? evaluate_shared(*parallel, network, test_set, stats, eval_batch,
+                                           loss_opts, device, config.workers)
+                         : evaluate(network, test_set, stats, eval_batch, loss_opts, device,
+                                    config.workers);
     nlohmann::json line = {
         {"epoch", epoch},
         {"train_loss", state.epoch_loss_sum / double(std::max<int64_t>(state.epoch_samples, 1))},

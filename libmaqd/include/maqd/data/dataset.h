@@ -25,6 +25,8 @@ struct Dataset {
   // The first min(n, size()) samples, sharing storage (for --train-limit and
   // --test-limit). Throws maqd::Error if n < 0.
   Dataset head(int64_t n) const;
+  // Samples begin .. end − 1 (shared storage); 0 <= begin <= end <= size().
+  Dataset range(int64_t begin, int64_t end) const;
 };
 
 // The kinds load_dataset() accepts, for help texts and error messages.
