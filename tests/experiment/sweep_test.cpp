@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -107,7 +108,14 @@ TEST(SweepPlan, KeepOnlyMatchesWholeParts) {
   EXPECT_EQ(plan.runs[0].name, "mw=3,ma=2");
   EXPECT_EQ(plan.runs[1].name, "mw=15,ma=2");
   SweepPlan all = maqd::experiment::plan_sweep(kGrid, "levels.toml", {}, "", fake_options());
-  EXPECT_THROW(maqd::experiment::keep_only(all, {"ma=9"}), maqd::Error);
+  try {
+    maqd::experiment::keep_only(all, {"ma=9"});
+    ADD_FAILURE() << "--only ma=9 should match no run";
+  } catch (const maqd::Error& e) {
+    // The file, the parts given and what a run name looks like.
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("levels.toml: --only ma=9"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("'mw=3,ma=2'"));
+  }
   EXPECT_THROW(maqd::experiment::keep_only(all, {"a=2"}), maqd::Error);  // a part, not a substring
 }
 

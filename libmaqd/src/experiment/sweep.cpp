@@ -79,6 +79,7 @@ SweepPlan make_plan(const std::string& path, const toml::table& file,
                     const TrainOptionTable& table) {
   const std::vector<std::string>& names = table.names;
   SweepPlan plan;
+  plan.source = path;
   plan.out = out_dir;
   Dimensions base;
   std::vector<Dimensions> grids;
@@ -274,9 +275,17 @@ void keep_only(SweepPlan& plan, const std::vector<std::string>& parts) {
       if (name.find("," + part + ",") == std::string::npos) return false;
     return true;
   };
-  plan.runs.erase(std::remove_if(plan.runs.begin(), plan.runs.end(), [&](const SweepRun& r) { return !selected(r); }),
-                  plan.runs.end());
-  check(!plan.runs.empty(), "--only", "no run of the sweep has every part given");
+  std::vector<SweepRun> kept;
+  for (const SweepRun& run : plan.runs)
+    if (selected(run)) kept.push_back(run);
+  if (kept.empty()) {
+    std::string given;
+    for (const std::string& part : parts) given += (given.empty() ? "" : " ") + part;
+    throw Error(plan.source + ": --only " + given + ": no run of the sweep has every one of these "
+                "parts; expected whole parts of the run names, which look like '" +
+                (plan.runs.empty() ? std::string("key=value,...") : plan.runs.front().name) + "'");
+  }
+  plan.runs = std::move(kept);
 }
 
 RunState run_state(const SweepRun& run, const fs::path& folder) {

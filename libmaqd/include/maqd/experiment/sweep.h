@@ -39,6 +39,7 @@ struct SweepRun {
 };
 
 struct SweepPlan {
+  std::string source;  // the sweep file, named in errors
   std::string description;
   std::string out;  // the folder of the run folders
   std::vector<SweepRun> runs;
