@@ -65,6 +65,14 @@ size_t plan(std::vector<Placement>& buffers, const std::vector<int32_t>& order) 
   return aligned(total);
 }
 
+// Op i is a conv whose output the next op, a requant, reads: the pair that
+// run_image_split may run in one parallel loop, and so the pair whose
+// conv input the planner keeps alive through the requant.
+bool requant_follows(const Model& model, size_t i) {
+  return model.ops[i].kind == OpKind::kConv && i + 1 < model.ops.size() &&
+         model.ops[i + 1].kind == OpKind::kRequant && model.ops[i + 1].inputs[0] == model.ops[i].output;
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -122,8 +130,7 @@ struct Engine::Impl {
       // loop with it (run_image_split): a worker's requant rows are written
       // while another worker's conv still reads the conv's input rows around
       // its own, so the conv's input lives through the requant.
-      const bool fused = op.kind == OpKind::kConv && i + 1 < n_ops && model.ops[i + 1].kind == OpKind::kRequant &&
-                         model.ops[i + 1].inputs[0] == op.output;
+      const bool fused = requant_follows(model, i);
       for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int(i) + (fused ? 1 : 0));
     }
     for (size_t i = 0; i + 1 < n_ops; ++i) {  // the input and the logits live outside
@@ -314,9 +321,7 @@ struct Engine::Impl {
       const int32_t groups = (out.channels + 15) / 16;
       const bool by_channels =
           op.kind == OpKind::kConv && out.height < 2 * workers && groups >= workers;
-      const bool with_requant = op.kind == OpKind::kConv && !by_channels && i + 1 < model.ops.size() &&
-                                model.ops[i + 1].kind == OpKind::kRequant &&
-                                model.ops[i + 1].inputs[0] == op.output;
+      const bool with_requant = !by_channels && requant_follows(model, i);
       pool->run([&](int worker) {
         auto share = [&](int32_t n) {
           return std::make_pair(int32_t(int64_t(n) * worker / workers),
