@@ -25,6 +25,7 @@
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "maqd_rt/engine.hpp"
+#include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "onnxruntime.h"
 
@@ -207,19 +208,38 @@ double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
   return double(steps * images_per_step) / elapsed;
 }
 
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  check(bool(out), path.c_str(), "cannot write the file (missing folder or disk full?)");
+}
+
 void register_export(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Fold a MaQD checkpoint into an integer model file");
   struct Args {
-    std::string checkpoint, output, format = "maqd";
+    std::string checkpoint, output, format = "maqd", c_symbol = "maqd_model";
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
-  cmd->add_option("-o,--output", a->output, "The file to write (.maqd or .onnx)")->required();
+  cmd->add_option("-o,--output", a->output, "The file to write (.maqd, .onnx or .c)")->required();
   cmd->add_option("--format", a->format,
                   "maqd: the runtime's integer model; onnx: standard float operators computing the "
-                  "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels "
-                  "(docs/format.md)")
-      ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8"}))
+                  "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels; "
+                  "c-array: the .maqd bytes as a C source file, for firmware (docs/format.md)")
+      ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8", "c-array"}))
+      ->capture_default_str();
+  cmd->add_option("--c-symbol", a->c_symbol, "c-array: the array's name (its size is NAME_size)")
+      ->check(CLI::Validator(
+          [](std::string& symbol) -> std::string {
+            try {  // the runtime's own rule, before the export's work
+              maqd_rt::model_c_source({0}, symbol, "");
+              return "";
+            } catch (const maqd_rt::Error& e) {
+              return e.what();
+            }
+          },
+          "C identifier"))
       ->capture_default_str();
   cmd->callback([a] {
     train::Checkpoint checkpoint;
@@ -227,6 +247,15 @@ void register_export(CLI::App& app) {
     Network network = train::load_network(path, &checkpoint);
     const maqd_rt::Model model =
         export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}});
+    if (a->format == "c-array") {
+      const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
+      const std::string source =
+          maqd_rt::model_c_source(bytes, a->c_symbol, "maqd export --format c-array " + path);
+      write_text_file(a->output, source);
+      std::printf("wrote %s: %s[%zu], the .maqd file as C data\n", a->output.c_str(),
+                  a->c_symbol.c_str(), bytes.size());
+      return;
+    }
     if (a->format != "maqd") {
       save_onnx(model, a->format == "onnx" ? OnnxForm::kExact : OnnxForm::kInt8, a->output);
       std::printf("wrote %s: ONNX (%s form), %lld bytes\n", a->output.c_str(), a->format.c_str(),

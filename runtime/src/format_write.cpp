@@ -239,4 +239,49 @@ void save_model(const Model& model, const std::string& path) {
   }
 }
 
+std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string& symbol,
+                           const std::string& note) {
+  bool identifier = !symbol.empty() && !(symbol[0] >= '0' && symbol[0] <= '9');
+  for (char c : symbol)
+    identifier = identifier && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_');
+  if (!identifier) {
+    throw Error("model_c_source: symbol '" + printable(symbol) +
+                    "' is not a C identifier; expected letters, digits and _, not starting with a digit",
+                Status::kBadArgument);
+  }
+  if (bytes.empty()) {
+    throw Error("model_c_source: no bytes; expected a .maqd file (write_model)", Status::kBadArgument);
+  }
+  // The note goes into a comment: printable, and unable to end it.
+  std::string comment = printable(note);
+  for (size_t at = comment.find("*/"); at != std::string::npos; at = comment.find("*/", at))
+    comment.replace(at, 2, "*\\/");
+  std::string out;
+  out.reserve(bytes.size() * 6 + 1024);
+  out += "/* " + comment + "\n"
+         " * A .maqd model file (docs/format.md), " + std::to_string(bytes.size()) + " bytes, as C data:\n"
+         " * give " + symbol + " and " + symbol + "_size to the runtime. Aligned to 64 bytes, the\n"
+         " * alignment of every array inside the file. */\n"
+         "#include <stddef.h>\n#include <stdint.h>\n\n"
+         "#if defined(__cplusplus)\n#define MAQD_MODEL_ALIGNED alignas(64)\n"
+         "#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
+         "#define MAQD_MODEL_ALIGNED _Alignas(64)\n"
+         "#else\n#define MAQD_MODEL_ALIGNED __attribute__((aligned(64)))\n#endif\n\n"
+         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+         "extern const uint8_t " + symbol + "[" + std::to_string(bytes.size()) + "];\n"
+         "extern const size_t " + symbol + "_size;\n"
+         "MAQD_MODEL_ALIGNED const uint8_t " + symbol + "[" + std::to_string(bytes.size()) + "] = {\n";
+  char hex[8];
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::snprintf(hex, sizeof hex, "0x%02x,", unsigned(bytes[i]));
+    out += (i % 16 == 0 ? "  " : " ");
+    out += hex;
+    if (i % 16 == 15 || i + 1 == bytes.size()) out += "\n";
+  }
+  out += "};\nconst size_t " + symbol + "_size = " + std::to_string(bytes.size()) + ";\n"
+         "#ifdef __cplusplus\n}\n#endif\n";
+  return out;
+}
+
 }  // namespace maqd_rt

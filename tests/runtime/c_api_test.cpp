@@ -17,6 +17,7 @@
 #include "maqd_rt.h"
 #include "runtime/format_bytes.h"
 #include "maqd_rt/engine.hpp"
+#include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "runtime/model_fixtures.h"
 
@@ -63,6 +64,48 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
         run_command(std::string(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
     EXPECT_EQ(status, 0) << out;
     EXPECT_EQ(out, "class " + std::to_string(expected) + "\n");
+  }
+}
+
+// `maqd export --format c-array`: the C source compiles as C99 and C11,
+// and the program it is linked into holds the model's bytes, 64-byte
+// aligned, under the symbol given.
+TEST(CArray, CompilesAndHoldsTheModelBytes) {
+  TempFolder temp;
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(3));
+  std::ofstream(temp.path / "model.c") << maqd_rt::model_c_source(bytes, "test_model", "a test */ model");
+  std::ofstream(temp.path / "main.c")
+      << "#include <stdint.h>\n#include <stdio.h>\n#include <stddef.h>\n"
+         "extern const uint8_t test_model[];\nextern const size_t test_model_size;\n"
+         "int main(int argc, char** argv) {\n"
+         "  FILE* out;\n"
+         "  if (argc != 2 || ((uintptr_t)test_model) % 64 != 0) return 3;\n"
+         "  out = fopen(argv[1], \"wb\");\n"
+         "  if (!out || fwrite(test_model, 1, test_model_size, out) != test_model_size) return 2;\n"
+         "  return fclose(out) != 0;\n}\n";
+  for (const char* standard : {"c99", "c11"}) {
+    SCOPED_TRACE(standard);
+    const std::string program = (temp.path / (std::string("dump-") + standard)).string();
+    int status = 0;
+    const std::string compiler_output =
+        run_command(std::string(MAQD_C_COMPILER) + " -std=" + standard + " -Wall -Werror -o " + program +
+                        " " + (temp.path / "model.c").string() + " " + (temp.path / "main.c").string(),
+                    &status);
+    ASSERT_EQ(status, 0) << compiler_output;
+    const std::string dumped = (temp.path / (std::string("dumped-") + standard)).string();
+    const std::string output = run_command(program + " " + dumped, &status);
+    ASSERT_EQ(status, 0) << output;
+    std::ifstream in(dumped, std::ios::binary);
+    const std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(got, bytes);
+  }
+  for (const char* symbol : {"", "1model", "my-model", "model name"}) {
+    try {
+      maqd_rt::model_c_source(bytes, symbol, "");
+      ADD_FAILURE() << "symbol '" << symbol << "' accepted";
+    } catch (const maqd_rt::Error& e) {
+      EXPECT_EQ(e.status(), maqd_rt::Status::kBadArgument);
+    }
   }
 }
 

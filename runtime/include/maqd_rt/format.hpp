@@ -24,6 +24,15 @@ std::vector<uint8_t> write_model(const Model& model);  // validates first
 Model read_model(const uint8_t* data, size_t size, const std::string& source);
 
 Model load_model(const std::string& path);
+
+// A C source file that holds `bytes` (a whole .maqd file) as
+//   const uint8_t SYMBOL[] (64-byte aligned) and const size_t SYMBOL_size,
+// for a program without a file system: a microcontroller's firmware keeps
+// the model in flash (`maqd export --format c-array`). C99 and C++; `note`
+// goes into the opening comment. Throws maqd_rt::Error (kBadArgument)
+// unless `symbol` is a C identifier.
+std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string& symbol,
+                           const std::string& note);
 // Atomic: writes path + ".tmp" and renames it.
 void save_model(const Model& model, const std::string& path);
 
