@@ -65,7 +65,7 @@ uint32_t length_u32(size_t length, const std::string& what) {
   return uint32_t(length);
 }
 
-struct ArrayRef {
+struct DataRef {
   uint64_t offset = 0, count = 0;
 };
 
@@ -74,16 +74,16 @@ class DataWriter {
  public:
   ByteSink sink;
 
-  ArrayRef add(const std::string& s) {
+  DataRef add(const std::string& s) {
     return add_raw(s.size(), [&] { sink.raw(s.data(), s.size()); });
   }
-  ArrayRef add(const std::vector<int32_t>& v) {
+  DataRef add(const std::vector<int32_t>& v) {
     return add_raw(v.size(), [&] { for (int32_t x : v) sink.i32(x); });
   }
-  ArrayRef add(const std::vector<int64_t>& v) {
+  DataRef add(const std::vector<int64_t>& v) {
     return add_raw(v.size(), [&] { for (int64_t x : v) sink.u64(uint64_t(x)); });
   }
-  ArrayRef add(const std::vector<float>& v) {
+  DataRef add(const std::vector<float>& v) {
     return add_raw(v.size(), [&] {
       for (float x : v) {
         uint32_t bits = 0;
@@ -93,7 +93,7 @@ class DataWriter {
     });
   }
   // Codes as weight_bits-wide two's complement fields, low bits first.
-  ArrayRef add_codes(const std::vector<int8_t>& codes, int bits) {
+  DataRef add_codes(const std::vector<int8_t>& codes, int bits) {
     return add_raw(codes.size(), [&] {
       const int per_byte = 8 / bits;
       const uint32_t mask = (1u << bits) - 1;
@@ -109,10 +109,10 @@ class DataWriter {
 
  private:
   template <typename Emit>
-  ArrayRef add_raw(size_t count, Emit emit) {
+  DataRef add_raw(size_t count, Emit emit) {
     if (count == 0) return {};
     sink.align(kAlignment);
-    const ArrayRef ref{sink.bytes.size(), count};
+    const DataRef ref{sink.bytes.size(), count};
     emit();
     return ref;
   }
@@ -167,7 +167,7 @@ std::vector<uint8_t> write_model(const Model& model) {
       ops.put(at + kOpInputsAt + 4 * j, uint32_t(j < op.inputs.size() ? op.inputs[j] : -1), 4);
     ops.put(at + kOpKernelAt, uint32_t(op.kernel), 4);
     ops.put(at + kOpLevelsAt, uint32_t(op.levels), 4);
-    std::array<ArrayRef, kOpRefCount> refs{};
+    std::array<DataRef, kOpRefCount> refs{};
     refs[0] = data.add(op.name);
     const OpArrays& arrays = op_arrays(op.kind);
     for (size_t j = 0; j < arrays.count; ++j) {

@@ -407,27 +407,6 @@ std::string printable(const std::string& text) {
   return out;
 }
 
-const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::kU8: return "u8";
-    case DType::kI16: return "i16";
-    case DType::kI32: return "i32";
-    case DType::kF32: return "f32";
-  }
-  return "unknown-dtype";
-}
-
-const char* op_kind_name(OpKind kind) {
-  switch (kind) {
-    case OpKind::kInputLut: return "input_lut";
-    case OpKind::kConv: return "conv";
-    case OpKind::kPoolSum: return "pool_sum";
-    case OpKind::kRequant: return "requant";
-    case OpKind::kGapLinear: return "gap_linear";
-  }
-  return "unknown-op";
-}
-
 int32_t Model::num_classes() const {
   if (ops.empty()) throw ModelError("model: num_classes: the model has no ops");
   const int32_t out = ops.back().output;

@@ -1,25 +1,24 @@
-// The arrays each op kind stores, in the order of its record's refs 1..4
-// (ref 0 is the name): the one table that the file reader, the writer and
-// validate()'s check for arrays a kind does not use all read, so that a new
-// array is added in one place. docs/format.md shows it as the ref table.
+// Where the arrays of op_slots() (maqd_rt/core/types.h, the one table of
+// which arrays each op kind stores) live in the hosted Op, for the reader,
+// the writer and validate()'s check for arrays a kind does not use.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
+#include "maqd_rt/error.hpp"
 #include "maqd_rt/model.hpp"
 
 namespace maqd_rt {
 
-enum class ArrayType { kI32, kI64, kF32, kCodes };
-
-// One array: its name in messages and docs, its element type, and the Op
-// member that holds it (the one pointer that matches `type`).
+// One array of op_slots(kind) and the Op member that holds it (the one
+// pointer that matches `type`).
 struct OpArray {
-  const char* name;
-  ArrayType type;
+  const char* name = nullptr;
+  ArrayType type = ArrayType::kI32;
   std::vector<int32_t> Op::*i32 = nullptr;
   std::vector<int64_t> Op::*i64 = nullptr;
   std::vector<float> Op::*f32 = nullptr;
@@ -36,37 +35,51 @@ struct OpArray {
   }
 };
 
-inline constexpr size_t kMaxOpArrays = 4;
-
 struct OpArrays {
   size_t count = 0;
   std::array<OpArray, kMaxOpArrays> arrays{};
 };
 
-// The arrays of `kind`; an unknown kind has none.
-inline const OpArrays& op_arrays(OpKind kind) {
-  using T = ArrayType;
-  static const OpArrays kNone{};
-  static const OpArrays kInputLut{1, {{{"lut", T::kI32, &Op::lut}}}};
-  static const OpArrays kConv{1, {{{"weights", T::kCodes, nullptr, nullptr, nullptr, &Op::weights}}}};
-  static const OpArrays kRequant{2, {{{"multipliers", T::kI64, nullptr, &Op::multipliers},
-                                      {"thresholds", T::kI64, nullptr, &Op::thresholds}}}};
-  static const OpArrays kGapLinear{4, {{{"scale", T::kF32, nullptr, nullptr, &Op::scale},
-                                        {"offset", T::kF32, nullptr, nullptr, &Op::offset},
-                                        {"weight", T::kF32, nullptr, nullptr, &Op::weight},
-                                        {"bias", T::kF32, nullptr, nullptr, &Op::bias}}}};
-  switch (kind) {
-    case OpKind::kInputLut: return kInputLut;
-    case OpKind::kConv: return kConv;
-    case OpKind::kPoolSum: return kNone;
-    case OpKind::kRequant: return kRequant;
-    case OpKind::kGapLinear: return kGapLinear;
-  }
-  return kNone;
+namespace detail {
+// The member for op_slots()'s array `name`: a new array in the table
+// without a member here fails at the first use of its kind.
+inline OpArray bind_member(const OpSlot& slot) {
+  OpArray a;
+  a.name = slot.name;
+  a.type = slot.type;
+  auto is = [&](const char* n) { return std::strcmp(slot.name, n) == 0; };
+  if (is("lut")) a.i32 = &Op::lut;
+  else if (is("weights")) a.codes = &Op::weights;
+  else if (is("multipliers")) a.i64 = &Op::multipliers;
+  else if (is("thresholds")) a.i64 = &Op::thresholds;
+  else if (is("scale")) a.f32 = &Op::scale;
+  else if (is("offset")) a.f32 = &Op::offset;
+  else if (is("weight")) a.f32 = &Op::weight;
+  else if (is("bias")) a.f32 = &Op::bias;
+  const bool bound = (a.type == ArrayType::kI32 && a.i32) || (a.type == ArrayType::kI64 && a.i64) ||
+                     (a.type == ArrayType::kF32 && a.f32) || (a.type == ArrayType::kCodes && a.codes);
+  if (!bound) throw Error(std::string("op_arrays: no Op member of the right type for array ") + slot.name);
+  return a;
 }
 
-// Every op kind, for tables over all of them.
-inline constexpr std::array<OpKind, 5> kOpKinds = {OpKind::kInputLut, OpKind::kConv, OpKind::kPoolSum,
-                                                   OpKind::kRequant, OpKind::kGapLinear};
+inline OpArrays bind_members(OpKind kind) {
+  OpArrays arrays;
+  const OpSlots& slots = op_slots(kind);
+  arrays.count = slots.count;
+  for (size_t i = 0; i < slots.count; ++i) arrays.arrays[i] = bind_member(slots.slots[i]);
+  return arrays;
+}
+}  // namespace detail
+
+// The arrays of `kind`; an unknown kind has none.
+inline const OpArrays& op_arrays(OpKind kind) {
+  static const std::array<OpArrays, 5> kBound = {
+      detail::bind_members(OpKind::kInputLut), detail::bind_members(OpKind::kConv),
+      detail::bind_members(OpKind::kPoolSum), detail::bind_members(OpKind::kRequant),
+      detail::bind_members(OpKind::kGapLinear)};
+  static const OpArrays kNone{};
+  const size_t index = size_t(kind) - size_t(OpKind::kInputLut);
+  return index < kBound.size() ? kBound[index] : kNone;
+}
 
 }  // namespace maqd_rt

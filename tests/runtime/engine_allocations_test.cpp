@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include "maqd_rt/core/model_view.h"
 #include "maqd_rt/engine.hpp"
+#include "maqd_rt/format.hpp"
 #include "model_fixtures.h"
 
 namespace {
@@ -69,6 +71,42 @@ TEST(EngineAllocations, RunAllocatesNothingOnAnyThreadCount) {
       }
     }
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The core reads a model in place: opening a file and walking every record,
+// array element and metadata entry allocates nothing (a firmware has no
+// heap), for a valid file and for one it refuses.
+TEST(ModelViewAllocations, OpenAndReadAllocateNothing) {
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(8));
+  std::vector<uint8_t> broken = bytes;
+  broken.resize(broken.size() - 1);
+  const long before = allocations.load();
+  maqd_rt::ModelView view;
+  maqd_rt::Diagnostic diagnostic;
+  const bool opened = view.open(bytes.data(), bytes.size(), &diagnostic);
+  int64_t checksum = 0;
+  for (uint32_t i = 0; opened && i < view.op_count(); ++i) {
+    const maqd_rt::OpRecord op = view.op(i);
+    const maqd_rt::OpSlots& slots = maqd_rt::op_slots(op.kind);
+    for (size_t s = 0; s < slots.count; ++s)
+      for (uint64_t k = 0; k < op.arrays[s].count; ++k)
+        checksum += slots.slots[s].type == maqd_rt::ArrayType::kCodes ? view.code(op.arrays[s], op.weight_bits, k)
+                    : slots.slots[s].type == maqd_rt::ArrayType::kI64 ? view.i64(op.arrays[s], k) & 1
+                                                                       : 1;
+  }
+  view.for_each_meta([&](const maqd_rt::MetaEntry& e) { checksum += e.key_length; });
+  maqd_rt::ModelView refused;
+  const bool broken_opened = refused.open(broken.data(), broken.size(), &diagnostic);
+  const long during = allocations.load() - before;
+  EXPECT_TRUE(opened);
+  EXPECT_FALSE(broken_opened);
+  EXPECT_EQ(diagnostic.status, maqd_rt::Status::kBadFile);
+  EXPECT_NE(checksum, 0);
+  EXPECT_EQ(during, 0) << "allocations while opening and reading a model in place";
 }
 
 }  // namespace

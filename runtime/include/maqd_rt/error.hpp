@@ -6,20 +6,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace maqd_rt {
+#include "maqd_rt/core/types.h"
 
-// What kind of failure an Error is; the values are the C API's MAQD_RT_*
-// status codes (maqd_rt.h).
-enum class Status : int {
-  kOk = 0,
-  kError = 1,               // anything not below (a bug, an unsupported CPU)
-  kBadArgument = 2,         // a NULL pointer, a thread count or batch out of range
-  kBadFile = 3,             // the file or model breaks a rule of the format
-  kUnsupportedVersion = 4,  // a format version newer than this runtime
-  kLimitExceeded = 5,       // within the format, but above a limit (sizes, working memory)
-  kOutOfMemory = 6,         // an allocation failed
-  kIo = 7,                  // a file could not be opened, read or written
-};
+namespace maqd_rt {
 
 class Error : public std::runtime_error {
  public:

@@ -8,12 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "maqd_rt/core/model_view.h"
 #include "maqd_rt/model.hpp"
 
 namespace maqd_rt {
 
-// The version write_model() writes and the newest read_model() accepts.
-constexpr uint32_t kFormatVersion = 1;
 
 std::vector<uint8_t> write_model(const Model& model);  // validates first
 

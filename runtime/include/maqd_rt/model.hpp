@@ -24,13 +24,12 @@
 #include <string>
 #include <vector>
 
-namespace maqd_rt {
+#include "maqd_rt/core/types.h"
 
-enum class DType : uint8_t { kU8 = 1, kI16 = 2, kI32 = 3, kF32 = 4 };
+namespace maqd_rt {
 
 // Bytes per element of a dtype.
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);
 
 // One image's feature map: [height][width][channels], channels fastest.
 struct TensorDesc {
@@ -38,15 +37,6 @@ struct TensorDesc {
   int32_t height = 0, width = 0, channels = 0;
   int64_t elements() const { return int64_t(height) * width * channels; }
 };
-
-enum class OpKind : uint8_t {
-  kInputLut = 1,
-  kConv = 2,
-  kPoolSum = 3,
-  kRequant = 4,
-  kGapLinear = 5,
-};
-const char* op_kind_name(OpKind kind);
 
 struct Op {
   OpKind kind = OpKind::kConv;
