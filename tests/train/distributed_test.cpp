@@ -207,7 +207,8 @@ TEST_F(DistributedTraining, HungRankEndsTheOtherAfterTheTimeout) {
   MAQD_SEEDED(seed);
   maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
   const std::string run = out_.file("run"), log_path = out_.file("run.log");
-  constexpr int kTimeout = 3;
+  // Long enough for both ranks to start and join on a loaded 2-core machine.
+  constexpr int kTimeout = 10;
   const pid_t launcher = start_maqd(
       {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
        "--batch-size", "4", "--epochs", "3", "--nproc", "2", "--threads", "2", "--seed",
