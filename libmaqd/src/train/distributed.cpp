@@ -27,7 +27,7 @@ void validate(const DistributedOptions& o) {
         "; allowed: 1 to 65535");
   check(!o.master_addr.empty(), kWhere, "master_addr is empty; expected rank 0's host name or address");
   check(o.backend == "gloo", kWhere, "backend is '", o.backend,
-        "'; allowed: gloo (this build trains on the CPU; NCCL needs a CUDA build)");
+        "'; allowed: gloo (NCCL, for several GPUs, is not in maqd yet: docs/distributed.md)");
   check(std::isfinite(o.timeout_seconds) && o.timeout_seconds >= 1 && o.timeout_seconds <= 86400,
         kWhere, "timeout_seconds is ", o.timeout_seconds, "; allowed: 1 to 86400");
   check(o.world_size == 1 || distributed_available(), kWhere, "world_size is ", o.world_size,
