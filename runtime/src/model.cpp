@@ -390,20 +390,8 @@ size_t dtype_size(DType dtype) {
 }
 
 std::string printable(const std::string& text) {
-  constexpr size_t kShown = 64;
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < kShown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      out += char(c);
-    } else {
-      static const char kHex[] = "0123456789ABCDEF";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (text.size() > kShown) out += "... (" + std::to_string(text.size()) + " bytes)";
+  char out[kPrintableCapacity];
+  printable_into(reinterpret_cast<const uint8_t*>(text.data()), text.size(), out, sizeof out);
   return out;
 }
 

@@ -91,16 +91,11 @@ class MessageWriter {
     for (int i = width - 1; i >= 0; --i) add(kDigits[(value >> (4 * i)) & 15]);
     return *this;
   }
-  // Bytes from the file, printable: as maqd_rt::printable() shows them.
+  // Bytes from the file, fit to quote (printable_into).
   MessageWriter& quoted(const uint8_t* bytes, uint64_t length) {
-    constexpr uint64_t kShown = 64;
-    for (uint64_t i = 0; i < length && i < kShown; ++i) {
-      const uint8_t c = bytes[i];
-      if (c >= 0x20 && c < 0x7F && c != '\\') add(char(c));
-      else add("\\x").hex(c, 2);
-    }
-    if (length > kShown) add("... (").add(length).add(" bytes)");
-    return *this;
+    char text[kPrintableCapacity];
+    printable_into(bytes, length, text, sizeof text);
+    return add(text);
   }
 
  private:

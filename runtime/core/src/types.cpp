@@ -23,6 +23,41 @@ const char* op_kind_name(OpKind kind) {
   return "unknown-op";
 }
 
+size_t printable_into(const uint8_t* bytes, uint64_t length, char* out, size_t capacity) {
+  if (capacity == 0) return 0;
+  size_t n = 0;
+  auto put = [&](char c) {
+    if (n + 1 < capacity) out[n++] = c;
+  };
+  static const char kHex[] = "0123456789ABCDEF";
+  constexpr uint64_t kShown = 64;
+  for (uint64_t i = 0; i < length && i < kShown; ++i) {
+    const uint8_t c = bytes[i];
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      put(char(c));
+    } else {
+      put('\\');
+      put('x');
+      put(kHex[c >> 4]);
+      put(kHex[c & 15]);
+    }
+  }
+  if (length > kShown) {
+    char digits[24];
+    size_t d = 0;
+    uint64_t v = length;
+    do {
+      digits[d++] = char('0' + v % 10);
+      v /= 10;
+    } while (v);
+    for (const char* t = "... ("; *t; ++t) put(*t);
+    while (d) put(digits[--d]);
+    for (const char* t = " bytes)"; *t; ++t) put(*t);
+  }
+  out[n] = 0;
+  return n;
+}
+
 const OpSlots& op_slots(OpKind kind) {
   using T = ArrayType;
   static const OpSlots kNone{};

@@ -41,6 +41,14 @@ enum class OpKind : uint8_t {
 const char* dtype_name(DType dtype);     // "u8", ...; "unknown-dtype"
 const char* op_kind_name(OpKind kind);   // "conv", ...; "unknown-op"
 
+// Bytes from a file (an op name, a metadata key) fit to quote in a message:
+// printable ASCII kept, every other byte (and the backslash) as \xNN, at
+// most 64 bytes shown, then "... (N bytes)", so that a NUL cannot cut the
+// message and control bytes never reach a terminal. Writes at most
+// `capacity` − 1 characters and a NUL; kPrintableCapacity always suffices.
+inline constexpr size_t kPrintableCapacity = 64 * 4 + 40;  // + "... (N bytes)" and the NUL
+size_t printable_into(const uint8_t* bytes, uint64_t length, char* out, size_t capacity);
+
 // The arrays an op kind stores, in the order of its record's array
 // references 1..4 (reference 0 is the name): the one table the reader, the
 // writer and the model checks all read. docs/format.md shows it.
