@@ -95,11 +95,41 @@ std::pair<double, std::string> largest_difference(const std::map<std::string, to
   return worst;
 }
 
+// The ranks `maqd train --nproc` started, in rank order.
+std::vector<pid_t> child_processes(pid_t parent) {
+  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  std::vector<pid_t> pids;
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
 class DistributedTraining : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!maqd::train::distributed_available()) GTEST_SKIP() << "built without c10d/Gloo";
   }
+  // Starts `maqd train --nproc 2` for 3 epochs of 3000 tiny images into
+  // out_/run (log out_/run.log) and waits for epoch 1's checkpoint, which
+  // marks the start of epoch 2; returns the launcher and sets the ranks'
+  // pids, in rank order (empty if the checkpoint never came).
+  pid_t start_two_ranks_into_epoch_2(uint64_t seed, int timeout, std::vector<std::string> extra,
+                                     std::vector<pid_t>& ranks) {
+    maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
+    const std::string run = out_.file("run");
+    std::vector<std::string> args{"train", "--data", "mnist", "--data-dir", data_.str(), "--arch",
+                                  "(6C3)-AP-(8C3)-10C1-GAP", "--batch-size", "4", "--epochs", "3",
+                                  "--nproc", "2", "--threads", "2", "--seed", std::to_string(seed),
+                                  "--out", run, "--dist-timeout", std::to_string(timeout)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const pid_t launcher = start_maqd(args, out_.file("run.log"));
+    const auto start = Clock::now();
+    while (!fs::exists(run + "/checkpoint.pt") && Clock::now() - start < std::chrono::seconds(120))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ranks.clear();
+    if (fs::exists(run + "/checkpoint.pt")) ranks = child_processes(launcher);
+    return launcher;
+  }
+
   maqd_test::TempDir data_, out_;
 };
 
@@ -149,34 +179,16 @@ TEST_F(DistributedTraining, TwoRanksEqualOneProcessWithTheWholeBatch) {
   EXPECT_NE(read_text(synced + "/metrics.jsonl").find("\"world_size\":2"), std::string::npos);
 }
 
-// The ranks `maqd train --nproc` started, in rank order.
-std::vector<pid_t> child_processes(pid_t parent) {
-  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
-  std::vector<pid_t> pids;
-  for (pid_t pid; in >> pid;) pids.push_back(pid);
-  return pids;
-}
-
 // Rank 1 killed in the second epoch: rank 0 stops within the timeout,
 // naming rank 1, and so does `maqd train --nproc`; the checkpoint of epoch 1
 // resumes in one process.
 TEST_F(DistributedTraining, KilledRankEndsTheOtherAndTheRunResumes) {
   MAQD_SEEDED(seed);
-  maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
   const std::string run = out_.file("run"), log_path = out_.file("run.log");
   constexpr int kTimeout = 20;
-  const pid_t launcher = start_maqd(
-      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
-       "--mw", "3", "--ma", "4", "--batch-size", "4", "--epochs", "3", "--nproc", "2", "--threads",
-       "2", "--seed", std::to_string(seed), "--out", run, "--dist-timeout", std::to_string(kTimeout)},
-      log_path);
-  // Epoch 1's checkpoint marks the start of epoch 2.
-  const auto start = Clock::now();
-  while (!fs::exists(run + "/checkpoint.pt") && Clock::now() - start < std::chrono::seconds(120))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(run + "/checkpoint.pt")) << read_text(log_path);
-  const std::vector<pid_t> ranks = child_processes(launcher);
-  ASSERT_EQ(ranks.size(), 2u);
+  std::vector<pid_t> ranks;
+  const pid_t launcher = start_two_ranks_into_epoch_2(seed, kTimeout, {"--mw", "3", "--ma", "4"}, ranks);
+  ASSERT_EQ(ranks.size(), 2u) << read_text(log_path);
   kill(ranks[1], SIGKILL);
   const auto killed = Clock::now();
   const int code = wait_exit(launcher);
@@ -205,21 +217,12 @@ TEST_F(DistributedTraining, KilledRankEndsTheOtherAndTheRunResumes) {
 // rank 0 stops once --dist-timeout has passed, naming the hung rank.
 TEST_F(DistributedTraining, HungRankEndsTheOtherAfterTheTimeout) {
   MAQD_SEEDED(seed);
-  maqd_test::write_tiny_mnist(data_, seed, 3000, 20);
-  const std::string run = out_.file("run"), log_path = out_.file("run.log");
+  const std::string log_path = out_.file("run.log");
   // Long enough for both ranks to start and join on a loaded 2-core machine.
   constexpr int kTimeout = 10;
-  const pid_t launcher = start_maqd(
-      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
-       "--batch-size", "4", "--epochs", "3", "--nproc", "2", "--threads", "2", "--seed",
-       std::to_string(seed), "--out", run, "--dist-timeout", std::to_string(kTimeout)},
-      log_path);
-  const auto start = Clock::now();
-  while (!fs::exists(run + "/checkpoint.pt") && Clock::now() - start < std::chrono::seconds(120))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(run + "/checkpoint.pt")) << read_text(log_path);
-  const std::vector<pid_t> ranks = child_processes(launcher);
-  ASSERT_EQ(ranks.size(), 2u);
+  std::vector<pid_t> ranks;
+  const pid_t launcher = start_two_ranks_into_epoch_2(seed, kTimeout, {}, ranks);
+  ASSERT_EQ(ranks.size(), 2u) << read_text(log_path);
   kill(ranks[1], SIGSTOP);
   const auto stopped = Clock::now();
   // Rank 0 (the launcher's child, which the launcher reaps at once) must
