@@ -10,6 +10,8 @@
 //
 //   build/bin/bench_training [--threads 2] [--width 0.25] [--batch 100]
 //       [--configs float,15:8,3:4,3:2] [--rounds 5] [--steps 10]
+//       (a config ending in /bf16, e.g. float/bf16 or 15:8/bf16, trains with
+//        --precision bf16, and the peer casts its convs to bfloat16 likewise)
 //       [--peer bench/peer_training.py | --peer none] [--data-dir DIR]
 //       [--beside-busy]   (alone and beside a CPU-bound process instead of the peer)
 //
@@ -59,6 +61,7 @@ struct Config {
   std::string name;  // "float" or "(M_w, M_a)"
   std::string key;   // the peer's name for it
   int64_t mw = 0, ma = 0;
+  std::string precision = "float32";
 };
 
 struct Contender {
@@ -95,21 +98,31 @@ std::vector<Config> parse_configs(const std::string& text) {
   std::stringstream in(text);
   for (std::string item; std::getline(in, item, ',');) {
     Config c;
+    const std::string bf16_suffix = "/bf16";
+    const bool bf16 = item.size() > bf16_suffix.size() &&
+                      item.compare(item.size() - bf16_suffix.size(), bf16_suffix.size(), bf16_suffix) == 0;
+    if (bf16) item.resize(item.size() - bf16_suffix.size());
     if (item == "float") {
       c.name = c.key = "float";
     } else {
       const size_t colon = item.find(':');
       maqd::check(colon != std::string::npos, "bench_training",
-                  "--configs entry '", item, "' is not 'float' or 'MW:MA' (e.g. 15:8)");
+                  "--configs entry '", item, "' is not 'float' or 'MW:MA' (e.g. 15:8), each "
+                  "optionally followed by /bf16");
       c.mw = std::stoll(item.substr(0, colon));
       c.ma = std::stoll(item.substr(colon + 1));
       c.name = "(" + std::to_string(c.mw) + ", " + std::to_string(c.ma) + ")";
       c.key = "q" + std::to_string(c.mw) + "_" + std::to_string(c.ma);
     }
+    if (bf16) {
+      c.precision = "bf16";
+      c.name += " bf16";
+      c.key += "_bf16";
+    }
     configs.push_back(c);
   }
   maqd::check(!configs.empty() && configs[0].key == "float", "bench_training",
-              "--configs must start with 'float' (the ratios are taken against it)");
+              "--configs must start with 'float' (the ratios are taken against its float32 step)");
   return configs;
 }
 
@@ -320,10 +333,13 @@ int run(int argc, char** argv) {
     c.train = base;
     c.train.mw = config.mw;
     c.train.ma = config.ma;
+    c.train.precision = config.precision;
     torch::manual_seed(0);
     c.network = maqd::Network(maqd::train::network_options(
         c.train, train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes));
     c.network->train();
+    maqd::train::check_precision_runs_here(c.train);
+    if (config.precision == "bf16") c.network->set_conv_compute_dtype(torch::kBFloat16);
     c.optimizer =
         std::make_unique<torch::optim::SGD>(maqd::train::make_optimizer(c.network, c.train));
     // Warm-up: first touch of every buffer, oneDNN's primitive caches.
@@ -332,7 +348,7 @@ int run(int argc, char** argv) {
                               batches[i % batches.size()].labels, maqd::train::loss_options(c.train));
     if (peer) {
       const std::string answer = peer->ask("setup " + config.key + " " + std::to_string(config.mw) +
-                                           " " + std::to_string(config.ma));
+                                           " " + std::to_string(config.ma) + " " + config.precision);
       maqd::check(answer == "ready", "bench_training", "the peer answered '", answer,
                   "' to setup; expected 'ready'");
     }
@@ -372,7 +388,7 @@ int run(int argc, char** argv) {
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       c.maqd_ips.push_back(double(images) / seconds);
-      std::printf("  round %d  %-10s maqd %8.1f images/s", round + 1, c.config.name.c_str(),
+      std::printf("  round %d  %-14s maqd %8.1f images/s", round + 1, c.config.name.c_str(),
                   c.maqd_ips.back());
       if (peer) {
         const std::string answer = peer->ask("time " + c.config.key + " " + std::to_string(steps));
@@ -391,12 +407,12 @@ int run(int argc, char** argv) {
 
   auto range = range_text;
   std::printf("\nimages/s, median [min-max] of %d rounds\n", rounds);
-  std::printf("%-10s  %-22s  %-22s  %-10s  %s\n", "config", "maqd", "peer (PyTorch)",
+  std::printf("%-14s  %-22s  %-22s  %-10s  %s\n", "config", "maqd", "peer (PyTorch)",
               "maqd/peer", "maqd step / maqd float step");
   const double float_ips = median(contenders[0].maqd_ips);
   for (const Contender& c : contenders) {
     const double ips = median(c.maqd_ips);
-    std::printf("%-10s  %-22s  %-22s  %-10s  %.2fx\n", c.config.name.c_str(),
+    std::printf("%-14s  %-22s  %-22s  %-10s  %.2fx\n", c.config.name.c_str(),
                 range(c.maqd_ips).c_str(), peer ? range(c.peer_ips).c_str() : "-",
                 peer ? (std::to_string(ips / median(c.peer_ips)).substr(0, 4) + "x").c_str() : "-",
                 float_ips / ips);

@@ -10,7 +10,11 @@ decay on conv weights) in plain eager PyTorch (Debian's python3-torch, whose
 convolutions run through the same oneDNN as maqd's LibTorch).
 
 It is driven over stdin/stdout, one command per line:
-  setup NAME MW MA    build a network (MW = MA = 0: float with ReLU), warm up
+  setup NAME MW MA [PRECISION]
+                      build a network (MW = MA = 0: float with ReLU), warm up;
+                      PRECISION bf16 runs every conv in bfloat16 (inputs and
+                      weights cast, output cast back to float32, as autocast
+                      does), float32 (the default) does not
   time NAME STEPS     run STEPS training steps, answer "NAME IMAGES_PER_SECOND"
   quit
 Every answer is one line; "ready" after setup. Errors go to stderr and end
@@ -102,25 +106,42 @@ class LayerBatchNorm(torch.nn.Module):
         return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1))
 
 
+def conv2d(x, w, bias, padding, dtype):
+    if dtype == torch.float32:
+        return F.conv2d(x, w, bias, padding=padding)
+    bias = None if bias is None else bias.to(dtype)
+    return F.conv2d(x.to(dtype), w.to(dtype), bias, padding=padding).float()
+
+
+class OutputConv(torch.nn.Conv2d):
+    def __init__(self, cin, cout, kernel, dtype):
+        super().__init__(cin, cout, kernel, padding=kernel // 2)
+        self.dtype = dtype
+
+    def forward(self, x):
+        return conv2d(x, self.weight, self.bias, self.padding, self.dtype)
+
+
 class HiddenLayer(torch.nn.Module):
     """conv (WS, quantized weights, no bias) -> LBN -> quantized activation or ReLU."""
 
-    def __init__(self, cin, cout, kernel, mw, ma):
+    def __init__(self, cin, cout, kernel, mw, ma, dtype):
         super().__init__()
         self.conv = torch.nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
         self.norm = LayerBatchNorm(cout)
         self.delta = (mw - 1) / 2 if mw else 0
         self.ma = ma
+        self.dtype = dtype
 
     def forward(self, x):
         w = standardize(self.conv.weight)
         if self.delta:
             w = WeightQuant.apply(w, self.delta)
-        x = self.norm(F.conv2d(x, w, padding=self.conv.padding))
+        x = self.norm(conv2d(x, w, None, self.conv.padding, self.dtype))
         return ActivationQuant.apply(x, self.ma) if self.ma else torch.relu(x)
 
 
-def vgg(width, mw, ma, in_channels, classes):
+def vgg(width, mw, ma, in_channels, classes, dtype):
     layers, channels = [], in_channels
     for token in VGG.split("-"):
         if token == "AP":
@@ -132,11 +153,11 @@ def vgg(width, mw, ma, in_channels, classes):
             out, kernel = (int(v) for v in spec.split("C"))
             for _ in range(int(repeat)):
                 scaled = max(1, round(out * width))
-                layers.append(HiddenLayer(channels, scaled, kernel, mw, ma))
+                layers.append(HiddenLayer(channels, scaled, kernel, mw, ma, dtype))
                 channels = scaled
         else:  # the float output conv, e.g. 10C1
             _, kernel = (int(v) for v in token.split("C"))
-            layers.append(torch.nn.Conv2d(channels, classes, kernel, padding=kernel // 2))
+            layers.append(OutputConv(channels, classes, kernel, dtype))
     return torch.nn.Sequential(*layers, torch.nn.Flatten())
 
 
@@ -154,9 +175,9 @@ def read_idx(path):
 
 
 class Contender:
-    def __init__(self, args, mw, ma, batches):
+    def __init__(self, args, mw, ma, dtype, batches):
         torch.manual_seed(0)
-        self.net = vgg(args.width, mw, ma, 1, 10).train()
+        self.net = vgg(args.width, mw, ma, 1, 10, dtype).train()
         decayed = [p for p in self.net.parameters() if p.dim() == 4]
         plain = [p for p in self.net.parameters() if p.dim() != 4]
         self.opt = torch.optim.SGD([{"params": decayed, "weight_decay": args.weight_decay},
@@ -208,8 +229,9 @@ def main():
         words = line.split()
         if not words:
             continue
-        if words[0] == "setup" and len(words) == 4:
-            contenders[words[1]] = Contender(args, int(words[2]), int(words[3]), batches)
+        if words[0] == "setup" and len(words) in (4, 5) and words[4:] in ([], ["float32"], ["bf16"]):
+            dtype = torch.bfloat16 if words[4:] == ["bf16"] else torch.float32
+            contenders[words[1]] = Contender(args, int(words[2]), int(words[3]), dtype, batches)
             print("ready", flush=True)
         elif words[0] == "time" and len(words) == 3 and words[1] in contenders:
             ips = contenders[words[1]].images_per_second(int(words[2]))
@@ -218,7 +240,7 @@ def main():
             return 0
         else:
             print(f"peer_training.py: unknown command '{line.strip()}'; expected "
-                  "'setup NAME MW MA', 'time NAME STEPS' (after setup) or 'quit'", file=sys.stderr)
+                  "'setup NAME MW MA [float32|bf16]', 'time NAME STEPS' (after setup) or 'quit'", file=sys.stderr)
             return 2
     return 0
 

@@ -47,6 +47,11 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->capture_default_str()
       ->group(exec);
   cmd.add_option("--device", c.device, "cpu or cuda")->capture_default_str()->group(exec);
+  cmd.add_option("--precision", c.precision,
+                 "float32, or bf16: the convolutions of each training step in bfloat16 with float32 "
+                 "master weights (CPUs with AVX-512 BF16)")
+      ->capture_default_str()
+      ->group(exec);
   cmd.add_option("--trace-steps", c.trace_steps,
                  "Write per-layer gradient norms, R_w and R_a of the first N steps to trace.jsonl "
                  "(why does a run sit at chance?)")

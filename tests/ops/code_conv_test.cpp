@@ -13,6 +13,7 @@
 
 #include "common/seed.h"
 #include "maqd/error.h"
+#include "ops/reference.h"
 
 namespace {
 
@@ -160,6 +161,36 @@ TEST(CodeConv, RefusesValuesOffTheGrid) {
   torch::Tensor weight = grid_weight(p);
   weight.index_put_({2, 1, 0, 0}, -2.0f);  // k = −2 < −D
   EXPECT_NE(message(grid_input(p), weight).find("code_conv: weight"), std::string::npos);
+}
+
+// --precision bf16: the forward stays on integer codes; the backward
+// convolutions round to bfloat16 and return float32 gradients.
+TEST(CodeConv, Bf16BackwardReturnsFloat32GradientsNearFloat64) {
+  if (!available()) GTEST_SKIP() << "built without oneDNN: code_conv2d is unavailable";
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  const Problem p{2, 12, 10, 9, 9, 3, 1, 1, 7, 15};
+  const torch::Tensor input = grid_input(p).requires_grad_(true);
+  const torch::Tensor weight = grid_weight(p).requires_grad_(true);
+  const torch::Tensor float32_out =
+      maqd::code_conv2d(input.detach(), weight.detach(), 7, 15, 1, 1);
+  const torch::Tensor out = maqd::code_conv2d(input, weight, 7, 15, 1, 1, torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(out, float32_out));
+
+  const torch::Tensor input64 = input.detach().to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor weight64 = weight.detach().to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor grad_out = torch::randn(out.sizes(), torch::kDouble);
+  torch::conv2d(input64, weight64, {}, 1, 1).backward(grad_out);
+  out.backward(grad_out.to(torch::kFloat));
+  ASSERT_EQ(input.grad().scalar_type(), torch::kFloat);
+  ASSERT_EQ(weight.grad().scalar_type(), torch::kFloat);
+  expect_close(input.grad(), input64.grad(), 2e-2, "grad input");
+  expect_close(weight.grad(), weight64.grad(), 2e-2, "grad weight");
+  // Rounded to bfloat16 on the way (float32 would be within 1e-5).
+  const double off = (weight.grad().to(torch::kDouble) - weight64.grad()).abs().max().item<double>();
+  EXPECT_GT(off, 1e-4 * weight64.grad().abs().max().item<double>());
+  MAQD_EXPECT_ERROR(maqd::code_conv2d(input, weight, 7, 15, 1, 1, torch::kHalf), "code_conv",
+                    "backward dtype", "bfloat16");
 }
 
 TEST(CodeConv, FastPathBounds) {

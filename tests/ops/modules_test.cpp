@@ -185,6 +185,46 @@ TEST(ConvModule, GradientsReachTheWeight) {
   }
 }
 
+// --precision bf16: the conv's arithmetic in bfloat16 (8 significant bits,
+// so about 2^-8 relative error per product), its tensors float32.
+TEST(ConvModule, Bf16ComputeKeepsFloat32TensorsAndGradients) {
+  MAQD_SEEDED(seed);
+  torch::manual_seed(seed);
+  ConvOptions o = conv_opts(false, std::nullopt, 8, 6, 3);
+  o.bias = true;
+  maqd::Conv conv(o);
+  const torch::Tensor x = torch::randn({2, 8, 7, 7}).requires_grad_(true);
+  const torch::Tensor probe = torch::randn({2, 6, 7, 7});
+  const torch::Tensor float32_out = conv->forward(x).detach();
+
+  const torch::Tensor x64 = x.detach().to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor w64 = conv->weight.detach().to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor b64 = conv->bias.detach().to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor y64 = torch::conv2d(x64, w64, b64, 1, 1);
+  (y64 * probe.to(torch::kDouble)).sum().backward();
+
+  conv->set_compute_dtype(torch::kBFloat16);
+  EXPECT_EQ(conv->compute_dtype(), torch::kBFloat16);
+  const torch::Tensor y = conv->forward(x);
+  (y * probe).sum().backward();
+  EXPECT_EQ(y.scalar_type(), torch::kFloat);
+  EXPECT_EQ(conv->weight.grad().scalar_type(), torch::kFloat);
+  EXPECT_EQ(conv->bias.grad().scalar_type(), torch::kFloat);
+  EXPECT_EQ(x.grad().scalar_type(), torch::kFloat);
+  const auto relative_error = [](const torch::Tensor& got, const torch::Tensor& want) {
+    return (got.to(torch::kDouble) - want).abs().max().item<double>() /
+           want.abs().max().item<double>();
+  };
+  EXPECT_LT(relative_error(y, y64), 2e-2);
+  EXPECT_LT(relative_error(conv->weight.grad(), w64.grad()), 2e-2);
+  EXPECT_LT(relative_error(conv->bias.grad(), b64.grad()), 1e-2);
+  EXPECT_LT(relative_error(x.grad(), x64.grad()), 2e-2);
+  // It did round: bfloat16 cannot reproduce float32's sums of 72 products.
+  EXPECT_GT(relative_error(y, float32_out.to(torch::kDouble)), 1e-4);
+
+  MAQD_EXPECT_ERROR(conv->set_compute_dtype(torch::kHalf), "conv", "compute dtype", "bfloat16");
+}
+
 TEST(ConvModule, InvalidOptionsThrow) {
   MAQD_EXPECT_ERROR(maqd::Conv(conv_opts(true, 4)), "weight_quantizer", "levels", "4");
   MAQD_EXPECT_ERROR(maqd::Conv(conv_opts(true, 1)), "weight_quantizer", "levels");

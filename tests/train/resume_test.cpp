@@ -2,6 +2,7 @@
 // interrupted run resumed from its checkpoint reproduces the uninterrupted
 // run's metrics exactly; checkpoints round-trip; configs reject bad fields.
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -12,8 +13,10 @@
 
 #include "common/seed.h"
 #include "data/fixtures.h"
+#include "ops/reference.h"
 #include "train/tiny_mnist.h"
 #include "maqd/error.h"
+#include "maqd/ops/code_conv.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 
@@ -193,6 +196,44 @@ TEST(TrainConfig, ValidateRefusesBadWidthAndThreadCounts) {
   EXPECT_THROW(maqd::train::validate(c), maqd::Error);
   c.threads = 256;
   EXPECT_NO_THROW(maqd::train::validate(c));
+}
+
+TEST(TrainConfig, PrecisionIsFloat32OrBf16WhereTheCpuRunsIt) {
+  maqd::train::TrainConfig c;
+  c.out_dir = "unused";
+  EXPECT_EQ(c.precision, "float32");
+  // Runs saved before the field existed trained in float32.
+  EXPECT_EQ(maqd::train::config_from_json({{"mw", 3}}, "cfg.json").precision, "float32");
+  c.precision = "fp16";
+  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field precision", "fp16", "float32 or bf16");
+  c.precision = "bf16";
+  EXPECT_NO_THROW(maqd::train::validate(c));
+  c.device = "cuda";
+  MAQD_EXPECT_ERROR(maqd::train::check_precision_runs_here(c), "precision", "cuda");
+  c.device = "cpu";
+  if (maqd::native_bf16_convolutions())
+    EXPECT_NO_THROW(maqd::train::check_precision_runs_here(c));
+  else
+    MAQD_EXPECT_ERROR(maqd::train::check_precision_runs_here(c), "precision", "AVX-512 BF16");
+}
+
+// Under MAQD_ISA=avx2 oneDNN is capped below native bf16 on any CPU, so the
+// tool must refuse --precision bf16 before it loads any data.
+TEST(TrainConfig, ToolRefusesBf16BelowNativeBf16) {
+  maqd_test::TempDir out;
+  const std::string command = "MAQD_ISA=avx2 " + std::string(MAQD_CLI_EXE) +
+                              " train --precision bf16 --data-dir " + out.str() + "/no-data --out " +
+                              out.str() + "/run 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  EXPECT_NE(status, 0) << output;
+  EXPECT_NE(output.find("field precision is 'bf16'"), std::string::npos) << output;
+  EXPECT_NE(output.find("avx2"), std::string::npos) << output;
+  EXPECT_EQ(output.find("no-data"), std::string::npos) << "data was read first: " << output;
 }
 
 TEST(TrainConfig, LearningRateScalesWithBatch) {

@@ -47,6 +47,12 @@ torch::Tensor ConvImpl::effective_weight() const {
   return options_.quant ? quantize_standardized_weight(w, *options_.quant) : w;
 }
 
+void ConvImpl::set_compute_dtype(torch::ScalarType dtype) {
+  check(dtype == torch::kFloat || dtype == torch::kBFloat16, "conv", "compute dtype is ", dtype,
+        "; expected float32 or bfloat16");
+  compute_dtype_ = dtype;
+}
+
 torch::Tensor ConvImpl::forward(const torch::Tensor& input) {
   check(input.dim() == 4 && input.size(1) == options_.in_channels, "conv", "input has shape ",
         input.sizes(), "; expected [N, ", options_.in_channels, ", H, W]");
@@ -56,9 +62,15 @@ torch::Tensor ConvImpl::forward(const torch::Tensor& input) {
     const int64_t weight_denominator = weight_code_denominator(*options_.quant);
     if (code_conv_available(input, w, options_.input_code_denominator, weight_denominator))
       return code_conv2d(input, w, options_.input_code_denominator, weight_denominator,
-                         options_.stride, options_.padding);
+                         options_.stride, options_.padding, compute_dtype_);
   }
-  return torch::conv2d(input, w, bias, options_.stride, options_.padding);
+  if (compute_dtype_ == torch::kFloat)  // any input dtype: float64 in tests
+    return torch::conv2d(input, w, bias, options_.stride, options_.padding);
+  // Autograd casts the gradients back, so the master weight's gradient is float32.
+  const torch::Tensor b = bias.defined() ? bias.to(compute_dtype_) : bias;
+  return torch::conv2d(input.to(compute_dtype_), w.to(compute_dtype_), b, options_.stride,
+                       options_.padding)
+      .to(input.scalar_type());
 }
 
 }  // namespace maqd

@@ -164,6 +164,11 @@ std::vector<NamedConv> NetworkImpl::hidden_convs() const {
   return convs;
 }
 
+void NetworkImpl::set_conv_compute_dtype(torch::ScalarType dtype) {
+  for (NamedConv c : hidden_convs()) c.conv->set_compute_dtype(dtype);
+  output_->set_compute_dtype(dtype);
+}
+
 std::vector<NamedConv> NetworkImpl::quantized_convs() const {
   return options_.weight_quant ? hidden_convs() : std::vector<NamedConv>{};
 }

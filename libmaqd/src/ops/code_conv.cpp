@@ -216,25 +216,33 @@ class CodeConvFunction : public torch::autograd::Function<CodeConvFunction> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& weight, int64_t input_denominator,
-                               int64_t weight_denominator, int64_t stride, int64_t padding) {
+                               int64_t weight_denominator, int64_t stride, int64_t padding,
+                               torch::ScalarType backward_dtype) {
     ctx->save_for_backward({input, weight});
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
+    ctx->saved_data["backward_dtype"] = static_cast<int64_t>(backward_dtype);
     return run_code_conv(input, weight, input_denominator, weight_denominator, stride, padding);
   }
 
   // The float convolution's own backward (oneDNN through ATen), on the same
-  // float input and weight that torch::conv2d would have saved.
+  // float input and weight that torch::conv2d would have saved, in
+  // backward_dtype; the gradients return as float32.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const int64_t stride = ctx->saved_data["stride"].toInt();
     const int64_t padding = ctx->saved_data["padding"].toInt();
+    const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data["backward_dtype"].toInt());
     auto [grad_input, grad_weight, grad_bias] = at::convolution_backward(
-        grads[0], saved[0], saved[1], /*bias_sizes=*/c10::nullopt, {stride, stride},
+        grads[0].to(dtype), saved[0].to(dtype), saved[1].to(dtype), /*bias_sizes=*/c10::nullopt,
+        {stride, stride},
         {padding, padding}, /*dilation=*/{1, 1}, /*transposed=*/false, /*output_padding=*/{0, 0},
         /*groups=*/1, {ctx->needs_input_grad(0), ctx->needs_input_grad(1), false});
-    return {grad_input, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor()};
+    const auto to_input_dtype = [&](const torch::Tensor& g, const torch::Tensor& like) {
+      return g.defined() ? g.to(like.scalar_type()) : g;
+    };
+    return {to_input_dtype(grad_input, saved[0]), to_input_dtype(grad_weight, saved[1]),
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -258,14 +266,40 @@ bool code_conv_available(const torch::Tensor& input, const torch::Tensor& weight
 
 torch::Tensor code_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
                           int64_t input_denominator, int64_t weight_denominator, int64_t stride,
-                          int64_t padding) {
+                          int64_t padding, torch::ScalarType backward_dtype) {
   RECORD_FUNCTION("maqd::code_conv", std::vector<c10::IValue>());
   check(code_conv_available(input, weight, input_denominator, weight_denominator), "code_conv",
         "input denominator ", input_denominator, ", weight denominator ", weight_denominator,
         ", input ", input.scalar_type(), " on ", input.device(),
         "; expected float32 CPU tensors, 1 ≤ d ≤ 255, 1 ≤ D ≤ 127, 2·d·D ≤ 32767 and a build with oneDNN");
+  check(backward_dtype == torch::kFloat || backward_dtype == torch::kBFloat16, "code_conv",
+        "backward dtype is ", backward_dtype, "; expected float32 or bfloat16");
   return CodeConvFunction::apply(input, weight, input_denominator, weight_denominator, stride,
-                                 padding);
+                                 padding, backward_dtype);
+}
+
+bool native_bf16_convolutions(std::string* isa_name) {
+#ifdef MAQD_HAVE_DNNL
+  using dnnl::cpu_isa;
+  const cpu_isa isa = dnnl::get_effective_cpu_isa();
+  if (isa_name) {
+    switch (isa) {
+      case cpu_isa::sse41: *isa_name = "sse41"; break;
+      case cpu_isa::avx: *isa_name = "avx"; break;
+      case cpu_isa::avx2: *isa_name = "avx2"; break;
+      case cpu_isa::avx2_vnni: *isa_name = "avx2_vnni"; break;
+      case cpu_isa::avx512_core: *isa_name = "avx512_core"; break;
+      case cpu_isa::avx512_core_vnni: *isa_name = "avx512_core_vnni"; break;
+      case cpu_isa::avx512_core_bf16: *isa_name = "avx512_core_bf16"; break;
+      case cpu_isa::avx512_core_amx: *isa_name = "avx512_core_amx"; break;
+      default: *isa_name = "isa " + std::to_string(static_cast<int>(isa));
+    }
+  }
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+#else
+  if (isa_name) *isa_name = "none (built without oneDNN)";
+  return false;
+#endif
 }
 
 std::vector<std::string> code_conv_kernels_used() {

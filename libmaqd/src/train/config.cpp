@@ -13,7 +13,7 @@ namespace maqd::train {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm, lbn_shift_init,
     weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
-    lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, trace_steps, out_dir)
+    lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, precision, trace_steps, out_dir)
 
 void validate(const TrainConfig& c) {
   const char* where = "train config";
@@ -44,6 +44,8 @@ void validate(const TrainConfig& c) {
         "; expected 0 (ReLU) or an integer ≥ 2");
   check(c.device == "cpu" || c.device == "cuda", where, "field device is '", c.device,
         "'; expected cpu or cuda");
+  check(c.precision == "float32" || c.precision == "bf16", where, "field precision is '",
+        c.precision, "'; expected float32 or bf16");
   check(c.mse_target == "logits" || c.mse_target == "probabilities", where,
         "field mse_target is '", c.mse_target, "'; expected logits or probabilities");
   check(!c.out_dir.empty(), where, "field out_dir is empty; expected a folder path");

@@ -13,6 +13,7 @@
 
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
+#include "maqd/ops/code_conv.h"
 #include "maqd/process.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/core_share.h"
@@ -140,6 +141,17 @@ EvalResult evaluate_shared(DataParallel& parallel, Network& network, const data:
 
 }  // namespace
 
+void check_precision_runs_here(const TrainConfig& config) {
+  if (config.precision != "bf16") return;
+  check(config.device == "cpu", "train config", "field precision is 'bf16' on device '",
+        config.device, "'; expected float32 (bf16 is a CPU option in this version)");
+  std::string isa;
+  check(native_bf16_convolutions(&isa), "train config",
+        "field precision is 'bf16' but oneDNN runs this CPU as ", isa,
+        " (after any MAQD_ISA cap), without native bf16 convolutions; expected float32, or a CPU "
+        "with AVX-512 BF16");
+}
+
 torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config) {
   std::vector<torch::Tensor> decayed, plain;
   for (const auto& item : network->named_parameters()) {
@@ -215,6 +227,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   validate(config);
   if (config.threads > 0) torch::set_num_threads(int(config.threads));
   const torch::Device device = resolve_device(config.device);
+  check_precision_runs_here(config);
 
   const data::Dataset train_set = load_limited(config, true);
   const data::Dataset test_set = load_limited(config, false);
@@ -244,6 +257,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   Network network(network_options(config, train_set.channels(), train_set.height(),
                                   train_set.width(), train_set.num_classes));
   network->to(device);
+  if (config.precision == "bf16") network->set_conv_compute_dtype(torch::kBFloat16);
   torch::optim::SGD optimizer = make_optimizer(network, config);
 
   if (root) fs::create_directories(config.out_dir);

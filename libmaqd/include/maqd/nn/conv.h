@@ -41,6 +41,14 @@ class ConvImpl : public torch::nn::Cloneable<ConvImpl> {
   torch::Tensor standardized_weight() const;
   const ConvOptions& options() const { return options_; }
 
+  // The dtype the convolution computes in, forward and backward: float32
+  // (the default) or bfloat16 (--precision bf16). The weights, the input and
+  // the output stay float32; only the convolution's own arithmetic is
+  // rounded, the way autocast does it, so the master weights, the
+  // normalizations and the quantizers see float32 throughout.
+  void set_compute_dtype(torch::ScalarType dtype);
+  torch::ScalarType compute_dtype() const { return compute_dtype_; }
+
   torch::Tensor weight, bias;
   // When defined, forward() convolves with this instead of effective_weight().
   // The float64 reference of export/compare.cpp sets it to the float32
@@ -50,6 +58,7 @@ class ConvImpl : public torch::nn::Cloneable<ConvImpl> {
 
  private:
   ConvOptions options_;
+  torch::ScalarType compute_dtype_ = torch::kFloat;
 };
 TORCH_MODULE(Conv);
 

@@ -180,6 +180,9 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
   // Every Activation (Q_a or ReLU), in forward order: hook indices index it.
   std::vector<NamedActivation> activations() const;
   const Conv& output_conv() const { return output_; }
+  // ConvImpl::set_compute_dtype on every conv (--precision bf16 in
+  // training); the folded evaluation path computes in float32 regardless.
+  void set_conv_compute_dtype(torch::ScalarType dtype);
 
   // When set, forward() calls hook(i, output) with the output of the i-th
   // Activation, in forward order, in training and evaluation alike. clone()

@@ -52,6 +52,11 @@ struct TrainConfig {
   uint64_t seed = 0;
   int64_t threads = 0;        // 0: LibTorch's default
   std::string device = "cpu";  // cpu | cuda
+  // float32 | bf16: the convolutions of the training step compute in
+  // bfloat16 (forward where not on integer codes, and backward), with
+  // float32 master weights, normalizations and quantizers; evaluation stays
+  // float32. Needs a CPU whose oneDNN has native bf16 (AVX-512 BF16).
+  std::string precision = "float32";
   int64_t trace_steps = 0;     // > 0: per-layer diagnostics of the first N steps (train/step_trace.h)
   std::string out_dir = "runs/latest";
 };

@@ -48,6 +48,12 @@ struct TrainResult {
 // only (docs/method.md §7), not to normalization parameters nor to biases.
 torch::optim::SGD make_optimizer(Network& network, const TrainConfig& config);
 
+// Throws maqd::Error unless config.precision can run here: bf16 needs the
+// CPU device and oneDNN's native bf16 convolutions (AVX-512 BF16), since
+// emulated bf16 is slower than float32 and defeats the option. The caller
+// then sets network->set_conv_compute_dtype(torch::kBFloat16).
+void check_precision_runs_here(const TrainConfig& config);
+
 // One optimizer step on one batch (forward, the loss of Eq. 9, backward,
 // update); returns the batch's mean loss. The training loop and the training
 // benchmark both run exactly this.
