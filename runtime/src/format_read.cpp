@@ -1,12 +1,13 @@
 // The hosted reader of .maqd files: the core's ModelView checks the bytes
-// (runtime/core/src/model_view.cpp, the one place that reads the format),
-// then this copies the view into a Model for the engine and validates the
-// graph. Errors become maqd_rt::Error naming the source.
+// (runtime/core/src/model_view.cpp, the one place that reads the format)
+// and the core's check_graph its graph, then this copies the view into a
+// Model for the engine. Errors become maqd_rt::Error naming the source.
 #include "maqd_rt/format.hpp"
 
 #include <cstring>
 #include <fstream>
 
+#include "maqd_rt/core/graph.h"
 #include "maqd_rt/error.hpp"
 #include "op_arrays.h"
 
@@ -62,6 +63,10 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source) {
                     diagnostic.message,
                 diagnostic.status);
   }
+  // The graph's rules on the bytes, before anything is copied out of them.
+  std::vector<ValueRange> ranges(view.tensor_count());  // bounded: 16 bytes of the file each
+  if (!check_graph(view, ranges.data(), &diagnostic))
+    throw Error(source + ": " + diagnostic.message, diagnostic.status);
   Model model;
   model.version = view.version();
   view.for_each_meta([&](const MetaEntry& e) {
@@ -85,11 +90,6 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source) {
     op.kernel = r.kernel;
     op.levels = r.levels;
     copy_arrays(view, r, op);
-  }
-  try {
-    validate(model);
-  } catch (const Error& e) {
-    throw Error(source + ": " + e.what(), e.status());
   }
   return model;
 }

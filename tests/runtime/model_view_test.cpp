@@ -1,14 +1,18 @@
 // The core's ModelView, the one reader of the format's bytes, read directly:
 // its records, arrays and metadata are those the hosted read_model() makes
 // of the same file (whose own tests check every field against the writer),
-// and its refusals carry a status and a message without exceptions.
+// and its refusals carry a status and a message without exceptions; the
+// core's check_graph on the bytes says what the hosted validate() says.
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "format_bytes.h"
+#include "maqd_rt/core/graph.h"
 #include "maqd_rt/core/model_view.h"
+#include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "model_fixtures.h"
 
@@ -96,6 +100,43 @@ TEST(ModelView, RefusalsCarryAStatusAndAMessage) {
   EXPECT_FALSE(view.open(bytes.data(), bytes.size() - 1, nullptr));
   // A message longer than the buffer is cut, still NUL-terminated.
   EXPECT_LT(std::strlen(d.message), sizeof d.message);
+}
+
+// The graph rules on the bytes, with no Model built: the ranges validate()
+// proves, and a graph broken behind a valid checksum refused in the same
+// words as validate() refuses the same break in a Model.
+TEST(CheckGraph, OnTheBytesAgreesWithValidate) {
+  const maqd_rt::Model model = maqd_test::small_model(4);
+  maqd_test::Bytes bytes = maqd_rt::write_model(model);
+  maqd_rt::ModelView view;
+  maqd_rt::Diagnostic d;
+  ASSERT_TRUE(view.open(bytes.data(), bytes.size(), &d)) << d.message;
+  std::vector<maqd_rt::ValueRange> ranges(view.tensor_count());
+  ASSERT_TRUE(maqd_rt::check_graph(view, ranges.data(), &d)) << d.message;
+  const std::vector<maqd_rt::ValueRange> expected = maqd_rt::validate(model);
+  ASSERT_EQ(ranges.size(), expected.size());
+  for (size_t t = 0; t < ranges.size(); ++t) {
+    EXPECT_EQ(ranges[t].low, expected[t].low) << "tensor " << t;
+    EXPECT_EQ(ranges[t].high, expected[t].high) << "tensor " << t;
+  }
+
+  // Op 2 (conv_8bit) reads tensor 5, which op 4 writes later.
+  maqd_test::put_le(bytes, maqd_test::op_record(bytes, 2) + maqd_rt::format::kOpInputsAt, 5, 4);
+  maqd_test::reseal(bytes);
+  ASSERT_TRUE(view.open(bytes.data(), bytes.size(), &d)) << d.message;
+  EXPECT_FALSE(maqd_rt::check_graph(view, ranges.data(), &d));
+  EXPECT_EQ(d.status, maqd_rt::Status::kBadFile);
+  maqd_rt::Model broken = model;
+  broken.ops[2].inputs = {5};
+  try {
+    maqd_rt::validate(broken);
+    ADD_FAILURE() << "validate accepted a conv reading a later tensor";
+  } catch (const maqd_rt::Error& e) {
+    EXPECT_STREQ(d.message, e.what());
+  }
+  EXPECT_NE(std::string(d.message).find("op 2 'conv_8bit' (conv): inputs[0]: reads tensor 5 before"),
+            std::string::npos)
+      << d.message;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "format_layout.h"
+#include "message_writer.h"
 
 namespace maqd_rt {
 
@@ -55,53 +56,6 @@ uint32_t le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 uint64_t le64(const uint8_t* p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
-
-// Appends to a fixed buffer, cutting what does not fit.
-class MessageWriter {
- public:
-  explicit MessageWriter(Diagnostic* d) : d_(d) {
-    if (d_) d_->message[0] = 0;
-  }
-  MessageWriter& add(const char* text) {
-    if (!d_) return *this;
-    for (; text && *text && length_ + 1 < sizeof d_->message; ++text) d_->message[length_++] = *text;
-    d_->message[length_] = 0;
-    return *this;
-  }
-  MessageWriter& add(char c) {
-    const char text[2] = {c, 0};
-    return add(text);
-  }
-  template <typename Int, typename = std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, char>>>
-  MessageWriter& add(Int value) {
-    char digits[24];
-    size_t n = 0;
-    const bool negative = std::is_signed_v<Int> && value < 0;
-    uint64_t magnitude = negative ? uint64_t(0) - uint64_t(value) : uint64_t(value);
-    do {
-      digits[n++] = char('0' + magnitude % 10);
-      magnitude /= 10;
-    } while (magnitude);
-    if (negative) add('-');
-    while (n) add(digits[--n]);
-    return *this;
-  }
-  MessageWriter& hex(uint64_t value, int width) {
-    static const char kDigits[] = "0123456789ABCDEF";
-    for (int i = width - 1; i >= 0; --i) add(kDigits[(value >> (4 * i)) & 15]);
-    return *this;
-  }
-  // Bytes from the file, fit to quote (printable_into).
-  MessageWriter& quoted(const uint8_t* bytes, uint64_t length) {
-    char text[kPrintableCapacity];
-    printable_into(bytes, length, text, sizeof text);
-    return add(text);
-  }
-
- private:
-  Diagnostic* d_;
-  size_t length_ = 0;
-};
 
 // The checks of one open(): each returns false after writing the message.
 class Checker {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "maqd_rt/core/graph.h"  // ValueRange
 #include "maqd_rt/core/types.h"
 
 namespace maqd_rt {
@@ -78,15 +79,11 @@ struct Model {
   int32_t num_classes() const;  // channels of the last op's output
 };
 
-// The values an integer tensor can hold, as validate() proves them from the
-// input's 0..255 and each op's arrays; {0, 0} for the float logits.
-struct ValueRange {
-  int64_t low = 0, high = 0;
-  int64_t magnitude() const { return low < -high ? -low : high; }
-};
-
 // Throws maqd_rt::Error naming the op, the field and what was expected when
-// the graph breaks a rule above (dtypes, shapes, sizes, order, ranges).
+// the graph breaks a rule above (dtypes, shapes, sizes, order, ranges): the
+// core's check_graph (maqd_rt/core/graph.h), the same rules in the same
+// words, plus the Model's own rule that an op leaves the fields its kind
+// does not use empty.
 // Returns each tensor's ValueRange: the engine picks its kernels from them,
 // so the bounds that make the arithmetic safe are computed in one place.
 std::vector<ValueRange> validate(const Model& model);
