@@ -255,44 +255,17 @@ struct Engine::Impl {
     }
   }
 
-  // The float output layer: per-channel sums of the integer inputs, their
-  // affine map, then the dense layer.
+  // The float output layer (kernels::gap_linear, the core's definition).
   void gap_linear(const Op& op, uint8_t* base, const uint8_t* image, float* logits) {
     const TensorDesc& in = model.tensors[op.inputs[0]];
-    const int32_t channels = in.channels;
-    const int64_t pixels = int64_t(in.height) * in.width;
-    float* feature = reinterpret_cast<float*>(base + head_offset);
-    std::copy(op.offset.begin(), op.offset.end(), feature);
+    kernels::GapInput inputs[2];
     for (size_t j = 0; j < op.inputs.size(); ++j) {
       const int32_t t = op.inputs[j];
-      for (int32_t c = 0; c < channels; ++c) {
-        int64_t sum = 0;
-        switch (model.tensors[t].dtype) {
-          case DType::kU8: {
-            const uint8_t* p = t == 0 ? image : at<uint8_t>(base, t);
-            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
-            break;
-          }
-          case DType::kI16: {
-            const int16_t* p = at<int16_t>(base, t);
-            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
-            break;
-          }
-          default: {
-            const int32_t* p = at<int32_t>(base, t);
-            for (int64_t q = 0; q < pixels; ++q) sum += p[q * channels + c];
-            break;
-          }
-        }
-        feature[c] += op.scale[j * channels + c] * float(sum);
-      }
+      inputs[j] = {model.tensors[t].dtype, t == 0 ? static_cast<const void*>(image) : at<uint8_t>(base, t)};
     }
-    const int32_t classes = int32_t(op.bias.size());
-    for (int32_t k = 0; k < classes; ++k) {
-      float acc = op.bias[k];
-      for (int32_t c = 0; c < channels; ++c) acc += op.weight[size_t(k) * channels + c] * feature[c];
-      logits[k] = acc;
-    }
+    kernels::gap_linear(inputs, int32_t(op.inputs.size()), int64_t(in.height) * in.width, in.channels,
+                        op.scale.data(), op.offset.data(), op.weight.data(), op.bias.data(),
+                        int32_t(op.bias.size()), reinterpret_cast<float*>(base + head_offset), logits);
   }
 
   void run_image(uint8_t* base, const uint8_t* image, float* logits, int worker) {

@@ -112,27 +112,15 @@ static inline int32_t binary_row_words64(const ConvShape& s) {
   return int32_t(((int64_t(s.width) + 2 * pad) * s.in_channels + 63) / 64) + 1;
 }
 
+// The scalar pool, requant and conv definitions are the core's
+// (scalar_kernels.h); these adapt them to the kernel table.
 namespace scalar {
 ConvKernelFn conv_u8, conv_i16;  // (no scratch)
-void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
-                 int32_t channels);
-void pool_sum_i16(const int16_t* in, int32_t* out, int32_t in_height, int32_t in_width,
-                  int32_t channels);
-void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in_width,
-                  int32_t channels);
-void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
-             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
-             uint8_t* out);
 // The counting loop of requant_input (kernels.h); thresholds [channel][count].
 void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
                    uint8_t* out);
 }  // namespace scalar
-
-// Up to this many levels, requant counts thresholds linearly (the literal
-// definition); above, it binary-searches the channel's row, which gives the
-// same count because validate() requires each row nondecreasing.
-constexpr int32_t kRequantLinearMaxLevels = 16;
 
 #if MAQD_RT_X86_KERNELS
 namespace avx2 {

@@ -405,20 +405,4 @@ void requant_input(const InputThresholds& t, const int32_t* in, int64_t pixels, 
   }
 }
 
-void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
-                  uint8_t* out) {
-  for (int64_t i = 0, c = 0; i < elements; ++i) {
-    out[i] = uint8_t(lut[c * 256 + in[i]]);
-    if (++c == channels) c = 0;
-  }
-}
-
-void input_lut_i16(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
-                   int16_t* out) {
-  for (int64_t i = 0, c = 0; i < elements; ++i) {
-    out[i] = int16_t(lut[c * 256 + in[i]]);
-    if (++c == channels) c = 0;
-  }
-}
-
 }  // namespace maqd_rt::kernels

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "scalar_kernels.h"  // ConvShape, the scalar definitions
+
 namespace maqd_rt::kernels {
 
 enum class Isa : uint8_t { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
@@ -23,12 +25,6 @@ const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
 Isa detect_isa();
 // Every ISA this CPU can run, scalar first (for tests).
 std::vector<Isa> available_isas();
-
-struct ConvShape {
-  int32_t height = 0, width = 0;  // of input and output (stride 1, padding kernel/2)
-  int32_t in_channels = 0, out_channels = 0;
-  int32_t kernel = 0;             // odd: 1, 3, 5, ...
-};
 
 struct ConvView;  // internal.h
 // Every conv kernel has this signature: out[h][w][o] for rows [row_begin,
@@ -118,10 +114,6 @@ bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresho
 void requant_input(const InputThresholds& prepared, const int32_t* in, int64_t pixels, uint8_t* out,
                    Isa isa);
 
-// out[i] = lut[(i % channels)·256 + in[i]] for i in [0, elements).
-void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
-                  uint8_t* out);
-void input_lut_i16(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
-                   int16_t* out);
+// input_lut_u8, input_lut_i16 and gap_linear: scalar_kernels.h (the core's).
 
 }  // namespace maqd_rt::kernels
