@@ -21,20 +21,15 @@
 
 #include <stddef.h>
 
+#include "maqd_rt_core.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Status codes: every function that can fail returns one, and
+/* Status codes (defined in maqd_rt_core.h, the core's C API, which this
+ * header includes): every function that can fail returns one, and
  * maqd_rt_last_error() then says what and where. */
-#define MAQD_RT_OK 0
-#define MAQD_RT_ERROR 1               /* anything not below (e.g. MAQD_ISA names a missing ISA) */
-#define MAQD_RT_BAD_ARGUMENT 2        /* a NULL pointer, threads or batch out of range */
-#define MAQD_RT_BAD_FILE 3            /* the bytes break a rule of the format (docs/format.md) */
-#define MAQD_RT_UNSUPPORTED_VERSION 4 /* written by a newer maqd: update the runtime */
-#define MAQD_RT_LIMIT_EXCEEDED 5      /* a valid file that needs more than the limits allow */
-#define MAQD_RT_OUT_OF_MEMORY 6       /* an allocation (or a thread start) failed */
-#define MAQD_RT_IO_ERROR 7            /* the file could not be opened or read */
 
 /* The bound on a model's working memory (the arena: every thread's tensors
  * and scratch) that maqd_rt_load and maqd_rt_load_memory apply: 1 GiB. A

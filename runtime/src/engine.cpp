@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "kernels/kernels.h"
+#include "plan.h"
 #include "maqd_rt/error.hpp"
 #include "thread_pool.h"
 
@@ -20,50 +21,6 @@ size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
-
-// A buffer's place in one image slot and the ops during which it is live.
-struct Placement {
-  size_t offset = 0, bytes = 0;
-  int first = 0, last = 0;  // op indices: produced at `first`, last read at `last`
-};
-
-// First-fit placement: a tensor may share bytes with another whose lifetime
-// does not overlap its own. `order` is by producing op, so a buffer whose
-// last reader came before this one's producer is free for it and for every
-// later one. Networks keep a handful of buffers live at once; a file can
-// keep thousands, so beyond kMaxLive live buffers the rest go one after
-// another (no sharing), which keeps planning linear in the op count.
-// Returns the slot's size.
-size_t plan(std::vector<Placement>& buffers, const std::vector<int32_t>& order) {
-  constexpr size_t kMaxLive = 64;
-  size_t total = 0;
-  bool sequential = false;
-  std::vector<int32_t> live;
-  std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of the live buffers
-  for (int32_t t : order) {
-    Placement& p = buffers[t];
-    size_t offset = aligned(total);
-    if (!sequential) {
-      live.erase(std::remove_if(live.begin(), live.end(), [&](int32_t o) { return buffers[o].last < p.first; }),
-                 live.end());
-      sequential = live.size() >= kMaxLive;
-    }
-    if (!sequential) {
-      busy.clear();
-      for (int32_t o : live) busy.push_back({buffers[o].offset, buffers[o].offset + buffers[o].bytes});
-      std::sort(busy.begin(), busy.end());
-      offset = 0;
-      for (const auto& [begin, end] : busy) {
-        if (offset + p.bytes <= begin) break;
-        offset = std::max(offset, aligned(end));
-      }
-      live.push_back(t);
-    }
-    p.offset = offset;
-    total = std::max(total, offset + p.bytes);
-  }
-  return aligned(total);
-}
 
 // Op i is a conv whose output the next op, a requant, reads: the pair that
 // run_image_split may run in one parallel loop, and so the pair whose
@@ -125,21 +82,21 @@ struct Engine::Impl {
     for (size_t i = 0; i < n_ops; ++i) {
       const Op& op = model.ops[i];
       Placement& p = buffers[op.output];
-      p.first = p.last = int(i);
+      p.first = p.last = int32_t(i);
       // A conv whose output a requant reads next may run in one parallel
       // loop with it (run_image_split): a worker's requant rows are written
       // while another worker's conv still reads the conv's input rows around
       // its own, so the conv's input lives through the requant.
       const bool fused = requant_follows(model, i);
-      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int(i) + (fused ? 1 : 0));
+      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int32_t(i) + (fused ? 1 : 0));
     }
     for (size_t i = 0; i + 1 < n_ops; ++i) {  // the input and the logits live outside
       const int32_t t = model.ops[i].output;
       buffers[t].bytes = aligned(size_t(model.tensors[t].elements()) * dtype_size(model.tensors[t].dtype));
-      if (options.keep_tensors) buffers[t].last = int(n_ops);
+      if (options.keep_tensors) buffers[t].last = int32_t(n_ops);
       order.push_back(t);
     }
-    head_offset = plan(buffers, order);
+    head_offset = size_t(plan_placements(buffers.data(), order.size(), [&](size_t k) { return order[k]; }, kAlign));
     const Op& head = model.ops.back();
     slot_bytes = head_offset + aligned(size_t(model.tensors[head.inputs[0]].channels) * sizeof(float));
     // Tensors are capped at 2^31 elements (validate), so none of these sums

@@ -108,8 +108,10 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
   // The engine computes what a naive interpreter of the file does, on 1-3
   // threads, at batch 1 and 5, with and without shared buffers.
   const torch::Tensor nhwc = t.images.slice(0, 0, 5).permute({0, 2, 3, 1}).contiguous();
-  maqd_test::expect_engine_matches_naive(
-      model, std::vector<uint8_t>(nhwc.data_ptr<uint8_t>(), nhwc.data_ptr<uint8_t>() + nhwc.numel()));
+  const std::vector<uint8_t> first_images(nhwc.data_ptr<uint8_t>(), nhwc.data_ptr<uint8_t>() + nhwc.numel());
+  maqd_test::expect_engine_matches_naive(model, first_images);
+  // The core (the firmware's path) computes the engine's logits bit for bit.
+  maqd_test::expect_core_matches_engine(model, first_images, 5);
 
   int tested = 0;
   std::vector<int64_t> float_matching;  // per layer, on the last ISA tested

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "maqd_rt/core/model_view.h"
+#include "maqd_rt_core.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
 #include "model_fixtures.h"
@@ -107,6 +108,27 @@ TEST(ModelViewAllocations, OpenAndReadAllocateNothing) {
   EXPECT_EQ(diagnostic.status, maqd_rt::Status::kBadFile);
   EXPECT_NE(checksum, 0);
   EXPECT_EQ(during, 0) << "allocations while opening and reading a model in place";
+}
+
+// The core's inference (the firmware's path) plans into the caller's arena
+// and runs without the heap.
+TEST(CoreAllocations, PrepareAndRunAllocateNothing) {
+  const maqd_rt::Model model = maqd_test::small_model(9);
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8), arena(1 << 14);
+  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<uint8_t*>(aligned.data()));
+  std::vector<uint8_t> image(size_t(model.input().elements()), 77);
+  std::vector<float> logits(size_t(model.num_classes()));
+  char message[256];
+  int status = -1;
+  const long before = allocations.load();
+  maqd_rt_core* core = maqd_rt_core_prepare(reinterpret_cast<const unsigned char*>(aligned.data()), bytes.size(),
+                                            arena.data(), arena.size() * 8, &status, message, sizeof message);
+  const int run = core ? maqd_rt_core_run(core, image.data(), logits.data(), message, sizeof message) : -1;
+  const long during = allocations.load() - before;
+  ASSERT_NE(core, nullptr) << message;
+  EXPECT_EQ(run, MAQD_RT_OK) << message;
+  EXPECT_EQ(during, 0) << "allocations while preparing and running the core";
 }
 
 }  // namespace

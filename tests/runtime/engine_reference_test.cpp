@@ -1,7 +1,8 @@
 // The engine against the naive interpreter (naive_interpreter.h) on the
 // fixtures: every op kind and dtype, 1-3 threads, batch 1 and 5, with and
-// without shared buffers. (tests/export runs the same check on exported
-// VGG- and PreActResNet-style networks.)
+// without shared buffers; and the core's Inference against the engine, bit
+// for bit. (tests/export runs the same checks on exported VGG- and
+// PreActResNet-style networks.)
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,10 +24,12 @@ TEST(EngineReference, FixturesMatchTheNaiveInterpreter) {
     SCOPED_TRACE("small_model(" + std::to_string(seed) + ")");
     const maqd_rt::Model model = maqd_test::small_model(seed);
     maqd_test::expect_engine_matches_naive(model, images_for(model, seed));
+    maqd_test::expect_core_matches_engine(model, images_for(model, seed), 5);
   }
   SCOPED_TRACE("tiny_model");
   const maqd_rt::Model tiny = maqd_test::tiny_model();
   maqd_test::expect_engine_matches_naive(tiny, images_for(tiny, 4));
+  maqd_test::expect_core_matches_engine(tiny, images_for(tiny, 4), 5);
 }
 
 }  // namespace

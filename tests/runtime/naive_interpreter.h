@@ -1,7 +1,8 @@
 // A naive interpreter of maqd_rt::Model, written for the tests from the
 // formulas in maqd_rt/model.hpp alone: one image at a time, every tensor in
 // its own int64 buffer, plain loops, none of the engine's planning, tiling,
-// threads or kernels. The engine's results are checked against it.
+// threads or kernels. The engine's results are checked against it, and the
+// core's one-image Inference against the engine, bit for bit.
 #pragma once
 
 #include <algorithm>
@@ -12,7 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include "maqd_rt/core/inference.h"
+#include "maqd_rt/core/model_view.h"
 #include "maqd_rt/engine.hpp"
+#include "maqd_rt/format.hpp"
 #include "maqd_rt/model.hpp"
 
 namespace maqd_test {
@@ -154,6 +158,41 @@ inline void expect_engine_matches_naive(const maqd_rt::Model& model, const std::
                                 << "'): " << differ << " of " << want.size() << " values differ";
         }
       }
+}
+
+// The core's Inference (the firmware's path: the file's bytes read in place,
+// a caller's arena, scalar kernels) computes the engine's logits bit for
+// bit, on `count` images.
+inline void expect_core_matches_engine(const maqd_rt::Model& model, const std::vector<uint8_t>& images,
+                                       size_t count) {
+  const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
+  std::vector<uint64_t> aligned_bytes((bytes.size() + 7) / 8);  // 8-byte aligned copy
+  std::memcpy(aligned_bytes.data(), bytes.data(), bytes.size());
+  maqd_rt::ModelView view;
+  maqd_rt::Diagnostic d;
+  ASSERT_TRUE(view.open(reinterpret_cast<const uint8_t*>(aligned_bytes.data()), bytes.size(), &d)) << d.message;
+  maqd_rt::Inference inference;
+  ASSERT_FALSE(inference.prepare(view, aligned_bytes.data(), 8, &d));  // far too small
+  ASSERT_EQ(d.status, maqd_rt::Status::kLimitExceeded) << d.message;
+  std::vector<uint64_t> arena(1 << 12);
+  while (!inference.prepare(view, arena.data(), arena.size() * 8, &d)) {
+    ASSERT_EQ(d.status, maqd_rt::Status::kLimitExceeded) << d.message;
+    ASSERT_LT(arena.size(), size_t(1) << 27) << d.message;
+    arena.resize(arena.size() * 2);
+  }
+  const size_t image_bytes = size_t(model.input().elements());
+  const size_t classes = size_t(model.num_classes());
+  ASSERT_EQ(size_t(inference.num_classes()), classes);
+  maqd_rt::Engine engine(model, maqd_rt::EngineOptions{});
+  ASSERT_GE(images.size(), count * image_bytes);
+  for (size_t b = 0; b < count; ++b) {
+    std::vector<float> want(classes), got(classes);
+    engine.run(images.data() + b * image_bytes, 1, want.data());
+    ASSERT_TRUE(inference.run(images.data() + b * image_bytes, got.data(), &d)) << d.message;
+    EXPECT_EQ(std::memcmp(want.data(), got.data(), classes * sizeof(float)), 0)
+        << "image " << b << ": the core's logits differ from the engine's (first: " << got[0] << " vs "
+        << want[0] << ")";
+  }
 }
 
 }  // namespace maqd_test
