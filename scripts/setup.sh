@@ -24,9 +24,17 @@ command -v npm >/dev/null || packages+=(npm)
 
 # `setup.sh --bench` adds what the benchmarks need beyond the build: the
 # PyTorch that bench_training's peer script runs on, and perf for profiles.
-if [[ ${1:-} == --bench ]]; then
-  packages+=(python3-torch linux-perf)
-fi
+# `setup.sh --firmware` adds the Cortex-M cross toolchain and QEMU that the
+# firmware test (tests/firmware) needs; the test command passes it, the main
+# job does not need it.
+for option in "$@"; do
+  case $option in
+    --bench) packages+=(python3-torch linux-perf) ;;
+    --firmware)
+      packages+=(gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc qemu-system-arm) ;;
+    *) echo "setup.sh: unknown option '$option'; expected --bench or --firmware" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,11 +3,13 @@
 # everything, runs the whole suite, then builds and tests the runtime alone
 # (MAQD_RUNTIME_ONLY=ON) to prove it needs no LibTorch. That second build
 # uses clang, so the runtime also compiles with a second compiler and the
-# libFuzzer target of the model-file reader runs for a few seconds.
+# libFuzzer target of the model-file reader runs for a few seconds. The
+# firmware test cross-compiles the runtime's core for a Cortex-M4 and runs it
+# under QEMU (setup.sh --firmware installs the toolchain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${MAQD_JOBS:-2}
-bash scripts/setup.sh
+bash scripts/setup.sh --firmware
 bash scripts/build.sh
 ctest --test-dir build -j"$jobs" --output-on-failure --timeout 300
 runtime_compilers=()
