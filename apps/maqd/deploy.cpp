@@ -546,6 +546,9 @@ void describe_model_file(const std::string& path) {
     const maqd_rt::Engine engine(model, options);
     std::printf("runtime arena with %d thread%s: %zu bytes (%s kernels)\n", threads,
                 threads > 1 ? "s" : "", engine.arena_bytes(), engine.isa());
+    if (threads == 1)
+      std::printf("runtime's weights prepared at load (%s layout, beyond the file): %zu bytes\n", engine.isa(),
+                  engine.prepared_weight_bytes());
   }
 }
 

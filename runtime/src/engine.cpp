@@ -344,6 +344,12 @@ std::string Engine::op_kernel(size_t op) const {
 
 const Model& Engine::model() const { return impl_->model; }
 size_t Engine::arena_bytes() const { return impl_->arena_size; }
+size_t Engine::prepared_weight_bytes() const {
+  size_t bytes = 0;
+  for (const kernels::PreparedConv& c : impl_->convs)
+    bytes += c.codes.size() + c.packed.size() + c.channel_info.size() * sizeof(int32_t);
+  return bytes;
+}
 const char* Engine::isa() const { return kernels::isa_name(impl_->isa); }
 int Engine::threads() const { return impl_->pool->size(); }
 
