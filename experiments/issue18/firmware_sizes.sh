@@ -4,7 +4,8 @@
 # (text + data) and RAM (the arena it used plus its measured stack peak)
 # beside the model's conv weights as stored, as int8 and as float32, and its
 # logits on 8 Fashion-MNIST test images compared bit for bit with the host
-# runtime's. Also the host runtime's accuracy on the whole test set.
+# runtime's. Also the host runtime's accuracy on the whole test set, and
+# the core's DSP kernels against its scalar ones in emulated instructions.
 #
 #   bash experiments/issue18/firmware_sizes.sh [RUN_DIR...]
 #
@@ -31,8 +32,8 @@ for run in "${runs[@]}"; do
   "$maqd" info "$work/$name.maqd" | grep -E "^conv weights|^core arena"
   arena=$("$maqd" info "$work/$name.maqd" | sed -n 's/^core arena.*: \([0-9]*\) bytes$/\1/p')
   # The C API's context sits at the arena's start: a few hundred bytes more.
-  bash firmware/cortex-m4/build.sh "$work/$name-fw" "$work/$name.c" "$work/images.c" $((arena + 1024)) \
-    | tail -n 2
+  ARENA_BYTES=$((arena + 1024)) bash firmware/cortex-m4/build.sh "$work/$name-fw" firmware/cortex-m4/main.c \
+    "$work/$name.c" "$work/images.c" | tail -n 2
   build/tests/host_logits "$work/$name.maqd" "$work/images.bin" >"$work/$name.host.txt"
   start=$(date +%s.%N)
   timeout 600 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -chardev stdio,id=semihost \
@@ -46,4 +47,17 @@ for run in "${runs[@]}"; do
   fi
   echo "QEMU wall time for prepare + 8 images: $(awk "BEGIN { printf \"%.1f\", $end - $start }") s (emulated, not the part's speed)"
   "$maqd" run "$work/$name.maqd" | grep -iE "accuracy|images"
+  # The DSP kernels against the scalar ones: SysTick ticks per image under
+  # QEMU's -icount (emulated instructions / 40; deterministic, not cycles).
+  for kernels in dsp scalar; do
+    flags=-DMAQD_FW_SYSTICK
+    [[ $kernels == scalar ]] && flags+=" -DMAQD_RT_CORE_SCALAR=1"
+    ARENA_BYTES=$((arena + 1024)) EXTRA_FLAGS=$flags bash firmware/cortex-m4/build.sh "$work/$name-$kernels" \
+      firmware/cortex-m4/main.c "$work/$name.c" "$work/images.c" >/dev/null
+    timeout 600 qemu-system-arm -M mps2-an386 -icount shift=0 -nographic -monitor none -serial none \
+      -chardev stdio,id=semihost -semihosting-config enable=on,target=native,chardev=semihost \
+      -kernel "$work/$name-$kernels/firmware.elf" >"$work/$name-$kernels.txt" 2>&1
+    echo "$kernels kernels, SysTick ticks per image under -icount shift=0:" \
+      "$(grep -oE 'ticks [0-9]+' "$work/$name-$kernels.txt" | cut -d' ' -f2 | tr '\n' ' ')"
+  done
 done

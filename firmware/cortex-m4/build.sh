@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Cross-compiles the Cortex-M4 firmware (main.c) with maqd-rt's core for a
-# part with 1 MiB of flash and 256 KiB of RAM (the link fails if the model,
-# code, arena and stack do not fit), with Debian's gcc-arm-none-eabi and
-# picolibc, output over semihosting.
+# Cross-compiles a Cortex-M4 firmware with maqd-rt's core for a part with
+# 1 MiB of flash and 256 KiB of RAM (the link fails if the model, code,
+# arena and stack do not fit), with Debian's gcc-arm-none-eabi and picolibc,
+# output over semihosting.
 #
-#   firmware/cortex-m4/build.sh OUT_DIR MODEL.c IMAGES.c [ARENA_BYTES]
+#   firmware/cortex-m4/build.sh OUT_DIR SOURCE.c|.cpp...
 #
-# MODEL.c: `maqd export RUN --format c-array --c-symbol maqd_model -o MODEL.c`;
-# IMAGES.c defines `const unsigned char test_images[]` (images one after
-# another, as the model's input) and `const int test_image_count`.
-# ARENA_BYTES (default 160 KiB): the working memory; the firmware says what
-# it used. Writes OUT_DIR/firmware.elf and prints its section sizes.
+# The example firmware is firmware/cortex-m4/main.c MODEL.c IMAGES.c, where
+# MODEL.c is `maqd export RUN --format c-array --c-symbol maqd_model -o
+# MODEL.c` and IMAGES.c defines `const unsigned char test_images[]` (images
+# one after another, as the model's input) and `const int test_image_count`
+# (tests/firmware/test_images.py writes one). ARENA_BYTES in the environment
+# (default 160 KiB) sizes main.c's working memory; the firmware says what
+# it used. EXTRA_FLAGS adds compiler flags, e.g. -DMAQD_RT_CORE_SCALAR=1 to
+# pin the core to its scalar kernels instead of the DSP ones. Writes
+# OUT_DIR/firmware.elf and prints its section sizes.
 set -euo pipefail
-if (($# < 3)); then
-  echo "usage: $0 OUT_DIR MODEL.c IMAGES.c [ARENA_BYTES]" >&2
+if (($# < 2)); then
+  echo "usage: [ARENA_BYTES=N] $0 OUT_DIR SOURCE.c|.cpp..." >&2
   exit 2
 fi
-out=$1 model_c=$2 images_c=$3 arena=${4:-$((160 * 1024))}
+out=$1
+shift
+arena=${ARENA_BYTES:-$((160 * 1024))}
 here=$(cd "$(dirname "$0")" && pwd)
 core=$here/../../runtime/core
 for tool in arm-none-eabi-gcc arm-none-eabi-g++ arm-none-eabi-size; do
@@ -30,8 +36,9 @@ mkdir -p "$out"
 # Cortex-M4F (ARMv7E-M with the single-precision FPU). -ffp-contract=off:
 # the output layer's float sums round as on the host (no fused multiply-add).
 cpu=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
+read -r -a extra <<<"${EXTRA_FLAGS:-}"
 common=("${cpu[@]}" -O2 -ffunction-sections -fdata-sections -ffp-contract=off -Wall -Wextra
-        -I"$core/include" -I"$core/src")
+        -I"$core/include" -I"$core/src" "${extra[@]}")
 objects=()
 for source in "$core"/src/*.cpp; do
   object=$out/$(basename "${source%.cpp}").o
@@ -39,10 +46,14 @@ for source in "$core"/src/*.cpp; do
     -fno-threadsafe-statics -c "$source" -o "$object"
   objects+=("$object")
 done
-for source in "$here/main.c" "$model_c" "$images_c"; do
-  object=$out/$(basename "${source%.c}").o
-  arm-none-eabi-gcc --specs=picolibc.specs "${common[@]}" -std=c11 -DARENA_BYTES="$arena" \
-    -c "$source" -o "$object"
+for source in "$@"; do
+  object=$out/$(basename "${source%.*}").o
+  case $source in
+    *.cpp) arm-none-eabi-g++ --specs=picolibcpp.specs "${common[@]}" -std=c++17 -fno-exceptions -fno-rtti \
+             -fno-threadsafe-statics -c "$source" -o "$object" ;;
+    *) arm-none-eabi-gcc --specs=picolibc.specs "${common[@]}" -std=c11 -DARENA_BYTES="$arena" \
+         -c "$source" -o "$object" ;;
+  esac
   objects+=("$object")
 done
 # Flash at 0 and RAM at 0x20000000, as on the MPS2 AN386 board QEMU emulates.

@@ -6,8 +6,9 @@
  *   image 3: class 7 logits 0x41a2c3d4 0xc0f1...   (the float bits, exact)
  *
  * then the arena and stack the run used. Built by firmware/cortex-m4/build.sh
- * and run under qemu-system-arm (MPS2 AN386) by tests/firmware/qemu_test.sh,
- * which compares every line with the host runtime's. */
+ * (with the model's and the images' C files) and run under qemu-system-arm
+ * (MPS2 AN386) by tests/firmware/qemu_test.sh, which compares every line
+ * with the host runtime's. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,23 @@ static size_t stack_used(const uint8_t* bottom, const uint8_t* top) {
   return (size_t)(top - p);
 }
 
+/* With -DMAQD_FW_SYSTICK: SysTick (the core clock, 24 bits, counting down)
+ * around each image, printed as "ticks N". On a part that is cycles (an
+ * image that takes more than 2^24 cycles wraps it); under QEMU with
+ * -icount shift=0 it counts emulated instructions / 40 at the MPS2's
+ * 25 MHz, which compares kernels, not the part's speed. */
+#ifdef MAQD_FW_SYSTICK
+#define SYST_CSR (*(volatile uint32_t*)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t*)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t*)0xE000E018u)
+static void systick_start(void) {
+  SYST_RVR = 0xFFFFFFu;
+  SYST_CVR = 0;
+  SYST_CSR = 5u; /* enable, core clock, no interrupt */
+}
+static uint32_t systick_now(void) { return SYST_CVR; }
+#endif
+
 static uint32_t float_bits(float value) {
   uint32_t bits;
   memcpy(&bits, &value, sizeof bits);
@@ -76,7 +94,14 @@ int main(void) {
       printf("error: %d classes; this firmware prints at most 256\n", classes);
       return 1;
     }
+#ifdef MAQD_FW_SYSTICK
+    systick_start();
+    const uint32_t start = systick_now();
+#endif
     status = maqd_rt_core_run(core, test_images + (size_t)i * image_bytes, logits, message, sizeof message);
+#ifdef MAQD_FW_SYSTICK
+    const uint32_t ticks = (start - systick_now()) & 0xFFFFFFu;
+#endif
     if (status != MAQD_RT_OK) {
       printf("error %d: %s\n", status, message);
       return 1;
@@ -86,6 +111,9 @@ int main(void) {
       if (logits[k] > logits[best]) best = k;
     printf("image %d: class %d logits", i, best);
     for (int k = 0; k < classes; ++k) printf(" 0x%08lx", (unsigned long)float_bits(logits[k]));
+#ifdef MAQD_FW_SYSTICK
+    printf(" ticks %lu", (unsigned long)ticks);
+#endif
     printf("\n");
   }
   size_t arena_used = 0;

@@ -3,8 +3,10 @@
 # runtime's logits bit for bit, for a (3, 2) and a (15, 8) model: each is
 # trained briefly (CNN9 at width 1/8 on 1000 Fashion-MNIST images; the
 # check is exactness, not accuracy), exported as .maqd and as a C array,
-# built into the firmware with the first 8 test images, and run on an
-# emulated MPS2 AN386 board; a hang ends the test after a bounded time.
+# built into the firmware with the first 8 test images, with the core's DSP
+# kernels and pinned to its scalar ones, and run on an emulated MPS2 AN386
+# board; a hang ends the test after a bounded time. First, the DSP kernels
+# against the scalar ones on random shapes (tests/firmware/dsp_kernels_test.cpp).
 #
 #   qemu_test.sh MAQD HOST_LOGITS SOURCE_DIR
 set -euo pipefail
@@ -18,6 +20,31 @@ for tool in qemu-system-arm arm-none-eabi-gcc python3; do
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Runs a firmware under QEMU into a file; fails the test on a hang or an error.
+run_qemu() {  # run_qemu NAME ELF OUTPUT
+  local status=0
+  timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -chardev stdio,id=semihost \
+    -semihosting-config enable=on,target=native,chardev=semihost -kernel "$2" >"$3" 2>&1 || status=$?
+  if ((status == 124)); then
+    echo "FAIL: $1: the firmware gave no result within 120 s under QEMU (hung?); its output:" >&2
+    cat "$3" >&2
+    exit 1
+  fi
+  if ((status != 0)); then
+    echo "FAIL: $1: the firmware exited with status $status; its output:" >&2
+    cat "$3" >&2
+    exit 1
+  fi
+}
+
+ARENA_BYTES=1024 bash "$source/firmware/cortex-m4/build.sh" "$work/dsp-test" \
+  "$source/tests/firmware/dsp_kernels_test.cpp" >"$work/dsp-test.build.log" 2>&1 || {
+  cat "$work/dsp-test.build.log" >&2
+  exit 1
+}
+run_qemu dsp_kernels_test "$work/dsp-test/firmware.elf" "$work/dsp-test.txt"
+grep '^PASS' "$work/dsp-test.txt" || { cat "$work/dsp-test.txt" >&2; exit 1; }
+
 python3 "$source/tests/firmware/test_images.py" "$data/t10k-images-idx3-ubyte.gz" 8 "$work/images.c" \
   "$work/images.bin"
 
@@ -31,38 +58,29 @@ for levels in "3 2" "15 8"; do
   }
   "$maqd" export "$work/$name" -o "$work/$name.maqd" >/dev/null
   "$maqd" export "$work/$name" --format c-array --c-symbol maqd_model -o "$work/$name.c" >/dev/null
-  bash "$source/firmware/cortex-m4/build.sh" "$work/$name-fw" "$work/$name.c" "$work/images.c" \
-    $((96 * 1024)) >"$work/$name.build.log" 2>&1 || {
-    cat "$work/$name.build.log" >&2
-    exit 1
-  }
   "$host_logits" "$work/$name.maqd" "$work/images.bin" >"$work/$name.host.txt"
-  # Bounded: a firmware that hangs (or a QEMU that waits) fails here.
-  status=0
-  timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -chardev stdio,id=semihost \
-    -semihosting-config enable=on,target=native,chardev=semihost -kernel "$work/$name-fw/firmware.elf" \
-    >"$work/$name.qemu.txt" 2>&1 || status=$?
-  if ((status == 124)); then
-    echo "FAIL: $name: the firmware gave no result within 120 s under QEMU (hung?); its output:" >&2
-    cat "$work/$name.qemu.txt" >&2
-    exit 1
-  fi
-  if ((status != 0)); then
-    echo "FAIL: $name: the firmware exited with status $status; its output:" >&2
-    cat "$work/$name.qemu.txt" >&2
-    exit 1
-  fi
-  if ! diff <(grep '^image ' "$work/$name.qemu.txt") "$work/$name.host.txt" >"$work/$name.diff"; then
-    echo "FAIL: $name: the firmware's logits differ from the host runtime's (< firmware, > host):" >&2
-    cat "$work/$name.diff" >&2
-    exit 1
-  fi
-  lines=$(grep -c '^image ' "$work/$name.host.txt")
-  if ((lines != 8)); then
-    echo "FAIL: $name: $lines result lines; expected 8" >&2
-    exit 1
-  fi
-  echo "$name: 8 images, logits bit for bit equal to the host runtime's; $(tail -n 1 "$work/$name.qemu.txt")"
-  tail -n 1 "$work/$name.build.log"
+  for kernels in dsp scalar; do
+    flags=""
+    [[ $kernels == scalar ]] && flags=-DMAQD_RT_CORE_SCALAR=1
+    fw=$work/$name-$kernels
+    ARENA_BYTES=$((96 * 1024)) EXTRA_FLAGS=$flags bash "$source/firmware/cortex-m4/build.sh" "$fw" \
+      "$source/firmware/cortex-m4/main.c" "$work/$name.c" "$work/images.c" >"$fw.build.log" 2>&1 || {
+      cat "$fw.build.log" >&2
+      exit 1
+    }
+    run_qemu "$name ($kernels kernels)" "$fw/firmware.elf" "$fw.qemu.txt"
+    if ! diff <(grep '^image ' "$fw.qemu.txt") "$work/$name.host.txt" >"$fw.diff"; then
+      echo "FAIL: $name ($kernels kernels): the firmware's logits differ from the host runtime's (< firmware, > host):" >&2
+      cat "$fw.diff" >&2
+      exit 1
+    fi
+    lines=$(grep -c '^image ' "$fw.qemu.txt")
+    if ((lines != 8)); then
+      echo "FAIL: $name ($kernels kernels): $lines result lines; expected 8" >&2
+      exit 1
+    fi
+    echo "$name ($kernels kernels): 8 images, logits bit for bit equal to the host runtime's; $(tail -n 1 "$fw.qemu.txt")"
+    tail -n 1 "$fw.build.log"
+  done
 done
 echo "PASS"

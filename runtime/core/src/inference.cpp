@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "maqd_rt/core/graph.h"
+#include "dsp_kernels.h"
 #include "message_writer.h"
 #include "plan.h"
 #include "scalar_kernels.h"
@@ -142,15 +143,19 @@ bool Inference::run(const uint8_t* image, float* logits, Diagnostic* d) const {
         for (int32_t o = 0; o < out.channels; ++o) {
           const int8_t* codes = array_at<int8_t>(view_, op.arrays[0]) + uint64_t(o) * per_output;
           if (op.weight_bits != 8) {  // unpack this channel's codes
-            for (uint64_t k = 0; k < per_output; ++k)
-              scratch_[k] = view_.code(op.arrays[0], op.weight_bits, uint64_t(o) * per_output + k);
+            view_.codes(op.arrays[0], op.weight_bits, uint64_t(o) * per_output, per_output, scratch_);
             codes = scratch_;
           }
+          // The DSP kernels where the CPU has them (Cortex-M4/M7), else the scalar ones.
+          const auto conv_u8 = kernels::dsp::kHaveDspKernels ? kernels::dsp::conv_u8_rows
+                                                             : kernels::scalar::conv_u8_rows;
+          const auto conv_i16 = kernels::dsp::kHaveDspKernels ? kernels::dsp::conv_i16_rows
+                                                              : kernels::scalar::conv_i16_rows;
           if (in.dtype == DType::kU8)
-            kernels::scalar::conv_u8_rows(shape, codes, tensor(op.inputs[0]), result, 0, out.height, o, o + 1);
+            conv_u8(shape, codes, tensor(op.inputs[0]), result, 0, out.height, o, o + 1);
           else
-            kernels::scalar::conv_i16_rows(shape, codes, reinterpret_cast<const int16_t*>(tensor(op.inputs[0])),
-                                           result, 0, out.height, o, o + 1);
+            conv_i16(shape, codes, reinterpret_cast<const int16_t*>(tensor(op.inputs[0])), result, 0, out.height, o,
+                     o + 1);
         }
         break;
       }

@@ -516,11 +516,22 @@ float ModelView::f32(ArrayRef a, uint64_t k) const {
   std::memcpy(&value, &word, 4);
   return value;
 }
-int8_t ModelView::code(ArrayRef a, int bits, uint64_t k) const {
-  const int per_byte = 8 / bits;
-  const uint32_t field = (uint32_t(data_[a.at + k / uint64_t(per_byte)]) >> (bits * int(k % uint64_t(per_byte)))) &
-                         ((1u << bits) - 1);
-  return int8_t(field & (1u << (bits - 1)) ? int32_t(field) - int32_t(1u << bits) : int32_t(field));
+namespace {
+// Code k of an array packed `bits` (2, 4 or 8) wide from `bytes`: shifts
+// only (no division, which a Cortex-M4 does in a library call for 64 bits).
+inline int8_t packed_code(const uint8_t* bytes, int bits, uint64_t k) {
+  const int shift = bits == 2 ? 2 : bits == 4 ? 1 : 0;  // log2 of the codes per byte
+  const uint32_t mask = (1u << bits) - 1, sign = 1u << (bits - 1);
+  const uint32_t field = (uint32_t(bytes[k >> shift]) >> (uint32_t(bits) * uint32_t(k & ((1u << shift) - 1)))) & mask;
+  return int8_t(int32_t(field ^ sign) - int32_t(sign));  // two's complement of `bits` bits
+}
+}  // namespace
+
+int8_t ModelView::code(ArrayRef a, int bits, uint64_t k) const { return packed_code(data_ + a.at, bits, k); }
+
+void ModelView::codes(ArrayRef a, int bits, uint64_t first, uint64_t count, int8_t* out) const {
+  const uint8_t* bytes = data_ + a.at;
+  for (uint64_t i = 0; i < count; ++i) out[i] = packed_code(bytes, bits, first + i);
 }
 
 }  // namespace maqd_rt

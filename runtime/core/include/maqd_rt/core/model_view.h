@@ -88,6 +88,8 @@ class ModelView {
   // Weight code k of a conv's weights packed `bits` wide (two's complement,
   // low bits first).
   int8_t code(ArrayRef a, int bits, uint64_t k) const;
+  // Codes first .. first + count − 1 of such an array into out.
+  void codes(ArrayRef a, int bits, uint64_t first, uint64_t count, int8_t* out) const;
 
  private:
   MetaEntry meta_entry(uint64_t& at, bool integer) const;
