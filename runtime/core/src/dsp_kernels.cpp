@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "conv_windows.h"
+
 namespace maqd_rt::kernels::dsp {
 namespace {
 
@@ -48,42 +50,16 @@ uint32_t dot_i16(const int8_t* weights, const int16_t* pixel, int32_t n, uint32_
   return sum;
 }
 
-template <typename Input, typename Dot>
-void conv_rows(const ConvShape& s, const int8_t* codes, const Input* in, int32_t* out, int32_t row_begin,
-               int32_t row_end, int32_t oc_begin, int32_t oc_end, Dot dot) {
-  const int32_t pad = s.kernel / 2;
-  const size_t per_output = size_t(s.kernel) * size_t(s.kernel) * size_t(s.in_channels);
-  for (int32_t h = row_begin; h < row_end; ++h) {
-    for (int32_t w = 0; w < s.width; ++w) {
-      for (int32_t o = oc_begin; o < oc_end; ++o) {
-        const int8_t* own = codes + size_t(o - oc_begin) * per_output;
-        uint32_t sum = 0;
-        for (int32_t dy = 0; dy < s.kernel; ++dy) {
-          const int32_t y = h + dy - pad;
-          if (y < 0 || y >= s.height) continue;
-          for (int32_t dx = 0; dx < s.kernel; ++dx) {
-            const int32_t x = w + dx - pad;
-            if (x < 0 || x >= s.width) continue;
-            sum = dot(own + (size_t(dy) * s.kernel + dx) * s.in_channels,
-                      in + (size_t(y) * s.width + x) * s.in_channels, s.in_channels, sum);
-          }
-        }
-        out[(size_t(h) * s.width + w) * s.out_channels + o] = int32_t(sum);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void conv_u8_rows(const ConvShape& shape, const int8_t* codes, const uint8_t* in, int32_t* out,
                   int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_rows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot_u8);
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot_u8);
 }
 
 void conv_i16_rows(const ConvShape& shape, const int8_t* codes, const int16_t* in, int32_t* out,
                    int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_rows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot_i16);
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot_i16);
 }
 
 }  // namespace maqd_rt::kernels::dsp

@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "conv_windows.h"
+
 namespace maqd_rt::kernels {
 
 void input_lut_u8(const uint8_t* in, const int32_t* lut, int64_t elements, int32_t channels,
@@ -23,33 +25,11 @@ void input_lut_i16(const uint8_t* in, const int32_t* lut, int64_t elements, int3
 namespace scalar {
 namespace {
 
+// One tap: Σ weights[i] · pixel[i], added modulo 2^32.
 template <typename Input>
-void conv_rows(const ConvShape& s, const int8_t* codes, const Input* in, int32_t* out,
-               int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  const int32_t pad = s.kernel / 2;
-  const size_t per_output = size_t(s.kernel) * size_t(s.kernel) * size_t(s.in_channels);
-  for (int32_t h = row_begin; h < row_end; ++h) {
-    for (int32_t w = 0; w < s.width; ++w) {
-      for (int32_t o = oc_begin; o < oc_end; ++o) {
-        const int8_t* own = codes + size_t(o - oc_begin) * per_output;
-        uint32_t sum = 0;
-        for (int32_t dy = 0; dy < s.kernel; ++dy) {
-          const int32_t y = h + dy - pad;
-          if (y < 0 || y >= s.height) continue;
-          for (int32_t dx = 0; dx < s.kernel; ++dx) {
-            const int32_t x = w + dx - pad;
-            if (x < 0 || x >= s.width) continue;
-            const int8_t* weights = own + (size_t(dy) * s.kernel + dx) * s.in_channels;
-            const Input* pixel = in + (size_t(y) * s.width + x) * s.in_channels;
-            for (int32_t i = 0; i < s.in_channels; ++i) {
-              sum += uint32_t(int32_t(weights[i]) * int32_t(pixel[i]));
-            }
-          }
-        }
-        out[(size_t(h) * s.width + w) * s.out_channels + o] = int32_t(sum);
-      }
-    }
-  }
+uint32_t dot(const int8_t* weights, const Input* pixel, int32_t n, uint32_t sum) {
+  for (int32_t i = 0; i < n; ++i) sum += uint32_t(int32_t(weights[i]) * int32_t(pixel[i]));
+  return sum;
 }
 
 template <typename Input, typename Output>
@@ -74,12 +54,12 @@ void pool_sum(const Input* in, Output* out, int32_t in_height, int32_t in_width,
 
 void conv_u8_rows(const ConvShape& shape, const int8_t* codes, const uint8_t* in, int32_t* out,
                   int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_rows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end);
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot<uint8_t>);
 }
 
 void conv_i16_rows(const ConvShape& shape, const int8_t* codes, const int16_t* in, int32_t* out,
                    int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_rows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end);
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot<int16_t>);
 }
 
 void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
