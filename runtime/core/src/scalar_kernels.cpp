@@ -54,12 +54,15 @@ void pool_sum(const Input* in, Output* out, int32_t in_height, int32_t in_width,
 
 void conv_u8_rows(const ConvShape& shape, const int8_t* codes, const uint8_t* in, int32_t* out,
                   int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot<uint8_t>);
+  // A lambda, not the function's address, so that the tap loop inlines.
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end,
+               [](const int8_t* w, const uint8_t* x, int32_t n, uint32_t sum) { return dot(w, x, n, sum); });
 }
 
 void conv_i16_rows(const ConvShape& shape, const int8_t* codes, const int16_t* in, int32_t* out,
                    int32_t row_begin, int32_t row_end, int32_t oc_begin, int32_t oc_end) {
-  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end, dot<int16_t>);
+  conv_windows(shape, codes, in, out, row_begin, row_end, oc_begin, oc_end,
+               [](const int8_t* w, const int16_t* x, int32_t n, uint32_t sum) { return dot(w, x, n, sum); });
 }
 
 void pool_sum_u8(const uint8_t* in, int16_t* out, int32_t in_height, int32_t in_width,
