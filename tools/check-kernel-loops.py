@@ -11,6 +11,12 @@ accumulator the compiler failed to keep in one register (see the
 one, except in functions matching --allow (a regular expression; the
 one-block bit-serial tiles spill by choice, see kBinaryMaxPixels).
 
+With --min-multiplies REGEX N, every innermost multiplying loop of a
+function matching REGEX must also hold at least N of those instructions:
+bench_runtime_kernels' limit loops run 12 independent chains, and a
+compiler that proves two chains equal computes them once (the limits it
+printed were 12 × one chain until the chains got distinct start values).
+
   python3 tools/check-kernel-loops.py --allow 'binary_tile<\d+, 1>' \
       build/runtime/CMakeFiles/maqd_rt.dir/src/kernels/avx*.cpp.o
 """
@@ -47,8 +53,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("objects", nargs="+")
     parser.add_argument("--allow", default=None, help="functions whose loops may have copies")
+    parser.add_argument("--min-multiplies", nargs=2, metavar=("REGEX", "N"), default=None,
+                        help="loops of functions matching REGEX must hold at least N multiplies")
     args = parser.parse_args()
     bad = 0
+    checked = 0
     for path in args.objects:
         for name, body in functions(path):
             address = {a: i for i, (a, _) in enumerate(body)}
@@ -69,7 +78,15 @@ def main():
                 print(f"{moves + stack:3d} copies ({moves} moves, {stack} stack) / {core:3d} multiplies  {short[:150]}")
                 allowed = args.allow is not None and re.search(args.allow, short)
                 bad += (moves + stack) > 0 and not allowed
-    print(f"{bad} loop(s) with copies" + (" outside --allow" if args.allow else ""))
+                if args.min_multiplies and re.search(args.min_multiplies[0], short):
+                    checked += 1
+                    if core < int(args.min_multiplies[1]):
+                        print(f"    fewer than {args.min_multiplies[1]} multiplies: chains merged?")
+                        bad += 1
+    if args.min_multiplies and checked == 0:
+        print(f"no loop of a function matching {args.min_multiplies[0]!r} found")
+        bad += 1
+    print(f"{bad} loop(s) with copies or too few multiplies" + (" outside --allow" if args.allow else ""))
     return 1 if bad else 0
 
 
