@@ -451,6 +451,49 @@ TEST_P(KernelIsaVsScalar, ConvOnNetworkShapes) {
   }
 }
 
+// Few input channels: where a window row's k·in_channels inputs fill fewer
+// units than k pixels' units, the direct kernels pack each pixel's
+// horizontal neighbours (internal.h, dx-packed). The rule, and every
+// kernel on such shapes (one to three channels, u8 and i16 units, every
+// kernel size, widths around the tiles, and a channel count where only the
+// u8 layout is dx-packed) against the scalar reference.
+TEST(KernelLayout, DxPackingWhereItSavesUnits) {
+  EXPECT_TRUE(k::direct_layout({28, 28, 1, 16, 3}, 4).dx_packed);   // 1 unit per dy, not 3
+  EXPECT_EQ(k::direct_layout({28, 28, 1, 16, 3}, 4).steps_per_dy, 1);
+  EXPECT_EQ(k::direct_layout({28, 28, 1, 16, 3}, 2).steps_per_dy, 2);
+  EXPECT_TRUE(k::direct_layout({8, 8, 2, 16, 3}, 4).dx_packed);
+  EXPECT_FALSE(k::direct_layout({8, 8, 2, 16, 3}, 2).dx_packed);     // 3 units either way
+  EXPECT_FALSE(k::direct_layout({28, 28, 16, 16, 3}, 4).dx_packed);
+  EXPECT_FALSE(k::direct_layout({28, 28, 1, 16, 1}, 4).dx_packed);   // k = 1: nothing to pack
+}
+
+TEST_P(KernelIsaVsScalar, ConvWithFewInputChannels) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  for (int32_t in_channels : {1, 2, 3})
+    for (int32_t kernel : {1, 3, 5})
+      for (int32_t width : {1, 5, 13, 28})
+        for (int32_t out_channels : {8, 17, 40}) {
+          const ConvShape s{width == 28 ? 28 : 6, width, in_channels, out_channels, kernel};
+          for (int32_t input_max : {1, 3, 255}) {
+            const Codes kind = input_max == 1 ? Codes::kTernary : Codes::kRandom;
+            const std::vector<int8_t> codes = make_codes(s, kind, rng);
+            const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
+            ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
+                                               {0, s.height, 0, s.out_channels}));
+            ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
+                                               random_subrange(s, rng)));
+          }
+          const std::vector<int8_t> codes = make_codes(s, Codes::kExtreme, rng);
+          const std::vector<int16_t> input = make_input<int16_t>(s, 32767, rng);
+          ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 32767,
+                                             random_subrange(s, rng)));
+          const std::vector<int16_t> narrow = make_input<int16_t>(s, 12, rng);
+          ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, narrow, 12,
+                                             {0, s.height, 0, s.out_channels}));
+        }
+}
+
 // Binary inputs with ternary codes must take the bit-serial path (AVX-512)
 // or the table-lookup path (AVX2), else the sweeps would test only the
 // general multiply path.

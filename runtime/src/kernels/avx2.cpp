@@ -36,7 +36,7 @@ struct Tile {
   size_t row_bytes;
   int32_t pixel_bytes;
   int32_t dy_begin, dy_end;
-  int32_t steps_per_dy;     // k · units
+  int32_t steps_per_dy;     // k · units, or units where dx-packed
   int32_t steps_per_widen;  // kPeriodic
   const uint8_t* weights;   // first block at dy = 0
   size_t block_bytes;
@@ -136,14 +136,14 @@ void direct_tile_n(int32_t pixels, const Tile& t) {
 
 template <Mode kMode>
 void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weights,
-                 int32_t units, int32_t* out, int32_t row_begin, int32_t row_end,
+                 const DirectLayout& layout, int32_t* out, int32_t row_begin, int32_t row_end,
                  int32_t oc_begin, int32_t oc_end) {
   const ConvShape& s = conv.shape;
   const int32_t pad = s.kernel / 2;
   Tile t;
-  t.pixel_bytes = units * 4;
-  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
-  t.steps_per_dy = s.kernel * units;
+  t.pixel_bytes = layout.units * 4;
+  t.row_bytes = size_t(layout.row_pixels) * t.pixel_bytes;
+  t.steps_per_dy = layout.steps_per_dy;
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
   t.out_pixel = s.out_channels;
@@ -364,18 +364,18 @@ template <Mode kMode, typename Input>
 void conv_u8_units(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
                    int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  const int32_t units = units_u8(conv.shape);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<uint8_t*>(scratch));
-  conv_direct<kMode>(conv, scratch, conv.packed, units, out, row_begin, row_end, oc_begin, oc_end);
+  const DirectLayout layout = direct_layout(conv.shape, 4);
+  copy_direct_rows(conv.shape, layout, in, row_begin, row_end, static_cast<uint8_t*>(scratch));
+  conv_direct<kMode>(conv, scratch, conv.packed, layout, out, row_begin, row_end, oc_begin, oc_end);
 }
 
 template <typename Input>
 void conv_widened(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
                   int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  const int32_t units = units_i16(conv.shape);
-  copy_padded_rows(conv.shape, in, row_begin, row_end, units, static_cast<int16_t*>(scratch));
-  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, units, out, row_begin, row_end,
+  const DirectLayout layout = direct_layout(conv.shape, 2);
+  copy_direct_rows(conv.shape, layout, in, row_begin, row_end, static_cast<int16_t*>(scratch));
+  conv_direct<Mode::kWidened>(conv, scratch, conv.packed, layout, out, row_begin, row_end,
                               oc_begin, oc_end);
 }
 

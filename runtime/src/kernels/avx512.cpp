@@ -36,7 +36,7 @@ struct Tile {
   size_t row_bytes;         // between padded rows
   int32_t pixel_bytes;      // between padded pixels (units · 4)
   int32_t dy_begin, dy_end; // the dy whose input row lies inside the map
-  int32_t steps_per_dy;     // k · units: (dx, unit) pairs, contiguous in input and weights
+  int32_t steps_per_dy;     // k · units, (dx, unit) pairs, or units where dx-packed (internal.h)
   const uint8_t* weights;   // first block's weights at dy = 0
   size_t block_bytes;       // between blocks' weights
   int32_t* out;             // out at (h, w0), channel of the first block's lane 0
@@ -101,14 +101,14 @@ void run_direct_tile(int32_t blocks, int32_t pixels, const Tile& t) {
 
 template <bool kU8>
 void conv_direct(const ConvView& conv, const uint8_t* padded, const uint8_t* weights,
-                 int32_t units, int32_t* out, int32_t row_begin, int32_t row_end,
+                 const DirectLayout& layout, int32_t* out, int32_t row_begin, int32_t row_end,
                  int32_t oc_begin, int32_t oc_end) {
   const ConvShape& s = conv.shape;
   const int32_t pad = s.kernel / 2;
   Tile t;
-  t.pixel_bytes = units * 4;
-  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
-  t.steps_per_dy = s.kernel * units;
+  t.pixel_bytes = layout.units * 4;
+  t.row_bytes = size_t(layout.row_pixels) * t.pixel_bytes;
+  t.steps_per_dy = layout.steps_per_dy;
   t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
   t.out_pixel = s.out_channels;
   const int32_t block_end = ceil_div(oc_end, 16);
@@ -296,10 +296,10 @@ template <typename Input>
 void conv_as_u8(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
                 int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  const int32_t units = units_u8(conv.shape);
+  const DirectLayout layout = direct_layout(conv.shape, 4);
   uint8_t* padded = static_cast<uint8_t*>(scratch);
-  copy_padded_rows(conv.shape, static_cast<const Input*>(in), row_begin, row_end, units, padded);
-  conv_direct<true>(conv, padded, conv.packed, units, out, row_begin, row_end, oc_begin, oc_end);
+  copy_direct_rows(conv.shape, layout, static_cast<const Input*>(in), row_begin, row_end, padded);
+  conv_direct<true>(conv, padded, conv.packed, layout, out, row_begin, row_end, oc_begin, oc_end);
 }
 void conv_u8_dpbusd(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
                     int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
@@ -313,11 +313,11 @@ void conv_i16_dpbusd(const ConvView& conv, const void* in, int32_t* out, int32_t
 void conv_i16_dpwssd(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
                      int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  const int32_t units = units_i16(conv.shape);
+  const DirectLayout layout = direct_layout(conv.shape, 2);
   int16_t* padded = static_cast<int16_t*>(scratch);
-  copy_padded_rows(conv.shape, static_cast<const int16_t*>(in), row_begin, row_end, units, padded);
+  copy_direct_rows(conv.shape, layout, static_cast<const int16_t*>(in), row_begin, row_end, padded);
   conv_direct<false>(conv, reinterpret_cast<const uint8_t*>(padded),
-                     conv.packed + avx512_i16_offset(conv.shape, conv.variant), units, out,
+                     conv.packed + avx512_i16_offset(conv.shape, conv.variant), layout, out,
                      row_begin, row_end, oc_begin, oc_end);
 }
 

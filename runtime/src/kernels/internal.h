@@ -76,21 +76,39 @@ static inline size_t lut_table_bytes(const ConvShape& s) {
   return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(lut_groups(s)) * 16;
 }
 
-// Both x86 layouts group the input channels into 4-byte units: 4 u8
-// channels (VNNI dpbusd, AVX2 maddubs) or 2 i16 channels (dpwssd, madd).
-// A unit of weights for one lane block is lanes × 4 bytes, and the blocks
-// are stored [block][dy][dx][unit][lane][4 bytes], padded with zero codes.
-static inline int32_t units_u8(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
-static inline int32_t units_i16(const ConvShape& s) { return ceil_div(s.in_channels, 2); }
-static inline size_t grouped_weight_bytes(const ConvShape& s, int32_t lanes, int32_t units) {
-  return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) * size_t(s.kernel) * size_t(units) *
-         size_t(lanes) * 4;
+// The direct x86 layouts group the inputs into 4-byte units: 4 u8
+// channels (VNNI dpbusd, AVX2 maddubs; per_unit 4) or 2 i16 channels
+// (dpwssd, madd; per_unit 2). Weights are stored [block][dy][dx][unit][lane]
+// [4 bytes], padded with zero codes, and the input is copied into a
+// zero-padded scratch of (height + 2p) rows of (width + 2p) pixels of
+// `units` units each.
+//
+// Where the k·in_channels inputs of a window row fill fewer units than k
+// pixels of units each (a one-channel first layer: one u8 unit for its 3
+// taps instead of three units of one channel and three zeros), each stored
+// pixel holds its k horizontal neighbours instead ("dx-packed"): input
+// (dx, channel) at index dx·in_channels + channel, rows of width pixels,
+// zeros beyond the map; weights [block][dy][unit][lane][4 bytes]. A tile
+// then walks `units` steps per dy instead of k·units.
+struct DirectLayout {
+  bool dx_packed;
+  int32_t units;         // 4-byte units per stored pixel
+  int32_t steps_per_dy;  // units a tile multiplies per window row
+  int32_t row_pixels;    // stored pixels per row
+};
+static inline DirectLayout direct_layout(const ConvShape& s, int32_t per_unit) {
+  const int32_t plain = ceil_div(s.in_channels, per_unit);
+  const int64_t packed = (int64_t(s.kernel) * s.in_channels + per_unit - 1) / per_unit;
+  if (packed < int64_t(s.kernel) * plain) return {true, int32_t(packed), int32_t(packed), s.width};
+  return {false, plain, s.kernel * plain, s.width + 2 * (s.kernel / 2)};
 }
-// Padded copy of the input: (height + 2p) rows of (width + 2p) pixels of
-// `units` 4-byte units.
-static inline size_t padded_input_bytes(const ConvShape& s, int32_t units) {
-  const int32_t pad = s.kernel / 2;
-  return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(units) * 4;
+static inline size_t direct_weight_bytes(const ConvShape& s, int32_t lanes, int32_t per_unit) {
+  return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) *
+         size_t(direct_layout(s, per_unit).steps_per_dy) * size_t(lanes) * 4;
+}
+static inline size_t direct_input_bytes(const ConvShape& s, int32_t per_unit) {
+  const DirectLayout layout = direct_layout(s, per_unit);
+  return (size_t(s.height) + 2 * size_t(s.kernel / 2)) * size_t(layout.row_pixels) * size_t(layout.units) * 4;
 }
 
 // Bit-serial layout (AVX-512 kBinaryTernary): for each dy, the k·in_channels
@@ -163,7 +181,7 @@ static inline bool avx512_needs_i16_weights(int32_t input_max, int32_t variant) 
 }
 static inline size_t avx512_i16_offset(const ConvShape& s, int32_t variant) {
   const size_t first = variant == kVariantBinaryTernary ? binary_weight_bytes(s)
-                                                        : grouped_weight_bytes(s, 16, units_u8(s));
+                                                        : direct_weight_bytes(s, 16, 4);
   return (first + 63) / 64 * 64;
 }
 

@@ -55,22 +55,26 @@ ConvView view_of(const PreparedConv& conv) {
   return view;
 }
 
-// Writes the [block][dy][dx][unit][lane][per_unit] layout (internal.h).
+// Writes the direct layout (internal.h): [block][dy][dx][unit][lane]
+// [per_unit], or [block][dy][unit][lane][per_unit] over the window row's
+// k·in_channels inputs where it is dx-packed. Codes are [o][dy][dx][i], so
+// a window row's inputs are contiguous either way.
 template <typename Weight>
 void pack_grouped(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_t* target) {
   constexpr int32_t per_unit = 4 / int32_t(sizeof(Weight));
-  const int32_t units = ceil_div(s.in_channels, per_unit);
-  const int32_t taps = s.kernel * s.kernel;
+  const DirectLayout layout = direct_layout(s, per_unit);
+  const int32_t rows = layout.dx_packed ? s.kernel : s.kernel * s.kernel;      // per output channel
+  const int32_t row_inputs = layout.dx_packed ? s.kernel * s.in_channels : s.in_channels;
   const int32_t blocks = ceil_div(s.out_channels, lanes);
   Weight* out = reinterpret_cast<Weight*>(target);
   for (int32_t b = 0; b < blocks; ++b)
-    for (int32_t t = 0; t < taps; ++t)
-      for (int32_t u = 0; u < units; ++u)
+    for (int32_t t = 0; t < rows; ++t)
+      for (int32_t u = 0; u < layout.units; ++u)
         for (int32_t l = 0; l < lanes; ++l)
           for (int32_t j = 0; j < per_unit; ++j) {
             const int32_t o = b * lanes + l, i = u * per_unit + j;
-            *out++ = (o < s.out_channels && i < s.in_channels)
-                         ? Weight(codes[(size_t(o) * taps + t) * s.in_channels + i])
+            *out++ = (o < s.out_channels && i < row_inputs)
+                         ? Weight(codes[(size_t(o) * rows + t) * row_inputs + i])
                          : Weight(0);
           }
 }
@@ -216,10 +220,10 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
         conv.steps_per_widen = widen;
       }
       if (avx2_uses_u8_weights(conv.variant)) {
-        conv.packed.resize(grouped_weight_bytes(shape, 8, units_u8(shape)));
+        conv.packed.resize(direct_weight_bytes(shape, 8, 4));
         pack_grouped<int8_t>(shape, codes, 8, conv.packed.data());
       } else {
-        conv.packed.resize(grouped_weight_bytes(shape, 8, units_i16(shape)));
+        conv.packed.resize(direct_weight_bytes(shape, 8, 2));
         pack_grouped<int16_t>(shape, codes, 8, conv.packed.data());
       }
       const bool sums = conv.variant == kVariantI16Sums, periodic = conv.variant == kVariantI16Periodic;
@@ -234,7 +238,7 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       }
       const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
       const bool i16 = avx512_needs_i16_weights(input_max, conv.variant);
-      conv.packed.resize(i16 ? i16_offset + grouped_weight_bytes(shape, 16, units_i16(shape))
+      conv.packed.resize(i16 ? i16_offset + direct_weight_bytes(shape, 16, 2)
                              : i16_offset);
       if (conv.variant == kVariantBinaryTernary) {
         pack_binary(shape, codes, conv.packed.data());
@@ -258,14 +262,16 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
   const ConvShape& s = conv.shape;
   // Slack for the vector kernels' full-width loads at a row's end.
   constexpr size_t kSlack = 64;
+  // The u8 or the i16 copy (either may be the larger where one is dx-packed).
+  const size_t direct_bytes = std::max(direct_input_bytes(s, 4), direct_input_bytes(s, 2));
   switch (conv.isa) {
     case Isa::kScalar:
       return 0;
     case Isa::kAvx2:
       if (conv.variant == kVariantTernaryLut) return lut_table_bytes(s) + kSlack;
-      return padded_input_bytes(s, units_i16(s)) + kSlack;
+      return direct_bytes + kSlack;
     case Isa::kAvx512: {
-      size_t bytes = padded_input_bytes(s, units_i16(s));
+      size_t bytes = direct_bytes;
       if (conv.variant == kVariantBinaryTernary) {
         const int32_t pad = s.kernel / 2;
         const size_t rows = (size_t(s.height) + 2 * size_t(pad)) * binary_row_words64(s) * 8;

@@ -46,8 +46,13 @@ void copy_padded_rows(const ConvShape& s, const Input* in, int32_t row_begin, in
     std::memset(row + size_t(pad + s.width) * per_pixel, 0, size_t(pad) * per_pixel * sizeof(Stored));
     const Input* source = in + size_t(r) * s.width * s.in_channels;
     Stored* target = row + size_t(pad) * per_pixel;
-    if (sizeof(Input) == sizeof(Stored) && per_pixel == s.in_channels) {
-      std::memcpy(target, source, size_t(s.width) * s.in_channels * sizeof(Stored));
+    if (per_pixel == s.in_channels) {  // no channel padding: one contiguous (vectorized) run
+      if constexpr (sizeof(Input) == sizeof(Stored)) {
+        std::memcpy(target, source, size_t(s.width) * s.in_channels * sizeof(Stored));
+      } else {
+        const size_t count = size_t(s.width) * s.in_channels;
+        for (size_t i = 0; i < count; ++i) target[i] = Stored(source[i]);
+      }
       continue;
     }
     for (int32_t x = 0; x < s.width; ++x) {
@@ -55,6 +60,36 @@ void copy_padded_rows(const ConvShape& s, const Input* in, int32_t row_begin, in
       for (int32_t i = s.in_channels; i < per_pixel; ++i) target[i] = Stored(0);
       source += s.in_channels;
       target += per_pixel;
+    }
+  }
+}
+
+// Copies the input rows that output rows [row_begin, row_end) read into
+// the direct layout's scratch (internal.h): padded like copy_padded_rows,
+// or dx-packed, where pixel (y, x) holds inputs (y, x + dx − p) for dx in
+// [0, k), zero beyond the map, in rows of width pixels.
+template <typename Input, typename Stored>
+void copy_direct_rows(const ConvShape& s, const DirectLayout& layout, const Input* in,
+                      int32_t row_begin, int32_t row_end, Stored* target) {
+  if (!layout.dx_packed) return copy_padded_rows(s, in, row_begin, row_end, layout.units, target);
+  const int32_t pad = s.kernel / 2;
+  const int32_t per_pixel = layout.units * 4 / int32_t(sizeof(Stored));
+  const int32_t first = imax(0, row_begin - pad), last = imin(s.height, row_end + pad);
+  for (int32_t r = first; r < last; ++r) {
+    const Input* source = in + size_t(r) * s.width * s.in_channels;
+    Stored* row = target + size_t(r + pad) * s.width * per_pixel;
+    std::memset(row, 0, size_t(s.width) * per_pixel * sizeof(Stored));
+    // Column x + dx − pad lies inside the map for x in [x_begin, x_end).
+    for (int32_t dx = 0; dx < s.kernel; ++dx) {
+      const int32_t x_begin = imax(0, pad - dx), x_end = imin(s.width, s.width + pad - dx);
+      const Input* from = source + size_t(x_begin + dx - pad) * s.in_channels;
+      Stored* to = row + size_t(x_begin) * per_pixel + dx * s.in_channels;
+      if (s.in_channels == 1) {  // the usual case (a grey image's first layer), as a plain strided copy
+        for (int32_t x = x_begin; x < x_end; ++x, ++from, to += per_pixel) *to = Stored(*from);
+        continue;
+      }
+      for (int32_t x = x_begin; x < x_end; ++x, from += s.in_channels, to += per_pixel)
+        for (int32_t i = 0; i < s.in_channels; ++i) to[i] = Stored(from[i]);
     }
   }
 }
