@@ -29,6 +29,7 @@ const char* instruction_name(Instruction instruction) {
     case Instruction::kAvx512Dpbusd: return "vpdpbusd";
     case Instruction::kAvx512Dpwssd: return "vpdpwssd";
     case Instruction::kAvx512PopcntTernary: return "and+vpopcntd x2";
+    case Instruction::kAvx512ShufbTernary: return "vpshufb zmm x2+sub+add";
   }
   return "?";
 }
@@ -43,6 +44,7 @@ double limit_macs_per_second(Instruction instruction, int64_t iterations) {
     case Instruction::kAvx512Dpbusd: seconds = avx512::dpbusd_seconds(iterations, &macs); break;
     case Instruction::kAvx512Dpwssd: seconds = avx512::dpwssd_seconds(iterations, &macs); break;
     case Instruction::kAvx512PopcntTernary: seconds = avx512::popcnt_ternary_seconds(iterations, &macs); break;
+    case Instruction::kAvx512ShufbTernary: seconds = avx512::shufb_ternary_seconds(iterations, &macs); break;
   }
   return double(macs) / seconds;
 }
@@ -57,6 +59,7 @@ using Clock = std::chrono::steady_clock;
 Instruction instruction_of(const k::ConvKernel& kernel) {
   const std::string name = kernel.instruction;
   if (name == "vpshufb") return Instruction::kAvx2ShufbTernary;
+  if (name == "vpshufb zmm") return Instruction::kAvx512ShufbTernary;
   if (name == "vpmaddubsw") return Instruction::kAvx2Maddubs;
   if (name == "vpmaddwd") return Instruction::kAvx2Maddwd;
   if (name == "vpopcntd") return Instruction::kAvx512PopcntTernary;
@@ -130,8 +133,9 @@ int main(int argc, char** argv) {
                                                         Instruction::kAvx2ShufbTernary}
         : k::cpu_features().vpopcntdq
             ? std::vector<Instruction>{Instruction::kAvx512Dpbusd, Instruction::kAvx512Dpwssd,
-                                       Instruction::kAvx512PopcntTernary}
-            : std::vector<Instruction>{Instruction::kAvx512Dpbusd, Instruction::kAvx512Dpwssd};
+                                       Instruction::kAvx512PopcntTernary, Instruction::kAvx512ShufbTernary}
+            : std::vector<Instruction>{Instruction::kAvx512Dpbusd, Instruction::kAvx512Dpwssd,
+                                       Instruction::kAvx512ShufbTernary};
     for (Instruction instruction : instructions) {
       std::vector<double> values;
       for (int r = 0; r < rounds; ++r) values.push_back(maqd_bench::limit_macs_per_second(instruction, 20'000'000));

@@ -16,7 +16,8 @@ enum class Instruction {
   kAvx2ShufbTernary,   // 2x vpshufb, vpsubb, vpaddb: 128 (4-channel tables x ternary masks)
   kAvx512Dpbusd,       // vpdpbusd: 64 (u8 x s8)
   kAvx512Dpwssd,       // vpdpwssd: 32 (i16 x i16)
-  kAvx512PopcntTernary // 2x (vpandd, vpopcntd), vpaddd, vpsubd: 512 (binary x ternary)
+  kAvx512PopcntTernary, // 2x (vpandd, vpopcntd), vpaddd, vpsubd: 512 (binary x ternary)
+  kAvx512ShufbTernary    // 2x vpshufb, vpsubb, vpaddb on zmm: 256 (4-channel tables x ternary masks)
 };
 const char* instruction_name(Instruction instruction);
 
@@ -33,6 +34,7 @@ namespace avx512 {
 double dpbusd_seconds(int64_t iterations, int64_t* macs);
 double dpwssd_seconds(int64_t iterations, int64_t* macs);
 double popcnt_ternary_seconds(int64_t iterations, int64_t* macs);
+double shufb_ternary_seconds(int64_t iterations, int64_t* macs);
 }  // namespace avx512
 
 }  // namespace maqd_bench

@@ -527,8 +527,10 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
   }
 }
 
-// Ternary codes with inputs ≤ 12 take AVX2's table lookup: every VGG-1/4
-// shape, widths around its 4-pixel tiles and 32-channel blocks, input_max
+// Ternary codes with inputs ≤ 12 take the table lookup (AVX2 from 32 output
+// channels, AVX-512 from 64, where binary inputs do not take the
+// bit-serial path): every VGG-1/4 shape, widths around the 4- and 6-pixel
+// tiles and the 32- and 64-channel blocks, input_max
 // 1 to 3 (codes) and 4 and 12 (2x2 pool sums of binary and 2-bit codes; the
 // int8 sums are widened every 127 / (4 · input_max) steps, every 2 at 12),
 // codes all at one sign so that the sums are largest, and inputs from an
@@ -542,14 +544,19 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
   const std::vector<Case> cases{{28, 28, 16, 16, 3}, {28, 28, 16, 32, 3}, {14, 14, 32, 64, 3},
                                 {7, 7, 64, 128, 3},  {3, 3, 128, 128, 3}, {5, 4, 7, 33, 3},
                                 {2, 7, 31, 65, 1},   {6, 5, 5, 31, 5},    {1, 2, 1, 1, 3},
-                                {4, 6, 20, 40, 3}};  // an odd number of 4-channel groups
+                                {4, 6, 20, 40, 3},   // an odd number of 4-channel groups
+                                {5, 13, 9, 127, 3},  {3, 7, 12, 192, 5}};
   for (const Case& c : cases) {
     const ConvShape s{c.height, c.width, c.in, c.out, c.kernel};
     for (int32_t input_max : {1, 2, 3, 4, 12}) {
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+      const int32_t variant = k::prepare_conv(s, codes.data(), input_max, GetParam()).variant;
       if (GetParam() == Isa::kAvx2) {  // tables from 32 output channels on
-        EXPECT_EQ(k::prepare_conv(s, codes.data(), input_max, GetParam()).variant,
-                  c.out >= 32 ? k::kVariantTernaryLut : k::kVariantI16Sums);
+        EXPECT_EQ(variant, c.out >= 32 ? k::kVariantTernaryLut : k::kVariantI16Sums);
+      }
+      if (GetParam() == Isa::kAvx512 && !(input_max == 1 && k::cpu_features().vpopcntdq)) {
+        // tables from 64 output channels on, else vpdpbusd
+        EXPECT_EQ(variant, c.out >= 64 ? k::kVariantTernaryLut : k::kVariantDirect);
       }
       const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
       ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
@@ -649,7 +656,8 @@ TEST(KernelTable, EveryEntryThisCpuRunsIsReachedAndExact) {
       {16, 3, Codes::kTernary, false},  {16, 12, Codes::kTernary, true},  // int16 sums
       {40, 7, Codes::kRandom, false},   {40, 28, Codes::kRandom, true},   // periodic widening
       {40, 255, Codes::kExtreme, false}, {40, 32767, Codes::kExtreme, true},  // widened
-      {40, 1, Codes::kTernary, false},  {40, 1, Codes::kTernary, true}};   // bit-serial
+      {40, 1, Codes::kTernary, false},  {40, 1, Codes::kTernary, true},   // bit-serial
+      {64, 3, Codes::kTernary, false},  {64, 12, Codes::kTernary, true}};  // AVX-512 tables
   std::set<std::string> reached;
   for (const Case& c : cases) {
     const ConvShape s{5, 6, 40, c.out_channels, 3};

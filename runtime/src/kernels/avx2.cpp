@@ -388,6 +388,15 @@ void conv_tables(const ConvView& conv, const Input* in, int32_t* out, int32_t ro
 
 }  // namespace
 
+void build_lut_tables(const ConvShape& s, const uint8_t* in, int32_t row_begin, int32_t row_end,
+                      uint8_t* tables) {
+  build_tables(s, in, row_begin, row_end, tables);
+}
+void build_lut_tables(const ConvShape& s, const int16_t* in, int32_t row_begin, int32_t row_end,
+                      uint8_t* tables) {
+  build_tables(s, in, row_begin, row_end, tables);
+}
+
 #define MAQD_RT_AVX2_ENTRY(name, body, Input)                                                   \
   void name(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,            \
             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {               \

@@ -281,9 +281,125 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
   }
 }
 
+// ---- Ternary codes × inputs ≤ 12: table lookup (kVariantTernaryLut) ----
+//
+// AVX2's tables (avx2.cpp, built by its code: 16-entry subset sums of each
+// 4-channel group, one per input pixel and group), looked up 64 output
+// channels at a time: a zmm holds the table four times and 64 channels'
+// plus and minus masks, so two vpshufb, a vpsubb and a vpaddb do 64 × 4
+// multiply-adds. The int8 sums are widened into int16 every
+// steps_per_widen steps, and into int32 at the end.
+
+struct LutTile {
+  const uint8_t* tables;  // table of (row h + dy, column w0 + dx, group 0) at dy = dx = 0
+  size_t row_bytes;
+  int32_t pixel_bytes;    // groups · 16
+  int32_t dy_begin, dy_end;
+  int32_t steps_per_dy;   // k · groups
+  int32_t steps_per_widen;
+  const uint8_t* weights; // the block's masks at dy = 0
+  int32_t* out;
+  int32_t out_pixel;
+  __mmask16 masks[4];     // the block's 64 channels as four int32 store masks
+};
+
+// NP int8 + 2·NP int16 accumulators, the two masks, the table and two
+// temporaries within 32 zmm.
+constexpr int32_t kLutMaxPixels = 6;
+
+template <int NP>
+void lut_tile(const LutTile& t) {
+  __m512i acc8[NP], acc16[NP][2];
+  unroll<NP>([&](auto p) {
+    acc8[p] = _mm512_setzero_si512();
+    acc16[p][0] = acc16[p][1] = _mm512_setzero_si512();
+  });
+  const size_t weights_per_dy = size_t(t.steps_per_dy) * 128;
+  for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
+    const uint8_t* x = t.tables + dy * t.row_bytes;
+    const uint8_t* w = t.weights + dy * weights_per_dy;
+    for (int32_t step = 0; step < t.steps_per_dy;) {
+      const int32_t chunk_end = imin(t.steps_per_dy, step + t.steps_per_widen);
+      for (; step < chunk_end; ++step, x += 16, w += 128) {
+        const __m512i plus = _mm512_loadu_si512(w);
+        const __m512i minus = _mm512_loadu_si512(w + 64);
+        unroll<NP>([&](auto p) {
+          const __m512i table =
+              _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + p * t.pixel_bytes)));
+          acc8[p] = _mm512_add_epi8(
+              acc8[p], _mm512_sub_epi8(_mm512_shuffle_epi8(table, plus), _mm512_shuffle_epi8(table, minus)));
+        });
+      }
+      unroll<NP>([&](auto p) {
+        acc16[p][0] = _mm512_add_epi16(acc16[p][0], _mm512_cvtepi8_epi16(_mm512_castsi512_si256(acc8[p])));
+        acc16[p][1] = _mm512_add_epi16(acc16[p][1], _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(acc8[p], 1)));
+        acc8[p] = _mm512_setzero_si512();
+      });
+    }
+  }
+  unroll<NP>([&](auto p) {
+    int32_t* out = t.out + p * t.out_pixel;
+    unroll<2>([&](auto h) {
+      _mm512_mask_storeu_epi32(out + 32 * h, t.masks[2 * h],
+                               _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc16[p][h])));
+      _mm512_mask_storeu_epi32(out + 32 * h + 16, t.masks[2 * h + 1],
+                               _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc16[p][h], 1)));
+    });
+  });
+}
+
+template <int NP>
+void lut_tile_n(int32_t pixels, const LutTile& t) {
+  if constexpr (NP > 0) {
+    if (pixels == NP) return lut_tile<NP>(t);
+    return lut_tile_n<NP - 1>(pixels, t);
+  }
+}
+
+template <typename Input>
+void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+              int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  const ConvShape& s = conv.shape;
+  const int32_t pad = s.kernel / 2, groups = lut_groups(s);
+  uint8_t* tables = static_cast<uint8_t*>(scratch);
+  avx2::build_lut_tables(s, in, row_begin, row_end, tables);
+  LutTile t;
+  t.pixel_bytes = groups * 16;
+  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
+  t.steps_per_dy = s.kernel * groups;
+  t.steps_per_widen = imax(1, conv.steps_per_widen);
+  t.out_pixel = s.out_channels;
+  const size_t block_bytes = size_t(s.kernel) * t.steps_per_dy * 128;
+  for (int32_t h = row_begin; h < row_end; ++h) {
+    t.dy_begin = imax(0, pad - h);
+    t.dy_end = imin(s.kernel, s.height + pad - h);
+    for (int32_t block = oc_begin / 64; block < ceil_div(oc_end, 64); ++block) {
+      for (int32_t q = 0; q < 4; ++q) t.masks[q] = __mmask16(lane_mask(block * 64 + q * 16, 16, oc_begin, oc_end));
+      t.weights = conv.packed + block * block_bytes;
+      const PixelTiles tiles = split_row(s.width, kLutMaxPixels);
+      for (int32_t i = 0; i < tiles.count; ++i) {
+        const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
+        t.tables = tables + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
+        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 64;
+        lut_tile_n<kLutMaxPixels>(pixels, t);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // The table's entry points (kernels.cpp).
+void conv_u8_tables(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                    int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  conv_lut(conv, static_cast<const uint8_t*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+void conv_i16_tables(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
+                     int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  conv_lut(conv, static_cast<const int16_t*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+
 void conv_u8_binary(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
                     int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;

@@ -51,10 +51,11 @@ enum ConvVariant : int32_t {
   // max|code| ≤ 32767) but whole sums may leave int16: vpmaddubsw + vpaddw
   // for steps_per_widen steps, then widened into int32 accumulators.
   kVariantI16Periodic = 3,
-  // AVX2, inputs ≤ 3 with ternary codes: table lookup (kernels/avx2.cpp).
-  // Every input pixel's 4-channel groups become 16-entry tables of their
-  // subset sums, and a step looks up 32 channels' plus and minus masks
-  // with two vpshufb: 128 multiply-adds in four instructions.
+  // Inputs ≤ 12 with ternary codes: table lookup (kernels/avx2.cpp; the
+  // AVX-512 kernel uses the same tables). Every input pixel's 4-channel
+  // groups become 16-entry tables of their subset sums, and a step looks up
+  // 32 (AVX2) or 64 (AVX-512) channels' plus and minus masks with two
+  // vpshufb: 128 or 256 multiply-adds in four instructions.
   kVariantTernaryLut = 4,
 };
 
@@ -64,12 +65,13 @@ static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && inp
 
 static inline int32_t ceil_div(int32_t a, int32_t b) { return int32_t((int64_t(a) + b - 1) / b); }
 
-// kVariantTernaryLut layouts: weights [block of 32 oc][dy][dx][group][plus
-// masks 32 B][minus masks 32 B]; the padded input as one 16-byte table per
-// (pixel, group).
+// kVariantTernaryLut layouts: weights [block of `lanes` oc][dy][dx][group]
+// [plus masks, lanes bytes][minus masks, lanes bytes] (32 lanes on AVX2, 64
+// on AVX-512); the padded input as one 16-byte table per (pixel, group).
 static inline int32_t lut_groups(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
-static inline size_t lut_weight_bytes(const ConvShape& s) {
-  return size_t(ceil_div(s.out_channels, 32)) * size_t(s.kernel) * size_t(s.kernel) * size_t(lut_groups(s)) * 64;
+static inline size_t lut_weight_bytes(const ConvShape& s, int32_t lanes) {
+  return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) * size_t(s.kernel) *
+         size_t(lut_groups(s)) * 2 * size_t(lanes);
 }
 static inline size_t lut_table_bytes(const ConvShape& s) {
   const int32_t pad = s.kernel / 2;
@@ -152,12 +154,20 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
 void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
                    uint8_t* out);
+// The tables of input rows [row_begin − p, row_end + p) (lut_table_bytes),
+// also built for the AVX-512 table kernel (every AVX-512 CPU has AVX2).
+void build_lut_tables(const ConvShape& s, const uint8_t* in, int32_t row_begin, int32_t row_end,
+                      uint8_t* tables);
+void build_lut_tables(const ConvShape& s, const int16_t* in, int32_t row_begin, int32_t row_end,
+                      uint8_t* tables);
 }  // namespace avx2
 
 namespace avx512 {
 // packed: [u8 grouped weights, 16 lanes, or the binary planes][i16 grouped
 // weights, 16 lanes, where avx512_needs_i16_weights] (avx512_i16_offset).
-ConvKernelFn conv_u8_binary, conv_u8_dpbusd, conv_i16_dpbusd, conv_i16_dpwssd;
+// packed: the table masks, 64 lanes, where kVariantTernaryLut.
+ConvKernelFn conv_u8_binary, conv_u8_dpbusd, conv_i16_dpbusd, conv_i16_dpwssd, conv_u8_tables,
+    conv_i16_tables;
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out);

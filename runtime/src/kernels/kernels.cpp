@@ -29,6 +29,8 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"avx512 u8 vpdpbusd", Isa::kAvx512, false, "vpdpbusd", &avx512::conv_u8_dpbusd},
       {"avx512 i16 as u8, vpdpbusd", Isa::kAvx512, true, "vpdpbusd", &avx512::conv_i16_dpbusd},
       {"avx512 i16 vpdpwssd", Isa::kAvx512, true, "vpdpwssd", &avx512::conv_i16_dpwssd},
+      {"avx512 ternary x small, vpshufb tables", Isa::kAvx512, false, "vpshufb zmm", &avx512::conv_u8_tables},
+      {"avx512 i16 ternary x small, vpshufb tables", Isa::kAvx512, true, "vpshufb zmm", &avx512::conv_i16_tables},
 #endif
   };
   return table;
@@ -123,22 +125,22 @@ bool is_binary_ternary(const ConvShape& s, const int8_t* codes, int32_t input_ma
 }
 
 // Masks of the +1 and −1 codes of each 4-channel group (internal.h).
-void pack_ternary_lut(const ConvShape& s, const int8_t* codes, uint8_t* target) {
+void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_t* target) {
   const int32_t groups = lut_groups(s), taps = s.kernel * s.kernel;
-  const int32_t blocks = ceil_div(s.out_channels, 32);
+  const int32_t blocks = ceil_div(s.out_channels, lanes);
   for (int32_t b = 0; b < blocks; ++b)
     for (int32_t t = 0; t < taps; ++t)
-      for (int32_t g = 0; g < groups; ++g, target += 64)
-        for (int32_t l = 0; l < 32; ++l) {
-          const int32_t o = b * 32 + l;
+      for (int32_t g = 0; g < groups; ++g, target += 2 * lanes)
+        for (int32_t l = 0; l < lanes; ++l) {
+          const int32_t o = b * lanes + l;
           if (o >= s.out_channels) {
-            target[l] = target[32 + l] = 0;
+            target[l] = target[lanes + l] = 0;
             continue;
           }
           const auto [plus, minus] = sign_bits(codes + (size_t(o) * taps + t) * s.in_channels + g * 4,
                                                std::min(4, s.in_channels - g * 4));
           target[l] = uint8_t(plus);
-          target[32 + l] = uint8_t(minus);
+          target[lanes + l] = uint8_t(minus);
         }
 }
 
@@ -165,6 +167,16 @@ int32_t steps_per_widen(const ConvShape& s, const int8_t* codes, int32_t input_m
   for (size_t i = 0; i < count; ++i) largest = std::max(largest, std::abs(int32_t(codes[i])));
   return 32767 / (2 * input_max * largest);
 }
+
+// Table lookup (kVariantTernaryLut): ternary codes, inputs ≤ 12 (int8 table
+// entries and sums), int16 totals, and at least one block of `lanes`
+// output channels to fill.
+bool lut_applies(const ConvShape& s, const int8_t* codes, int32_t input_max, int32_t lanes) {
+  return input_max >= 1 && input_max <= 12 && s.out_channels >= lanes &&
+         sums_fit_int16(s, codes, input_max) && is_ternary(s, codes);
+}
+// int8 sums of ±4·input_max per step.
+int32_t lut_steps_per_widen(int32_t input_max) { return 127 / (4 * input_max); }
 
 }  // namespace
 
@@ -203,12 +215,11 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // 128-channel VGG-1/4 layers tables took 1/1.5 of vpmaddubsw's time at
       // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
       // (fastest of five alternating bench_runtime_kernels runs each).
-      if (input_max >= 1 && input_max <= 12 && shape.out_channels >= 32 &&
-          sums_fit_int16(shape, codes, input_max) && is_ternary(shape, codes)) {
+      if (lut_applies(shape, codes, input_max, 32)) {
         conv.variant = kVariantTernaryLut;
-        conv.steps_per_widen = 127 / (4 * input_max);  // int8 sums of ±4·input_max per step
-        conv.packed.resize(lut_weight_bytes(shape));
-        pack_ternary_lut(shape, codes, conv.packed.data());
+        conv.steps_per_widen = lut_steps_per_widen(input_max);
+        conv.packed.resize(lut_weight_bytes(shape, 32));
+        pack_ternary_lut(shape, codes, 32, conv.packed.data());
         conv.u8_kernel = entry(&avx2::conv_u8_tables);
         conv.i16_kernel = entry(&avx2::conv_i16_tables);
         break;
@@ -235,6 +246,16 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
     case Isa::kAvx512: {
       if (cpu_features().vpopcntdq && is_binary_ternary(shape, codes, input_max)) {
         conv.variant = kVariantBinaryTernary;
+      } else if (cpu_features().avx2 && lut_applies(shape, codes, input_max, 64)) {
+        // Tables on the 64- to 128-channel VGG-1/4 layers ran faster than
+        // vpdpbusd (docs/results.md, issue 14 round 5).
+        conv.variant = kVariantTernaryLut;
+        conv.steps_per_widen = lut_steps_per_widen(input_max);
+        conv.packed.resize(lut_weight_bytes(shape, 64));
+        pack_ternary_lut(shape, codes, 64, conv.packed.data());
+        conv.u8_kernel = entry(&avx512::conv_u8_tables);
+        conv.i16_kernel = entry(&avx512::conv_i16_tables);
+        break;
       }
       const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
       const bool i16 = avx512_needs_i16_weights(input_max, conv.variant);
@@ -272,6 +293,7 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
       return direct_bytes + kSlack;
     case Isa::kAvx512: {
       size_t bytes = direct_bytes;
+      if (conv.variant == kVariantTernaryLut) bytes = std::max(bytes, lut_table_bytes(s));
       if (conv.variant == kVariantBinaryTernary) {
         const int32_t pad = s.kernel / 2;
         const size_t rows = (size_t(s.height) + 2 * size_t(pad)) * binary_row_words64(s) * 8;
