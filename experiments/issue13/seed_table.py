@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Issue 13's accuracy pairs: test accuracy after epoch 5 of the issue-4
+recipe, MaQD (15, 8), trained by the code before the integer-code
+convolutions and by the current code, seed by seed (accuracy-seeds.sh),
+as docs/results.md's table: each pair, mean ± sd, and the 95 % interval
+(Student's t) of the mean paired difference.
+
+  python3 experiments/issue13/seed_table.py [docs/results/issue13]
+"""
+import json
+import math
+import os
+import statistics
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "docs/results/issue13"
+# Two-sided 95 % quantiles of Student's t, by degrees of freedom.
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+        10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
+        18: 2.101, 19: 2.093, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000}
+
+
+def signed(x):
+    return f"{x:+.2f}".replace("-", "−")
+
+
+def accuracy(folder):
+    with open(os.path.join(root, folder, "summary.json")) as f:
+        return 100 * json.load(f)["test_accuracy"]
+
+
+# Seed 0: the 06d54e6 rerun (the same training maths as e30ff37) against 8bc473c.
+pairs = [(0, accuracy("fmnist-vgg025-mw15-ma8"), accuracy("after-code-conv/fmnist-vgg025-mw15-ma8"))]
+seed = 1
+while os.path.exists(os.path.join(root, "seeds", f"i13-seeds-now-s{seed}", "summary.json")):
+    pairs.append((seed, accuracy(f"seeds/i13-seeds-before-s{seed}"), accuracy(f"seeds/i13-seeds-now-s{seed}")))
+    seed += 1
+
+print("| seed | before (e30ff37 / 06d54e6) | now | now − before |")
+print("|---|---|---|---|")
+for s, before, now in pairs:
+    print(f"| {s} | {before:.2f} % | {now:.2f} % | {signed(now - before)} |")
+befores, nows = [p[1] for p in pairs], [p[2] for p in pairs]
+diffs = [now - before for _, before, now in pairs]
+n = len(diffs)
+mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
+print(f"| mean ± sd | {statistics.mean(befores):.2f} ± {statistics.stdev(befores):.2f} | "
+      f"{statistics.mean(nows):.2f} ± {statistics.stdev(nows):.2f} | {signed(mean)} ± {sd:.2f} |")
+df = n - 1
+t = T975.get(df) or next((T975[k] for k in sorted(T975) if k >= df), 1.96)
+half = t * sd / math.sqrt(n)
+print(f"\n{n} pairs; 95 % interval of the mean paired difference: {signed(mean - half)} to {signed(mean + half)} "
+      f"points (t, {df} degrees of freedom); pairs for ±0.3 at this sd: about "
+      f"{math.ceil((1.96 * sd / 0.3) ** 2)}")
