@@ -422,6 +422,24 @@ TEST_P(KernelIsaVsScalar, ConvI16OverChannelPairs) {
   sweep_channels<int16_t>(GetParam(), {1, 4, 12, 1020, 32767});
 }
 
+// One shape against the reference: u8 inputs up to 1 (ternary codes), 3 and
+// 255 (random codes), over all rows and channels and over a random part;
+// i16 inputs at full range with extreme codes.
+bool conv_matches_on_shape(Isa isa, const ConvShape& s, std::mt19937_64& rng) {
+  for (int32_t input_max : {1, 3, 255}) {
+    const Codes kind = input_max == 1 ? Codes::kTernary : Codes::kRandom;
+    const std::vector<int8_t> codes = make_codes(s, kind, rng);
+    const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
+    if (!conv_matches_reference(isa, s, codes, input, input_max, {0, s.height, 0, s.out_channels}) ||
+        !conv_matches_reference(isa, s, codes, input, input_max, random_subrange(s, rng)))
+      return false;
+  }
+  const std::vector<int8_t> codes = make_codes(s, Codes::kExtreme, rng);
+  const std::vector<int16_t> input = make_input<int16_t>(s, 32767, rng);
+  return conv_matches_reference(isa, s, codes, input, 32767, {0, s.height, 0, s.out_channels}) &&
+         conv_matches_reference(isa, s, codes, input, 32767, random_subrange(s, rng));
+}
+
 // Full-size maps of the VGG-1/4 layers, and widths around the tile sizes.
 TEST_P(KernelIsaVsScalar, ConvOnNetworkShapes) {
   MAQD_SEEDED(seed);
@@ -434,20 +452,7 @@ TEST_P(KernelIsaVsScalar, ConvOnNetworkShapes) {
                                 {3, 64, 128, 3},  {3, 128, 128, 3}, {28, 3, 17, 5},
                                 {13, 33, 65, 1},  {25, 20, 48, 3}, {29, 8, 80, 3}};
   for (const Case& c : cases) {
-    const ConvShape s{c.side, c.side, c.in, c.out, c.kernel};
-    for (int32_t input_max : {1, 3, 255}) {
-      const Codes kind = input_max == 1 ? Codes::kTernary : Codes::kRandom;
-      const std::vector<int8_t> codes = make_codes(s, kind, rng);
-      const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
-      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
-                                         {0, s.height, 0, s.out_channels}));
-      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
-                                         random_subrange(s, rng)));
-    }
-    const std::vector<int8_t> codes = make_codes(s, Codes::kExtreme, rng);
-    const std::vector<int16_t> input = make_input<int16_t>(s, 32767, rng);
-    ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 32767,
-                                       {0, s.height, 0, s.out_channels}));
+    ASSERT_TRUE(conv_matches_on_shape(GetParam(), {c.side, c.side, c.in, c.out, c.kernel}, rng));
   }
 }
 
@@ -475,19 +480,8 @@ TEST_P(KernelIsaVsScalar, ConvWithFewInputChannels) {
       for (int32_t width : {1, 5, 13, 28})
         for (int32_t out_channels : {8, 17, 40}) {
           const ConvShape s{width == 28 ? 28 : 6, width, in_channels, out_channels, kernel};
-          for (int32_t input_max : {1, 3, 255}) {
-            const Codes kind = input_max == 1 ? Codes::kTernary : Codes::kRandom;
-            const std::vector<int8_t> codes = make_codes(s, kind, rng);
-            const std::vector<uint8_t> input = make_input<uint8_t>(s, input_max, rng);
-            ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
-                                               {0, s.height, 0, s.out_channels}));
-            ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, input_max,
-                                               random_subrange(s, rng)));
-          }
+          ASSERT_TRUE(conv_matches_on_shape(GetParam(), s, rng));
           const std::vector<int8_t> codes = make_codes(s, Codes::kExtreme, rng);
-          const std::vector<int16_t> input = make_input<int16_t>(s, 32767, rng);
-          ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 32767,
-                                             random_subrange(s, rng)));
           const std::vector<int16_t> narrow = make_input<int16_t>(s, 12, rng);
           ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, narrow, 12,
                                              {0, s.height, 0, s.out_channels}));

@@ -175,8 +175,17 @@ bool lut_applies(const ConvShape& s, const int8_t* codes, int32_t input_max, int
   return input_max >= 1 && input_max <= 12 && s.out_channels >= lanes &&
          sums_fit_int16(s, codes, input_max) && is_ternary(s, codes);
 }
-// int8 sums of ±4·input_max per step.
-int32_t lut_steps_per_widen(int32_t input_max) { return 127 / (4 * input_max); }
+// Lays out `conv` (shape, input_max and codes set) for the table kernels of
+// `lanes` channels per block.
+void prepare_lut(PreparedConv& conv, const int8_t* codes, int32_t lanes, ConvKernelFn* u8,
+                 ConvKernelFn* i16) {
+  conv.variant = kVariantTernaryLut;
+  conv.steps_per_widen = 127 / (4 * conv.input_max);  // int8 sums of ±4·input_max per step
+  conv.packed.resize(lut_weight_bytes(conv.shape, lanes));
+  pack_ternary_lut(conv.shape, codes, lanes, conv.packed.data());
+  conv.u8_kernel = entry(u8);
+  conv.i16_kernel = entry(i16);
+}
 
 }  // namespace
 
@@ -216,12 +225,7 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
       // (fastest of five alternating bench_runtime_kernels runs each).
       if (lut_applies(shape, codes, input_max, 32)) {
-        conv.variant = kVariantTernaryLut;
-        conv.steps_per_widen = lut_steps_per_widen(input_max);
-        conv.packed.resize(lut_weight_bytes(shape, 32));
-        pack_ternary_lut(shape, codes, 32, conv.packed.data());
-        conv.u8_kernel = entry(&avx2::conv_u8_tables);
-        conv.i16_kernel = entry(&avx2::conv_i16_tables);
+        prepare_lut(conv, codes, 32, &avx2::conv_u8_tables, &avx2::conv_i16_tables);
         break;
       }
       if (sums_fit_int16(shape, codes, input_max)) {
@@ -249,12 +253,7 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       } else if (cpu_features().avx2 && lut_applies(shape, codes, input_max, 64)) {
         // Tables on the 64- to 128-channel VGG-1/4 layers ran faster than
         // vpdpbusd (docs/results.md, issue 14 round 5).
-        conv.variant = kVariantTernaryLut;
-        conv.steps_per_widen = lut_steps_per_widen(input_max);
-        conv.packed.resize(lut_weight_bytes(shape, 64));
-        pack_ternary_lut(shape, codes, 64, conv.packed.data());
-        conv.u8_kernel = entry(&avx512::conv_u8_tables);
-        conv.i16_kernel = entry(&avx512::conv_i16_tables);
+        prepare_lut(conv, codes, 64, &avx512::conv_u8_tables, &avx512::conv_i16_tables);
         break;
       }
       const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
