@@ -177,15 +177,19 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
   }
 }
 
-// ---- Ternary codes × inputs ≤ 3: table lookup (kVariantTernaryLut) ----
+// ---- Ternary codes × inputs ≤ 12: table lookup (kVariantTernaryLut) ----
 //
 // For a 4-channel group with inputs x0..x3, T[m] = Σ_{j in m} x_j for the
 // 16 masks m; the group's contribution to output channel o is T[plus_o] −
 // T[minus_o], with plus_o and minus_o the masks of its +1 and −1 codes.
-// A ymm holds the table twice (one per 128-bit half) and 32 channels'
-// masks, so two vpshufb, a vpsubb and a vpaddb do 32 × 4 multiply-adds.
-// The int8 sums are widened into int16 every steps_per_widen steps (each
-// step adds at most 4 · input_max), and into int32 at the end.
+// A ymm holds the table twice (one per 128-bit half) and, interleaved, the
+// plus and minus masks of 16 channels (byte 2c plus_c, byte 2c + 1
+// minus_c): one vpshufb and a vpaddb add 16 × 4 multiply-adds into
+// unsigned byte sums of T[plus] and T[minus] side by side, and one
+// vpmaddubsw by (+1, −1) turns a register of them into 16 int16
+// differences. So the byte sums last 255 / (4 · input_max) steps (the
+// pool sums ≤ 12 of 2-bit codes: 5, where signed sums of the differences
+// lasted 2) and widening costs one instruction per 16 channels.
 
 // Tables for input rows [row_begin − p, row_end + p), padded like
 // copy_padded_rows (the pad pixels' tables are zero). Two groups at a time:
@@ -261,24 +265,23 @@ struct LutTile {
   int32_t dy_begin, dy_end;
   int32_t steps_per_dy;   // k · groups
   int32_t steps_per_widen;
-  const uint8_t* weights; // the block's masks at dy = 0
+  const uint8_t* weights; // the block's interleaved masks at dy = 0
   int32_t* out;
   int32_t out_pixel;
   __m256i masks[4];       // the block's 32 channels as four int32 store masks
 };
 
-// 4 int8 + 8 int16 accumulators, the table and two temporaries (the masks
-// are vpshufb's memory operands). On the 7x7x128 -> 128 layer, one thread:
-// 24.1 us at 4 pixels, 30.9 at 3 (fastest of six alternating runs).
+// 8 byte-sum accumulators (two per pixel: channels 0-15 and 16-31), the two
+// mask vectors, the table, (+1, −1) and a temporary; the int16 sums live in
+// memory (one load, add and store per 16 channels at each widening).
 constexpr int32_t kLutMaxPixels = 4;
 
 template <int NP>
 void lut_tile(const LutTile& t) {
-  __m256i acc8[NP], acc16[NP][2];
-  unroll<NP>([&](auto p) {
-    acc8[p] = _mm256_setzero_si256();
-    acc16[p][0] = acc16[p][1] = _mm256_setzero_si256();
-  });
+  __m256i acc8[NP][2];
+  alignas(32) int16_t sums[NP][2][16] = {};
+  unroll<NP>([&](auto p) { acc8[p][0] = acc8[p][1] = _mm256_setzero_si256(); });
+  const __m256i plus_minus = _mm256_set1_epi16(int16_t(0xFF01));  // bytes +1, −1
   const size_t weights_per_dy = size_t(t.steps_per_dy) * 64;
   for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
     const uint8_t* x = t.tables + dy * t.row_bytes;
@@ -286,29 +289,32 @@ void lut_tile(const LutTile& t) {
     for (int32_t step = 0; step < t.steps_per_dy;) {
       const int32_t chunk_end = imin(t.steps_per_dy, step + t.steps_per_widen);
       for (; step < chunk_end; ++step, x += 16, w += 64) {
-        const __m256i plus = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-        const __m256i minus = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+        const __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
         unroll<NP>([&](auto p) {
           const __m256i table =
               _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + p * t.pixel_bytes)));
-          acc8[p] = _mm256_add_epi8(
-              acc8[p], _mm256_sub_epi8(_mm256_shuffle_epi8(table, plus), _mm256_shuffle_epi8(table, minus)));
+          acc8[p][0] = _mm256_add_epi8(acc8[p][0], _mm256_shuffle_epi8(table, low));
+          acc8[p][1] = _mm256_add_epi8(acc8[p][1], _mm256_shuffle_epi8(table, high));
         });
       }
       unroll<NP>([&](auto p) {
-        acc16[p][0] = _mm256_add_epi16(acc16[p][0], _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc8[p])));
-        acc16[p][1] = _mm256_add_epi16(acc16[p][1], _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc8[p], 1)));
-        acc8[p] = _mm256_setzero_si256();
+        unroll<2>([&](auto h) {
+          __m256i* target = reinterpret_cast<__m256i*>(sums[p][h]);
+          _mm256_store_si256(target, _mm256_add_epi16(_mm256_load_si256(target),
+                                                      _mm256_maddubs_epi16(acc8[p][h], plus_minus)));
+          acc8[p][h] = _mm256_setzero_si256();
+        });
       });
     }
   }
   unroll<NP>([&](auto p) {
     int32_t* out = t.out + p * t.out_pixel;
     unroll<2>([&](auto h) {
-      _mm256_maskstore_epi32(out + 16 * h, t.masks[2 * h],
-                             _mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc16[p][h])));
+      const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[p][h]));
+      _mm256_maskstore_epi32(out + 16 * h, t.masks[2 * h], _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)));
       _mm256_maskstore_epi32(out + 16 * h + 8, t.masks[2 * h + 1],
-                             _mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc16[p][h], 1)));
+                             _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1)));
     });
   });
 }

@@ -66,8 +66,9 @@ static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && inp
 static inline int32_t ceil_div(int32_t a, int32_t b) { return int32_t((int64_t(a) + b - 1) / b); }
 
 // kVariantTernaryLut layouts: weights [block of `lanes` oc][dy][dx][group]
-// [plus masks, lanes bytes][minus masks, lanes bytes] (32 lanes on AVX2, 64
-// on AVX-512); the padded input as one 16-byte table per (pixel, group).
+// [2 · lanes bytes of masks]: on AVX-512 (64 lanes) the plus masks, then
+// the minus masks; on AVX2 (32 lanes) each channel's plus and minus masks
+// side by side. The padded input as one 16-byte table per (pixel, group).
 static inline int32_t lut_groups(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
 static inline size_t lut_weight_bytes(const ConvShape& s, int32_t lanes) {
   return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) * size_t(s.kernel) *
