@@ -283,12 +283,12 @@ void conv_binary(const ConvView& conv, const uint8_t* in, int32_t* out, int32_t 
 
 // ---- Ternary codes × inputs ≤ 12: table lookup (kVariantTernaryLut) ----
 //
-// AVX2's tables (avx2.cpp, built by its code: 16-entry subset sums of each
-// 4-channel group, one per input pixel and group), looked up 64 output
-// channels at a time: a zmm holds the table four times and 64 channels'
-// plus and minus masks, so two vpshufb, a vpsubb and a vpaddb do 64 × 4
-// multiply-adds. The int8 sums are widened into int16 every
-// steps_per_widen steps, and into int32 at the end.
+// AVX2's tables and mask layout (avx2.cpp, built by its code), looked up 64
+// output channels at a time: a zmm holds the table four times and 32
+// channels' interleaved plus and minus masks, so one vpshufb and a vpaddb
+// add 32 × 4 multiply-adds into unsigned byte sums of T[plus] and T[minus]
+// side by side, and one vpmaddubsw by (+1, −1) per 32 channels turns them
+// into int16 differences every steps_per_widen steps.
 
 struct LutTile {
   const uint8_t* tables;  // table of (row h + dy, column w0 + dx, group 0) at dy = dx = 0
@@ -297,23 +297,24 @@ struct LutTile {
   int32_t dy_begin, dy_end;
   int32_t steps_per_dy;   // k · groups
   int32_t steps_per_widen;
-  const uint8_t* weights; // the block's masks at dy = 0
+  const uint8_t* weights; // the block's interleaved masks at dy = 0
   int32_t* out;
   int32_t out_pixel;
   __mmask16 masks[4];     // the block's 64 channels as four int32 store masks
 };
 
-// NP int8 + 2·NP int16 accumulators, the two masks, the table and two
-// temporaries within 32 zmm.
+// 2·NP byte-sum and 2·NP int16 accumulators, the two mask vectors, the
+// table, (+1, −1) and a temporary within 32 zmm.
 constexpr int32_t kLutMaxPixels = 6;
 
 template <int NP>
 void lut_tile(const LutTile& t) {
-  __m512i acc8[NP], acc16[NP][2];
+  __m512i acc8[NP][2], acc16[NP][2];
   unroll<NP>([&](auto p) {
-    acc8[p] = _mm512_setzero_si512();
+    acc8[p][0] = acc8[p][1] = _mm512_setzero_si512();
     acc16[p][0] = acc16[p][1] = _mm512_setzero_si512();
   });
+  const __m512i plus_minus = _mm512_set1_epi16(int16_t(0xFF01));  // bytes +1, −1
   const size_t weights_per_dy = size_t(t.steps_per_dy) * 128;
   for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
     const uint8_t* x = t.tables + dy * t.row_bytes;
@@ -321,19 +322,20 @@ void lut_tile(const LutTile& t) {
     for (int32_t step = 0; step < t.steps_per_dy;) {
       const int32_t chunk_end = imin(t.steps_per_dy, step + t.steps_per_widen);
       for (; step < chunk_end; ++step, x += 16, w += 128) {
-        const __m512i plus = _mm512_loadu_si512(w);
-        const __m512i minus = _mm512_loadu_si512(w + 64);
+        const __m512i low = _mm512_loadu_si512(w);
+        const __m512i high = _mm512_loadu_si512(w + 64);
         unroll<NP>([&](auto p) {
           const __m512i table =
               _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + p * t.pixel_bytes)));
-          acc8[p] = _mm512_add_epi8(
-              acc8[p], _mm512_sub_epi8(_mm512_shuffle_epi8(table, plus), _mm512_shuffle_epi8(table, minus)));
+          acc8[p][0] = _mm512_add_epi8(acc8[p][0], _mm512_shuffle_epi8(table, low));
+          acc8[p][1] = _mm512_add_epi8(acc8[p][1], _mm512_shuffle_epi8(table, high));
         });
       }
       unroll<NP>([&](auto p) {
-        acc16[p][0] = _mm512_add_epi16(acc16[p][0], _mm512_cvtepi8_epi16(_mm512_castsi512_si256(acc8[p])));
-        acc16[p][1] = _mm512_add_epi16(acc16[p][1], _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(acc8[p], 1)));
-        acc8[p] = _mm512_setzero_si512();
+        unroll<2>([&](auto h) {
+          acc16[p][h] = _mm512_add_epi16(acc16[p][h], _mm512_maddubs_epi16(acc8[p][h], plus_minus));
+          acc8[p][h] = _mm512_setzero_si512();
+        });
       });
     }
   }

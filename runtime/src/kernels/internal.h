@@ -54,8 +54,8 @@ enum ConvVariant : int32_t {
   // Inputs ≤ 12 with ternary codes: table lookup (kernels/avx2.cpp; the
   // AVX-512 kernel uses the same tables). Every input pixel's 4-channel
   // groups become 16-entry tables of their subset sums, and a step looks up
-  // 32 (AVX2) or 64 (AVX-512) channels' plus and minus masks with two
-  // vpshufb: 128 or 256 multiply-adds in four instructions.
+  // 32 (AVX2) or 64 (AVX-512) channels' plus and minus masks, side by
+  // side, with two vpshufb: 128 or 256 multiply-adds in four instructions.
   kVariantTernaryLut = 4,
 };
 
@@ -65,10 +65,9 @@ static inline bool narrows_i16(int32_t input_max) { return input_max >= 0 && inp
 
 static inline int32_t ceil_div(int32_t a, int32_t b) { return int32_t((int64_t(a) + b - 1) / b); }
 
-// kVariantTernaryLut layouts: weights [block of `lanes` oc][dy][dx][group]
-// [2 · lanes bytes of masks]: on AVX-512 (64 lanes) the plus masks, then
-// the minus masks; on AVX2 (32 lanes) each channel's plus and minus masks
-// side by side. The padded input as one 16-byte table per (pixel, group).
+// kVariantTernaryLut layouts: weights [block of `lanes` oc (32 on AVX2, 64
+// on AVX-512)][dy][dx][group][lane][plus mask, minus mask]; the padded
+// input as one 16-byte table per (pixel, group).
 static inline int32_t lut_groups(const ConvShape& s) { return ceil_div(s.in_channels, 4); }
 static inline size_t lut_weight_bytes(const ConvShape& s, int32_t lanes) {
   return size_t(ceil_div(s.out_channels, lanes)) * size_t(s.kernel) * size_t(s.kernel) *

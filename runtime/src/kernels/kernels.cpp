@@ -125,10 +125,9 @@ bool is_binary_ternary(const ConvShape& s, const int8_t* codes, int32_t input_ma
 }
 
 // Masks of the +1 and −1 codes of each 4-channel group (internal.h): per
-// step, the block's `lanes` plus masks then its minus masks, or (AVX2,
-// `interleaved`) plus and minus side by side, channel by channel.
-void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, bool interleaved,
-                      uint8_t* target) {
+// step, each of the block's `lanes` channels' plus and minus masks side by
+// side.
+void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_t* target) {
   const int32_t groups = lut_groups(s), taps = s.kernel * s.kernel;
   const int32_t blocks = ceil_div(s.out_channels, lanes);
   for (int32_t b = 0; b < blocks; ++b)
@@ -136,16 +135,14 @@ void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, bo
       for (int32_t g = 0; g < groups; ++g, target += 2 * lanes)
         for (int32_t l = 0; l < lanes; ++l) {
           const int32_t o = b * lanes + l;
-          uint8_t& plus = interleaved ? target[2 * l] : target[l];
-          uint8_t& minus = interleaved ? target[2 * l + 1] : target[lanes + l];
           if (o >= s.out_channels) {
-            plus = minus = 0;
+            target[2 * l] = target[2 * l + 1] = 0;
             continue;
           }
-          const auto [p, m] = sign_bits(codes + (size_t(o) * taps + t) * s.in_channels + g * 4,
-                                        std::min(4, s.in_channels - g * 4));
-          plus = uint8_t(p);
-          minus = uint8_t(m);
+          const auto [plus, minus] = sign_bits(codes + (size_t(o) * taps + t) * s.in_channels + g * 4,
+                                               std::min(4, s.in_channels - g * 4));
+          target[2 * l] = uint8_t(plus);
+          target[2 * l + 1] = uint8_t(minus);
         }
 }
 
@@ -181,14 +178,14 @@ bool lut_applies(const ConvShape& s, const int8_t* codes, int32_t input_max, int
          sums_fit_int16(s, codes, input_max) && is_ternary(s, codes);
 }
 // Lays out `conv` (shape, input_max and codes set) for the table kernels of
-// `lanes` channels per block: AVX2's interleaved masks and unsigned byte
-// sums of up to 4·input_max per step, or AVX-512's signed sums of ±4·input_max.
-void prepare_lut(PreparedConv& conv, const int8_t* codes, int32_t lanes, bool interleaved,
-                 ConvKernelFn* u8, ConvKernelFn* i16) {
+// `lanes` channels per block; their unsigned byte sums take up to
+// 4·input_max per step.
+void prepare_lut(PreparedConv& conv, const int8_t* codes, int32_t lanes, ConvKernelFn* u8,
+                 ConvKernelFn* i16) {
   conv.variant = kVariantTernaryLut;
-  conv.steps_per_widen = (interleaved ? 255 : 127) / (4 * conv.input_max);
+  conv.steps_per_widen = 255 / (4 * conv.input_max);
   conv.packed.resize(lut_weight_bytes(conv.shape, lanes));
-  pack_ternary_lut(conv.shape, codes, lanes, interleaved, conv.packed.data());
+  pack_ternary_lut(conv.shape, codes, lanes, conv.packed.data());
   conv.u8_kernel = entry(u8);
   conv.i16_kernel = entry(i16);
 }
@@ -231,7 +228,7 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
       // (fastest of five alternating bench_runtime_kernels runs each).
       if (lut_applies(shape, codes, input_max, 32)) {
-        prepare_lut(conv, codes, 32, true, &avx2::conv_u8_tables, &avx2::conv_i16_tables);
+        prepare_lut(conv, codes, 32, &avx2::conv_u8_tables, &avx2::conv_i16_tables);
         break;
       }
       if (sums_fit_int16(shape, codes, input_max)) {
@@ -259,7 +256,7 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       } else if (cpu_features().avx2 && lut_applies(shape, codes, input_max, 64)) {
         // Tables on the 64- to 128-channel VGG-1/4 layers ran faster than
         // vpdpbusd (docs/results.md, issue 14 round 5).
-        prepare_lut(conv, codes, 64, false, &avx512::conv_u8_tables, &avx512::conv_i16_tables);
+        prepare_lut(conv, codes, 64, &avx512::conv_u8_tables, &avx512::conv_i16_tables);
         break;
       }
       const size_t i16_offset = avx512_i16_offset(shape, conv.variant);
