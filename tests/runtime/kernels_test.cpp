@@ -489,7 +489,7 @@ TEST_P(KernelIsaVsScalar, ConvWithFewInputChannels) {
 }
 
 // Binary inputs with ternary codes must take the bit-serial path (AVX-512)
-// or the table-lookup path (AVX2), else the sweeps would test only the
+// or the weight-table path (AVX2), else the sweeps would test only the
 // general multiply path.
 TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
   MAQD_SEEDED(seed);
@@ -506,7 +506,11 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
     EXPECT_EQ(k::prepare_conv(s, codes.data(), 2, GetParam()).variant, k::kVariantDirect);
   }
   if (GetParam() == Isa::kAvx2) {
-    EXPECT_EQ(conv.variant, k::kVariantTernaryLut);
+    EXPECT_EQ(conv.variant, k::kVariantBinaryTables);
+    std::vector<int8_t> not_ternary = codes;
+    not_ternary[5] = 2;
+    EXPECT_NE(k::prepare_conv(s, not_ternary.data(), 1, GetParam()).variant, k::kVariantBinaryTables);
+    EXPECT_NE(k::prepare_conv(s, codes.data(), 2, GetParam()).variant, k::kVariantBinaryTables);
   }
   // All −1, all 0, all +1 and mixed codes; all-ones and random inputs.
   for (int8_t fill : {int8_t(-1), int8_t(0), int8_t(1)}) {
@@ -519,6 +523,48 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
     const std::vector<uint8_t> input = make_input<uint8_t>(s, 1, rng);
     EXPECT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 1, random_subrange(s, rng)));
   }
+}
+
+// Binary inputs × ternary codes around the AVX2 weight tables' edges:
+// padded rows of width + 2p positions cut into 16-lane blocks (widths
+// whose padded rows end just before, at and after a block's end), 8-channel
+// blocks, 16-channel input chunks and 4-channel groups with tails, kernels
+// 1 to 7, row ranges that start inside the map (as threads split it), and
+// heights just above and just below the 128 positions from which AVX2
+// takes the weight tables.
+TEST_P(KernelIsaVsScalar, BinaryTernaryConvAroundTheWeightTableBlocks) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> pick(0, 1 << 20);
+  const std::vector<int32_t> widths{1, 2, 13, 14, 15, 16, 17, 29, 30, 31};
+  const std::vector<int32_t> channels{1, 3, 4, 15, 16, 17, 33};
+  const std::vector<int32_t> outs{1, 7, 8, 9, 17};
+  const std::vector<int32_t> kernels{1, 3, 5, 7};
+  for (int32_t width : widths)
+    for (int32_t in : channels) {
+      const int32_t kernel = kernels[pick(rng) % kernels.size()];
+      const int32_t stride = width + 2 * (kernel / 2);
+      // The fewest rows whose (rows − 1) · stride + width reach 128, or one less.
+      const int32_t enough = std::max(1, (128 - width + stride - 1) / stride + 1);
+      const bool above = pick(rng) % 4 != 0;
+      const ConvShape s{above ? enough + pick(rng) % 3 : std::max(1, enough - 1), width, in,
+                        outs[pick(rng) % outs.size()], kernel};
+      const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+      if (GetParam() == Isa::kAvx2) {
+        const bool tables = int64_t(s.height - 1) * stride + width >= 128;
+        EXPECT_EQ(tables, above || enough == 1) << s.height << "x" << width << " k" << kernel;
+        EXPECT_EQ(k::prepare_conv(s, codes.data(), 1, GetParam()).variant == k::kVariantBinaryTables, tables)
+            << s.height << "x" << width << " k" << kernel;
+      }
+      const std::vector<uint8_t> input = make_input<uint8_t>(s, 1, rng);
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 1, {0, s.height, 0, s.out_channels}));
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, input, 1, random_subrange(s, rng)));
+      const std::vector<int16_t> wide(input.begin(), input.end());
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, codes, wide, 1, random_subrange(s, rng)));
+      const std::vector<int8_t> plus(codes.size(), 1);
+      const std::vector<uint8_t> ones(input.size(), 1);
+      ASSERT_TRUE(conv_matches_reference(GetParam(), s, plus, ones, 1, random_subrange(s, rng)));
+    }
 }
 
 // Ternary codes with inputs ≤ 12 take the table lookup (AVX2 from 32 output
@@ -545,8 +591,11 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
     for (int32_t input_max : {1, 2, 3, 4, 12}) {
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       const int32_t variant = k::prepare_conv(s, codes.data(), input_max, GetParam()).variant;
-      if (GetParam() == Isa::kAvx2) {  // tables from 32 output channels on
-        EXPECT_EQ(variant, c.out >= 32 ? k::kVariantTernaryLut : k::kVariantI16Sums);
+      if (GetParam() == Isa::kAvx2) {  // binary inputs on ≥ 128 positions: weight tables; else tables from 32 channels on
+        const bool binary_tables = input_max == 1 && (c.height - 1) * (c.width + 2 * (c.kernel / 2)) + c.width >= 128;
+        EXPECT_EQ(variant, binary_tables ? k::kVariantBinaryTables
+                           : c.out >= 32 ? k::kVariantTernaryLut
+                                         : k::kVariantI16Sums);
       }
       if (GetParam() == Isa::kAvx512 && !(input_max == 1 && k::cpu_features().vpopcntdq)) {
         // tables from 64 output channels on, else vpdpbusd
@@ -644,6 +693,7 @@ TEST(KernelTable, EveryEntryThisCpuRunsIsReachedAndExact) {
     int32_t out_channels, input_max;
     Codes codes;
     bool i16_input;
+    int32_t height = 5;
   };
   const std::vector<Case> cases{
       {40, 3, Codes::kTernary, false},  {40, 3, Codes::kTernary, true},   // tables
@@ -651,10 +701,11 @@ TEST(KernelTable, EveryEntryThisCpuRunsIsReachedAndExact) {
       {40, 7, Codes::kRandom, false},   {40, 28, Codes::kRandom, true},   // periodic widening
       {40, 255, Codes::kExtreme, false}, {40, 32767, Codes::kExtreme, true},  // widened
       {40, 1, Codes::kTernary, false},  {40, 1, Codes::kTernary, true},   // bit-serial
-      {64, 3, Codes::kTernary, false},  {64, 12, Codes::kTernary, true}};  // AVX-512 tables
+      {64, 3, Codes::kTernary, false},  {64, 12, Codes::kTernary, true},  // AVX-512 tables
+      {40, 1, Codes::kTernary, false, 20}, {40, 1, Codes::kTernary, true, 20}};  // AVX2 weight tables
   std::set<std::string> reached;
   for (const Case& c : cases) {
-    const ConvShape s{5, 6, 40, c.out_channels, 3};
+    const ConvShape s{c.height, 6, 40, c.out_channels, 3};
     const std::vector<int8_t> codes = make_codes(s, c.codes, rng);
     for (Isa isa : k::available_isas()) {
       const PreparedConv conv = k::prepare_conv(s, codes.data(), c.input_max, isa);

@@ -364,6 +364,227 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
 }
 
 
+// ---- Binary inputs × ternary codes: weight tables (kVariantBinaryTables) ----
+//
+// With inputs in {0, 1} the table kernel's roles swap: each output
+// channel's 4-channel group of codes becomes, at load time, a 16-entry
+// table of its subset sums (entry n: Σ_j code_j · bit j of n, in [−4, 4];
+// pack_binary_tables), and a group's four input bits are the index. One
+// vpshufb looks up 16 positions for each of two channels (one table per
+// 128-bit half): 128 multiply-adds, where the table kernel above does 64.
+// The 16 lanes are consecutive positions of the padded map (rows of
+// width + 2p), so each window offset (dy, dx) is one constant shift and a
+// step's indices one unaligned load; the 2p padding columns of each row
+// compute sums that are never stored.
+
+// bit j: channel j's input (0 or 1), for j < count (≤ 16 are read).
+template <typename Input>
+uint32_t channel_bits(const Input* x, int32_t count) {
+  if (count >= 16) {
+    __m128i bytes;
+    if constexpr (sizeof(Input) == 1) {
+      bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x));
+    } else {
+      bytes = _mm_packs_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)),
+                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 8)));
+    }
+    return uint32_t(_mm_movemask_epi8(_mm_slli_epi16(bytes, 7)));
+  }
+  uint32_t bits = 0;
+  for (int32_t j = 0; j < count; ++j) bits |= uint32_t(x[j] & 1) << j;
+  return bits;
+}
+
+// The nibble map of output rows [row_begin, row_end) (internal.h): group
+// g's line at nibbles + g · line, position r · (width + 2p) + c for padded
+// row r (input row row_begin + r − p) and padded column c; zero outside
+// the input.
+template <typename Input>
+void build_nibbles(const ConvShape& s, const Input* in, int32_t row_begin, int32_t row_end,
+                   uint8_t* nibbles, size_t line) {
+  const int32_t pad = s.kernel / 2, stride = s.width + 2 * pad, groups = lut_groups(s);
+  const int32_t chunks = ceil_div(s.in_channels, 16);
+  const int32_t rows = row_end - row_begin + s.kernel - 1;
+  const __m256i low_nibble = _mm256_set1_epi16(15);
+  alignas(32) uint16_t bits[16];
+  for (int32_t r = 0; r < rows; ++r) {
+    const int32_t h = row_begin + r - pad;
+    const bool inside = h >= 0 && h < s.height;
+    // A row's last 16 columns may spill into the next row's first ones,
+    // which that row then writes (and the line's tail is zeroed below).
+    for (int32_t c0 = 0; c0 < stride; c0 += 16) {
+      const size_t position = size_t(r) * stride + c0;
+      for (int32_t chunk = 0; chunk < chunks; ++chunk) {
+        for (int32_t i = 0; i < 16; ++i) {
+          const int32_t x = c0 + i - pad;
+          bits[i] = inside && x >= 0 && x < s.width
+                        ? uint16_t(channel_bits(in + (size_t(h) * s.width + x) * s.in_channels + chunk * 16,
+                                                s.in_channels - chunk * 16))
+                        : 0;
+        }
+        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+        unroll<4>([&](auto j) {
+          const int32_t g = chunk * 4 + j;
+          if (g >= groups) return;
+          const __m256i n = _mm256_and_si256(_mm256_srli_epi16(v, 4 * j), low_nibble);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(nibbles + g * line + position),
+                           _mm_packus_epi16(_mm256_castsi256_si128(n), _mm256_extracti128_si256(n, 1)));
+        });
+      }
+    }
+  }
+  const size_t stored = size_t(rows) * stride;
+  for (int32_t g = 0; g < groups; ++g) std::memset(nibbles + g * line + stored, 0, line - stored);
+}
+
+struct NibbleTile {
+  const uint8_t* nibbles;  // the first lane's position in group 0's line
+  size_t line;
+  int32_t row_stride;      // width + 2p
+  int32_t kernel, groups;
+  int32_t steps_per_widen;
+  const uint8_t* weights;  // the block's tables at dy = dx = 0, group 0
+};
+
+// int8 accumulators [block of 16 lanes][channel pair] (NB · 4), NB index
+// vectors, a table and a product; every steps_per_widen steps the int8
+// sums are added into int16 ones in memory: sums[b][channel][lane].
+constexpr int32_t kNibbleMaxBlocks = 2;
+
+template <int NB>
+void nibble_tile(const NibbleTile& t, int16_t (*sums)[8][16]) {
+  __m256i acc[NB][4];
+  unroll<NB>([&](auto b) { unroll<4>([&](auto c) { acc[b][c] = _mm256_setzero_si256(); }); });
+  unroll<NB * 8>([&](auto i) {  // (memset's rep stos took 7 % of this function's time)
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums[i / 8][i % 8]), _mm256_setzero_si256());
+  });
+  const auto widen = [&] {
+    unroll<NB>([&](auto b) {
+      unroll<4>([&](auto c) {
+        __m256i* target = reinterpret_cast<__m256i*>(sums[b][2 * c]);
+        const __m256i first = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc[b][c]));
+        const __m256i second = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc[b][c], 1));
+        _mm256_store_si256(target, _mm256_add_epi16(_mm256_load_si256(target), first));
+        _mm256_store_si256(target + 1, _mm256_add_epi16(_mm256_load_si256(target + 1), second));
+        acc[b][c] = _mm256_setzero_si256();
+      });
+    });
+  };
+  const uint8_t* w = t.weights;
+  int32_t left = t.steps_per_widen;
+  for (int32_t dy = 0; dy < t.kernel; ++dy) {
+    for (int32_t dx = 0; dx < t.kernel; ++dx) {
+      const uint8_t* x = t.nibbles + dy * t.row_stride + dx;
+      // Widening outside the innermost loop keeps the accumulators in
+      // their registers (with it inside, GCC copied them every step).
+      for (int32_t g = 0; g < t.groups;) {
+        const int32_t chunk_end = imin(t.groups, g + left);
+        left -= chunk_end - g;
+        for (; g < chunk_end; ++g, x += t.line, w += 128) {
+          __m256i index[NB];
+          unroll<NB>([&](auto b) {
+            index[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * b)));
+          });
+          unroll<4>([&](auto c) {
+            const __m256i table = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * c));
+            unroll<NB>([&](auto b) { acc[b][c] = _mm256_add_epi8(acc[b][c], _mm256_shuffle_epi8(table, index[b])); });
+          });
+        }
+        if (left == 0) {
+          widen();
+          left = t.steps_per_widen;
+        }
+      }
+    }
+  }
+  widen();
+}
+
+// Writes the 16 lanes of sums (lane l: position first + l) as int32
+// [pixel][channel] rows of the block's 8 channels, skipping the padding
+// columns and positions past `positions`.
+void store_nibble_block(const int16_t (&sums)[8][16], int32_t first, int32_t positions,
+                        int32_t row_stride, int32_t row_begin, const ConvShape& s, int32_t* out,
+                        __m256i channel_mask, bool all_channels) {
+  __m256i r[8];
+  for (int32_t c = 0; c < 8; ++c) r[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c]));
+  // 8 channels × 16 lanes of int16 → per lane its 8 channels: three rounds
+  // of unpacks leave lanes i and i + 8 in the halves of pixel[i].
+  __m256i pair[8], quad[8], pixel[8];
+  for (int32_t c = 0; c < 4; ++c) {
+    pair[2 * c] = _mm256_unpacklo_epi16(r[2 * c], r[2 * c + 1]);
+    pair[2 * c + 1] = _mm256_unpackhi_epi16(r[2 * c], r[2 * c + 1]);
+  }
+  for (int32_t half = 0; half < 2; ++half)    // channels 0-3, 4-7
+    for (int32_t part = 0; part < 2; ++part) {  // lanes 0-3, 4-7 (of each 128-bit half)
+      const __m256i a = pair[4 * half + part], b = pair[4 * half + 2 + part];
+      quad[4 * half + 2 * part] = _mm256_unpacklo_epi32(a, b);
+      quad[4 * half + 2 * part + 1] = _mm256_unpackhi_epi32(a, b);
+    }
+  for (int32_t i = 0; i < 4; ++i) {
+    pixel[2 * i] = _mm256_unpacklo_epi64(quad[i], quad[4 + i]);
+    pixel[2 * i + 1] = _mm256_unpackhi_epi64(quad[i], quad[4 + i]);
+  }
+  int32_t row = first / row_stride, column = first % row_stride;
+  for (int32_t lane = 0; lane < 16 && first + lane < positions; ++lane) {
+    if (column < s.width) {
+      const __m128i half = lane < 8 ? _mm256_castsi256_si128(pixel[lane]) : _mm256_extracti128_si256(pixel[lane - 8], 1);
+      const __m256i values = _mm256_cvtepi16_epi32(half);
+      int32_t* target = out + (size_t(row_begin + row) * s.width + column) * s.out_channels;
+      if (all_channels) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(target), values);
+      } else {
+        _mm256_maskstore_epi32(target, channel_mask, values);
+      }
+    }
+    if (++column == row_stride) {
+      column = 0;
+      ++row;
+    }
+  }
+}
+
+template <typename Input>
+void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+                  int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  const ConvShape& s = conv.shape;
+  const int32_t stride = s.width + 2 * (s.kernel / 2), groups = lut_groups(s);
+  const int32_t rows = row_end - row_begin;
+  const size_t line = binary_nibble_line(s, rows);
+  uint8_t* nibbles = static_cast<uint8_t*>(scratch);
+  build_nibbles(s, in, row_begin, row_end, nibbles, line);
+  NibbleTile t;
+  t.line = line;
+  t.row_stride = stride;
+  t.kernel = s.kernel;
+  t.groups = groups;
+  t.steps_per_widen = imax(1, conv.steps_per_widen);
+  const int32_t positions = int32_t(binary_table_positions(s, rows));
+  const int32_t lane_blocks = ceil_div(positions, 16);
+  const size_t block_bytes = size_t(s.kernel) * s.kernel * groups * 128;
+  alignas(32) int16_t sums[kNibbleMaxBlocks][8][16];
+  for (int32_t block = oc_begin / 8; block < ceil_div(oc_end, 8); ++block) {
+    const uint32_t lanes = lane_mask(block * 8, 8, oc_begin, oc_end);
+    alignas(32) int32_t mask[8];
+    for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+    const __m256i channel_mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+    int32_t* block_out = out + block * 8;
+    t.weights = conv.packed + block * block_bytes;
+    for (int32_t b = 0; b < lane_blocks; b += kNibbleMaxBlocks) {
+      t.nibbles = nibbles + size_t(b) * 16;
+      const int32_t count = imin(kNibbleMaxBlocks, lane_blocks - b);
+      if (count == 2) {
+        nibble_tile<2>(t, sums);
+      } else {
+        nibble_tile<1>(t, sums);
+      }
+      for (int32_t i = 0; i < count; ++i)
+        store_nibble_block(sums[i], (b + i) * 16, positions, stride, row_begin, s, block_out,
+                           channel_mask, lanes == 0xFF);
+    }
+  }
+}
+
 // The table's entry points (kernels.cpp). The vpmaddubsw ones copy u8
 // inputs, or i16 inputs ≤ 255 narrowed, into the padded u8 scratch.
 template <Mode kMode, typename Input>
@@ -383,6 +604,13 @@ void conv_widened(const ConvView& conv, const Input* in, int32_t* out, int32_t r
   copy_direct_rows(conv.shape, layout, in, row_begin, row_end, static_cast<int16_t*>(scratch));
   conv_direct<Mode::kWidened>(conv, scratch, conv.packed, layout, out, row_begin, row_end,
                               oc_begin, oc_end);
+}
+
+template <typename Input>
+void conv_binary_tables(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
+                        int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  conv_nibbles(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
 template <typename Input>
@@ -408,6 +636,8 @@ void build_lut_tables(const ConvShape& s, const int16_t* in, int32_t row_begin, 
             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {               \
     body(conv, static_cast<const Input*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch); \
   }
+MAQD_RT_AVX2_ENTRY(conv_u8_binary_tables, conv_binary_tables<uint8_t>, uint8_t)
+MAQD_RT_AVX2_ENTRY(conv_i16_binary_tables, conv_binary_tables<int16_t>, int16_t)
 MAQD_RT_AVX2_ENTRY(conv_u8_tables, conv_tables<uint8_t>, uint8_t)
 MAQD_RT_AVX2_ENTRY(conv_i16_tables, conv_tables<int16_t>, int16_t)
 MAQD_RT_AVX2_ENTRY(conv_u8_sums, (conv_u8_units<Mode::kI16Sums, uint8_t>), uint8_t)

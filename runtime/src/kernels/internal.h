@@ -57,6 +57,11 @@ enum ConvVariant : int32_t {
   // 32 (AVX2) or 64 (AVX-512) channels' plus and minus masks, side by
   // side, with two vpshufb: 128 or 256 multiply-adds in four instructions.
   kVariantTernaryLut = 4,
+  // AVX2, inputs in {0, 1} with ternary codes: the table lookup turned
+  // round (kernels/avx2.cpp): each output channel's 4-channel groups of
+  // codes become 16-entry tables of their subset sums, indexed by the
+  // input bits, 16 positions per lookup: 128 multiply-adds per vpshufb.
+  kVariantBinaryTables = 5,
 };
 
 // Whether the x86 kernels may copy i16 inputs into u8 units and run the u8
@@ -76,6 +81,29 @@ static inline size_t lut_weight_bytes(const ConvShape& s, int32_t lanes) {
 static inline size_t lut_table_bytes(const ConvShape& s) {
   const int32_t pad = s.kernel / 2;
   return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(lut_groups(s)) * 16;
+}
+
+// kVariantBinaryTables layouts: weights [block of 8 oc][dy][dx][group]
+// [lane][16 entries] int8, entry n = Σ_j code_j · bit j of n; the input as
+// one nibble (its group's 4 bits) per position of the padded map, a line
+// per group over the padded input rows of `rows` output rows, long enough
+// for the last 16-lane block's reads at the largest window offset and for
+// the last row's 16-byte stores.
+static inline size_t binary_table_weight_bytes(const ConvShape& s) {
+  return size_t(ceil_div(s.out_channels, 8)) * size_t(s.kernel) * size_t(s.kernel) *
+         size_t(lut_groups(s)) * 128;
+}
+// The lane positions `rows` output rows span: (rows − 1) · (width + 2p) +
+// width.
+static inline int64_t binary_table_positions(const ConvShape& s, int32_t rows) {
+  return (int64_t(rows) - 1) * (int64_t(s.width) + 2 * (s.kernel / 2)) + s.width;
+}
+static inline size_t binary_nibble_line(const ConvShape& s, int32_t rows) {
+  const int64_t stride = int64_t(s.width) + 2 * (s.kernel / 2);
+  const int64_t lanes = (binary_table_positions(s, rows) + 15) / 16 * 16;
+  const int64_t reach = lanes + (s.kernel - 1) * (stride + 1);
+  const int64_t stored = (rows + s.kernel - 1) * stride + 16;
+  return size_t(((reach > stored ? reach : stored) + 31) / 32 * 32);
 }
 
 // The direct x86 layouts group the inputs into 4-byte units: 4 u8
@@ -145,8 +173,8 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 #if MAQD_RT_X86_KERNELS
 namespace avx2 {
 // packed: u8 grouped weights, 8 lanes (avx2_uses_u8_weights), the table
-// masks (kVariantTernaryLut), else i16 grouped weights, 8 lanes.
-ConvKernelFn conv_u8_tables, conv_i16_tables, conv_u8_sums, conv_i16_sums, conv_u8_periodic,
+// masks (kVariantTernaryLut), the weight tables (kVariantBinaryTables), else i16 grouped weights, 8 lanes.
+ConvKernelFn conv_u8_binary_tables, conv_i16_binary_tables, conv_u8_tables, conv_i16_tables, conv_u8_sums, conv_i16_sums, conv_u8_periodic,
     conv_i16_periodic, conv_u8_widened, conv_i16_widened;
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,

@@ -17,6 +17,8 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"scalar u8", Isa::kScalar, false, "scalar", &scalar::conv_u8},
       {"scalar i16", Isa::kScalar, true, "scalar", &scalar::conv_i16},
 #if MAQD_RT_X86_KERNELS
+      {"avx2 binary x ternary, vpshufb weight tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_binary_tables},
+      {"avx2 i16 binary x ternary, vpshufb weight tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_binary_tables},
       {"avx2 ternary x 2-bit, vpshufb tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_tables},
       {"avx2 i16 ternary x 2-bit, vpshufb tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_tables},
       {"avx2 u8 vpmaddubsw int16 sums", Isa::kAvx2, false, "vpmaddubsw", &avx2::conv_u8_sums},
@@ -146,6 +148,25 @@ void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, ui
         }
 }
 
+// The weight tables of kVariantBinaryTables (internal.h): per step, each
+// of the block's 8 channels' 16 subset sums of its group's codes.
+void pack_binary_tables(const ConvShape& s, const int8_t* codes, uint8_t* target) {
+  const int32_t groups = lut_groups(s), taps = s.kernel * s.kernel;
+  const int32_t blocks = ceil_div(s.out_channels, 8);
+  int8_t* out = reinterpret_cast<int8_t*>(target);
+  for (int32_t b = 0; b < blocks; ++b)
+    for (int32_t t = 0; t < taps; ++t)
+      for (int32_t g = 0; g < groups; ++g)
+        for (int32_t l = 0; l < 8; ++l)
+          for (int32_t n = 0; n < 16; ++n) {
+            const int32_t o = b * 8 + l;
+            int32_t sum = 0;
+            for (int32_t j = 0; j < 4 && o < s.out_channels && g * 4 + j < s.in_channels; ++j)
+              if ((n >> j) & 1) sum += codes[(size_t(o) * taps + t) * s.in_channels + g * 4 + j];
+            *out++ = int8_t(sum);
+          }
+}
+
 // Whether input_max · Σ_{dy,dx,i} |code| ≤ 32767 for every output channel:
 // then every partial sum of u8 inputs times codes fits in int16.
 bool sums_fit_int16(const ConvShape& s, const int8_t* codes, int32_t input_max) {
@@ -227,6 +248,21 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // 128-channel VGG-1/4 layers tables took 1/1.5 of vpmaddubsw's time at
       // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
       // (fastest of five alternating bench_runtime_kernels runs each).
+      // Binary inputs on maps of at least 128 positions: the weight tables,
+      // which are 8x the masks' bytes and serve ⌈positions / 16⌉ lookups
+      // each. On an AVX2-only Zen 3 they took 0.75-0.8x the time of the
+      // masks on the 28x28 and 14x14 VGG-1/4 layers, 0.97x on 7x7 and 2.4x
+      // on 3x3 (three alternating maqd run --profile pairs, docs/results.md).
+      if (is_binary_ternary(shape, codes, input_max) && sums_fit_int16(shape, codes, input_max) &&
+          binary_table_positions(shape, shape.height) >= 128) {
+        conv.variant = kVariantBinaryTables;
+        conv.steps_per_widen = 127 / 4;  // int8 sums of steps in [−4, 4]
+        conv.packed.resize(binary_table_weight_bytes(shape));
+        pack_binary_tables(shape, codes, conv.packed.data());
+        conv.u8_kernel = entry(&avx2::conv_u8_binary_tables);
+        conv.i16_kernel = entry(&avx2::conv_i16_binary_tables);
+        break;
+      }
       if (lut_applies(shape, codes, input_max, 32)) {
         prepare_lut(conv, codes, 32, &avx2::conv_u8_tables, &avx2::conv_i16_tables);
         break;
@@ -292,6 +328,8 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
       return 0;
     case Isa::kAvx2:
       if (conv.variant == kVariantTernaryLut) return lut_table_bytes(s) + kSlack;
+      if (conv.variant == kVariantBinaryTables)
+        return size_t(lut_groups(s)) * binary_nibble_line(s, s.height) + kSlack;
       return direct_bytes + kSlack;
     case Isa::kAvx512: {
       size_t bytes = direct_bytes;
