@@ -526,8 +526,8 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
 }
 
 // Binary inputs × ternary codes around the AVX2 weight tables' edges:
-// padded rows of width + 2p positions cut into 16-lane blocks (widths
-// whose padded rows end just before, at and after a block's end), 8-channel
+// padded rows of width + 2p positions cut into 32-lane blocks (widths
+// whose padded rows end just before, at and after a block's end), 4-channel
 // blocks, 16-channel input chunks and 4-channel groups with tails, kernels
 // 1 to 7, row ranges that start inside the map (as threads split it), and
 // heights just above and just below the 128 positions from which AVX2

@@ -370,9 +370,9 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
 // channel's 4-channel group of codes becomes, at load time, a 16-entry
 // table of its subset sums (entry n: Σ_j code_j · bit j of n, in [−4, 4];
 // pack_binary_tables), and a group's four input bits are the index. One
-// vpshufb looks up 16 positions for each of two channels (one table per
-// 128-bit half): 128 multiply-adds, where the table kernel above does 64.
-// The 16 lanes are consecutive positions of the padded map (rows of
+// vpshufb looks up 32 positions of one channel (its table in both 128-bit
+// halves): 128 multiply-adds, where the table kernel above does 64.
+// The 32 lanes are consecutive positions of the padded map (rows of
 // width + 2p), so each window offset (dy, dx) is one constant shift and a
 // step's indices one unaligned load; the 2p padding columns of each row
 // compute sums that are never stored.
@@ -446,26 +446,32 @@ struct NibbleTile {
   const uint8_t* weights;  // the block's tables at dy = dx = 0, group 0
 };
 
-// int8 accumulators [block of 16 lanes][channel pair] (NB · 4), NB index
-// vectors, a table and a product; every steps_per_widen steps the int8
-// sums are added into int16 ones in memory: sums[b][channel][lane].
+// int8 accumulators [block of 32 lanes][channel] (NB · 4): a channel's
+// table is broadcast to both 128-bit halves and looks up 32 consecutive
+// positions, so a step loads NB index vectors and 4 tables of 16 bytes
+// for 8 · NB lookups. (Two channels per ymm, one per half, took two
+// 32-byte table loads per pair of lookups, and GCC loaded each table
+// twice: 10 loads per 8 lookups, and the kernel ran at about twice its
+// shuffle bound.) Every steps_per_widen steps the int8 sums are added into
+// int16 ones in memory: sums[block of 16 lanes][channel][lane].
 constexpr int32_t kNibbleMaxBlocks = 2;
 
 template <int NB>
-void nibble_tile(const NibbleTile& t, int16_t (*sums)[8][16]) {
+void nibble_tile(const NibbleTile& t, int16_t (*sums)[4][16]) {
   __m256i acc[NB][4];
   unroll<NB>([&](auto b) { unroll<4>([&](auto c) { acc[b][c] = _mm256_setzero_si256(); }); });
   unroll<NB * 8>([&](auto i) {  // (memset's rep stos took 7 % of this function's time)
-    _mm256_store_si256(reinterpret_cast<__m256i*>(sums[i / 8][i % 8]), _mm256_setzero_si256());
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums[i / 4][i % 4]), _mm256_setzero_si256());
   });
   const auto widen = [&] {
     unroll<NB>([&](auto b) {
       unroll<4>([&](auto c) {
-        __m256i* target = reinterpret_cast<__m256i*>(sums[b][2 * c]);
-        const __m256i first = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc[b][c]));
-        const __m256i second = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc[b][c], 1));
-        _mm256_store_si256(target, _mm256_add_epi16(_mm256_load_si256(target), first));
-        _mm256_store_si256(target + 1, _mm256_add_epi16(_mm256_load_si256(target + 1), second));
+        __m256i* first = reinterpret_cast<__m256i*>(sums[2 * b][c]);
+        __m256i* second = reinterpret_cast<__m256i*>(sums[2 * b + 1][c]);
+        _mm256_store_si256(first, _mm256_add_epi16(_mm256_load_si256(first),
+                                                   _mm256_cvtepi8_epi16(_mm256_castsi256_si128(acc[b][c]))));
+        _mm256_store_si256(second, _mm256_add_epi16(_mm256_load_si256(second),
+                                                    _mm256_cvtepi8_epi16(_mm256_extracti128_si256(acc[b][c], 1))));
         acc[b][c] = _mm256_setzero_si256();
       });
     });
@@ -480,13 +486,12 @@ void nibble_tile(const NibbleTile& t, int16_t (*sums)[8][16]) {
       for (int32_t g = 0; g < t.groups;) {
         const int32_t chunk_end = imin(t.groups, g + left);
         left -= chunk_end - g;
-        for (; g < chunk_end; ++g, x += t.line, w += 128) {
+        for (; g < chunk_end; ++g, x += t.line, w += 64) {
           __m256i index[NB];
-          unroll<NB>([&](auto b) {
-            index[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * b)));
-          });
+          unroll<NB>([&](auto b) { index[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * b)); });
           unroll<4>([&](auto c) {
-            const __m256i table = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * c));
+            const __m256i table =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * c)));
             unroll<NB>([&](auto b) { acc[b][c] = _mm256_add_epi8(acc[b][c], _mm256_shuffle_epi8(table, index[b])); });
           });
         }
@@ -501,40 +506,36 @@ void nibble_tile(const NibbleTile& t, int16_t (*sums)[8][16]) {
 }
 
 // Writes the 16 lanes of sums (lane l: position first + l) as int32
-// [pixel][channel] rows of the block's 8 channels, skipping the padding
+// [pixel][channel] rows of the block's 4 channels, skipping the padding
 // columns and positions past `positions`.
-void store_nibble_block(const int16_t (&sums)[8][16], int32_t first, int32_t positions,
+void store_nibble_block(const int16_t (&sums)[4][16], int32_t first, int32_t positions,
                         int32_t row_stride, int32_t row_begin, const ConvShape& s, int32_t* out,
-                        __m256i channel_mask, bool all_channels) {
-  __m256i r[8];
-  for (int32_t c = 0; c < 8; ++c) r[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c]));
-  // 8 channels × 16 lanes of int16 → per lane its 8 channels: three rounds
-  // of unpacks leave lanes i and i + 8 in the halves of pixel[i].
-  __m256i pair[8], quad[8], pixel[8];
-  for (int32_t c = 0; c < 4; ++c) {
-    pair[2 * c] = _mm256_unpacklo_epi16(r[2 * c], r[2 * c + 1]);
-    pair[2 * c + 1] = _mm256_unpackhi_epi16(r[2 * c], r[2 * c + 1]);
-  }
-  for (int32_t half = 0; half < 2; ++half)    // channels 0-3, 4-7
-    for (int32_t part = 0; part < 2; ++part) {  // lanes 0-3, 4-7 (of each 128-bit half)
-      const __m256i a = pair[4 * half + part], b = pair[4 * half + 2 + part];
-      quad[4 * half + 2 * part] = _mm256_unpacklo_epi32(a, b);
-      quad[4 * half + 2 * part + 1] = _mm256_unpackhi_epi32(a, b);
-    }
+                        __m128i channel_mask, bool all_channels) {
+  __m256i r[4];
+  for (int32_t c = 0; c < 4; ++c) r[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c]));
+  // 4 channels × 16 lanes of int16 → pairs of lanes with their 4 channels:
+  // quad[i] holds lanes 2i, 2i + 1 in its low half and 2i + 8, 2i + 9 in
+  // its high half.
+  const __m256i low01 = _mm256_unpacklo_epi16(r[0], r[1]), high01 = _mm256_unpackhi_epi16(r[0], r[1]);
+  const __m256i low23 = _mm256_unpacklo_epi16(r[2], r[3]), high23 = _mm256_unpackhi_epi16(r[2], r[3]);
+  const __m256i quad[4] = {_mm256_unpacklo_epi32(low01, low23), _mm256_unpackhi_epi32(low01, low23),
+                           _mm256_unpacklo_epi32(high01, high23), _mm256_unpackhi_epi32(high01, high23)};
+  alignas(32) int32_t values[16][4];
   for (int32_t i = 0; i < 4; ++i) {
-    pixel[2 * i] = _mm256_unpacklo_epi64(quad[i], quad[4 + i]);
-    pixel[2 * i + 1] = _mm256_unpackhi_epi64(quad[i], quad[4 + i]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(values[2 * i]),
+                       _mm256_cvtepi16_epi32(_mm256_castsi256_si128(quad[i])));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(values[8 + 2 * i]),
+                       _mm256_cvtepi16_epi32(_mm256_extracti128_si256(quad[i], 1)));
   }
   int32_t row = first / row_stride, column = first % row_stride;
   for (int32_t lane = 0; lane < 16 && first + lane < positions; ++lane) {
     if (column < s.width) {
-      const __m128i half = lane < 8 ? _mm256_castsi256_si128(pixel[lane]) : _mm256_extracti128_si256(pixel[lane - 8], 1);
-      const __m256i values = _mm256_cvtepi16_epi32(half);
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(values[lane]));
       int32_t* target = out + (size_t(row_begin + row) * s.width + column) * s.out_channels;
       if (all_channels) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(target), values);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(target), v);
       } else {
-        _mm256_maskstore_epi32(target, channel_mask, values);
+        _mm_maskstore_epi32(target, channel_mask, v);
       }
     }
     if (++column == row_stride) {
@@ -560,27 +561,26 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, int32_t r
   t.groups = groups;
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   const int32_t positions = int32_t(binary_table_positions(s, rows));
-  const int32_t lane_blocks = ceil_div(positions, 16);
-  const size_t block_bytes = size_t(s.kernel) * s.kernel * groups * 128;
-  alignas(32) int16_t sums[kNibbleMaxBlocks][8][16];
-  for (int32_t block = oc_begin / 8; block < ceil_div(oc_end, 8); ++block) {
-    const uint32_t lanes = lane_mask(block * 8, 8, oc_begin, oc_end);
-    alignas(32) int32_t mask[8];
-    for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
-    const __m256i channel_mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
-    int32_t* block_out = out + block * 8;
+  const int32_t lane_blocks = ceil_div(positions, 32);
+  const size_t block_bytes = size_t(s.kernel) * s.kernel * groups * 64;
+  alignas(32) int16_t sums[2 * kNibbleMaxBlocks][4][16];
+  for (int32_t block = oc_begin / 4; block < ceil_div(oc_end, 4); ++block) {
+    const uint32_t lanes = lane_mask(block * 4, 4, oc_begin, oc_end);
+    const __m128i channel_mask = _mm_setr_epi32(lanes & 1 ? -1 : 0, lanes & 2 ? -1 : 0,
+                                                lanes & 4 ? -1 : 0, lanes & 8 ? -1 : 0);
+    int32_t* block_out = out + block * 4;
     t.weights = conv.packed + block * block_bytes;
     for (int32_t b = 0; b < lane_blocks; b += kNibbleMaxBlocks) {
-      t.nibbles = nibbles + size_t(b) * 16;
+      t.nibbles = nibbles + size_t(b) * 32;
       const int32_t count = imin(kNibbleMaxBlocks, lane_blocks - b);
       if (count == 2) {
         nibble_tile<2>(t, sums);
       } else {
         nibble_tile<1>(t, sums);
       }
-      for (int32_t i = 0; i < count; ++i)
-        store_nibble_block(sums[i], (b + i) * 16, positions, stride, row_begin, s, block_out,
-                           channel_mask, lanes == 0xFF);
+      for (int32_t i = 0; i < 2 * count; ++i)
+        store_nibble_block(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_out,
+                           channel_mask, lanes == 0xF);
     }
   }
 }

@@ -60,7 +60,7 @@ enum ConvVariant : int32_t {
   // AVX2, inputs in {0, 1} with ternary codes: the table lookup turned
   // round (kernels/avx2.cpp): each output channel's 4-channel groups of
   // codes become 16-entry tables of their subset sums, indexed by the
-  // input bits, 16 positions per lookup: 128 multiply-adds per vpshufb.
+  // input bits, 32 positions per lookup: 128 multiply-adds per vpshufb.
   kVariantBinaryTables = 5,
 };
 
@@ -83,15 +83,15 @@ static inline size_t lut_table_bytes(const ConvShape& s) {
   return (size_t(s.height) + 2 * size_t(pad)) * (size_t(s.width) + 2 * size_t(pad)) * size_t(lut_groups(s)) * 16;
 }
 
-// kVariantBinaryTables layouts: weights [block of 8 oc][dy][dx][group]
+// kVariantBinaryTables layouts: weights [block of 4 oc][dy][dx][group]
 // [lane][16 entries] int8, entry n = Σ_j code_j · bit j of n; the input as
 // one nibble (its group's 4 bits) per position of the padded map, a line
 // per group over the padded input rows of `rows` output rows, long enough
-// for the last 16-lane block's reads at the largest window offset and for
+// for the last 32-lane block's reads at the largest window offset and for
 // the last row's 16-byte stores.
 static inline size_t binary_table_weight_bytes(const ConvShape& s) {
-  return size_t(ceil_div(s.out_channels, 8)) * size_t(s.kernel) * size_t(s.kernel) *
-         size_t(lut_groups(s)) * 128;
+  return size_t(ceil_div(s.out_channels, 4)) * size_t(s.kernel) * size_t(s.kernel) *
+         size_t(lut_groups(s)) * 64;
 }
 // The lane positions `rows` output rows span: (rows − 1) · (width + 2p) +
 // width.
@@ -100,7 +100,7 @@ static inline int64_t binary_table_positions(const ConvShape& s, int32_t rows) {
 }
 static inline size_t binary_nibble_line(const ConvShape& s, int32_t rows) {
   const int64_t stride = int64_t(s.width) + 2 * (s.kernel / 2);
-  const int64_t lanes = (binary_table_positions(s, rows) + 15) / 16 * 16;
+  const int64_t lanes = (binary_table_positions(s, rows) + 31) / 32 * 32;
   const int64_t reach = lanes + (s.kernel - 1) * (stride + 1);
   const int64_t stored = (rows + s.kernel - 1) * stride + 16;
   return size_t(((reach > stored ? reach : stored) + 31) / 32 * 32);

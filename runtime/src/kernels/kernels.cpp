@@ -149,17 +149,17 @@ void pack_ternary_lut(const ConvShape& s, const int8_t* codes, int32_t lanes, ui
 }
 
 // The weight tables of kVariantBinaryTables (internal.h): per step, each
-// of the block's 8 channels' 16 subset sums of its group's codes.
+// of the block's 4 channels' 16 subset sums of its group's codes.
 void pack_binary_tables(const ConvShape& s, const int8_t* codes, uint8_t* target) {
   const int32_t groups = lut_groups(s), taps = s.kernel * s.kernel;
-  const int32_t blocks = ceil_div(s.out_channels, 8);
+  const int32_t blocks = ceil_div(s.out_channels, 4);
   int8_t* out = reinterpret_cast<int8_t*>(target);
   for (int32_t b = 0; b < blocks; ++b)
     for (int32_t t = 0; t < taps; ++t)
       for (int32_t g = 0; g < groups; ++g)
-        for (int32_t l = 0; l < 8; ++l)
+        for (int32_t l = 0; l < 4; ++l)
           for (int32_t n = 0; n < 16; ++n) {
-            const int32_t o = b * 8 + l;
+            const int32_t o = b * 4 + l;
             int32_t sum = 0;
             for (int32_t j = 0; j < 4 && o < s.out_channels && g * 4 + j < s.in_channels; ++j)
               if ((n >> j) & 1) sum += codes[(size_t(o) * taps + t) * s.in_channels + g * 4 + j];
