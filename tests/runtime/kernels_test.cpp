@@ -530,8 +530,8 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
 // whose padded rows end just before, at and after a block's end), 4-channel
 // blocks, 16-channel input chunks and 4-channel groups with tails, kernels
 // 1 to 7, row ranges that start inside the map (as threads split it), and
-// heights just above and just below the 128 positions from which AVX2
-// takes the weight tables.
+// heights just above and just below the positions from which AVX2 takes
+// the weight tables (kBinaryTablesMinPositions).
 TEST_P(KernelIsaVsScalar, BinaryTernaryConvAroundTheWeightTableBlocks) {
   MAQD_SEEDED(seed);
   std::mt19937_64 rng(seed);
@@ -545,13 +545,14 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvAroundTheWeightTableBlocks) {
       const int32_t kernel = kernels[pick(rng) % kernels.size()];
       const int32_t stride = width + 2 * (kernel / 2);
       // The fewest rows whose (rows − 1) · stride + width reach 128, or one less.
-      const int32_t enough = std::max(1, (128 - width + stride - 1) / stride + 1);
+      const int32_t least = int32_t(k::kBinaryTablesMinPositions);
+      const int32_t enough = std::max(1, (least - width + stride - 1) / stride + 1);
       const bool above = pick(rng) % 4 != 0;
       const ConvShape s{above ? enough + pick(rng) % 3 : std::max(1, enough - 1), width, in,
                         outs[pick(rng) % outs.size()], kernel};
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       if (GetParam() == Isa::kAvx2) {
-        const bool tables = int64_t(s.height - 1) * stride + width >= 128;
+        const bool tables = int64_t(s.height - 1) * stride + width >= least;
         EXPECT_EQ(tables, above || enough == 1) << s.height << "x" << width << " k" << kernel;
         EXPECT_EQ(k::prepare_conv(s, codes.data(), 1, GetParam()).variant == k::kVariantBinaryTables, tables)
             << s.height << "x" << width << " k" << kernel;
@@ -591,8 +592,9 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
     for (int32_t input_max : {1, 2, 3, 4, 12}) {
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       const int32_t variant = k::prepare_conv(s, codes.data(), input_max, GetParam()).variant;
-      if (GetParam() == Isa::kAvx2) {  // binary inputs on ≥ 128 positions: weight tables; else tables from 32 channels on
-        const bool binary_tables = input_max == 1 && (c.height - 1) * (c.width + 2 * (c.kernel / 2)) + c.width >= 128;
+      if (GetParam() == Isa::kAvx2) {  // binary inputs on > 32 positions: weight tables; else tables from 32 channels on
+        const bool binary_tables = input_max == 1 && (c.height - 1) * (c.width + 2 * (c.kernel / 2)) + c.width >=
+                                                         k::kBinaryTablesMinPositions;
         EXPECT_EQ(variant, binary_tables ? k::kVariantBinaryTables
                            : c.out >= 32 ? k::kVariantTernaryLut
                                          : k::kVariantI16Sums);

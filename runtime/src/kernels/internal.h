@@ -93,6 +93,10 @@ static inline size_t binary_table_weight_bytes(const ConvShape& s) {
   return size_t(ceil_div(s.out_channels, 4)) * size_t(s.kernel) * size_t(s.kernel) *
          size_t(lut_groups(s)) * 64;
 }
+// AVX2 takes the weight tables for binary inputs on maps of more than one
+// 32-lane block of positions: on one block (a 3x3 map) each table, 8x the
+// masks' bytes, serves a single lookup per image.
+constexpr int64_t kBinaryTablesMinPositions = 33;
 // The lane positions `rows` output rows span: (rows − 1) · (width + 2p) +
 // width.
 static inline int64_t binary_table_positions(const ConvShape& s, int32_t rows) {

@@ -248,13 +248,14 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       // 128-channel VGG-1/4 layers tables took 1/1.5 of vpmaddubsw's time at
       // inputs ≤ 4 and 1/1.15 at ≤ 12, though they widen every 2 steps there
       // (fastest of five alternating bench_runtime_kernels runs each).
-      // Binary inputs on maps of at least 128 positions: the weight tables,
-      // which are 8x the masks' bytes and serve ⌈positions / 16⌉ lookups
-      // each. On an AVX2-only Zen 3 they took 0.75-0.8x the time of the
-      // masks on the 28x28 and 14x14 VGG-1/4 layers, 0.97x on 7x7 and 2.4x
-      // on 3x3 (three alternating maqd run --profile pairs, docs/results.md).
+      // Binary inputs on maps of more than one 32-lane block: the weight
+      // tables, 8x the masks' bytes, each serving ⌈positions / 32⌉
+      // lookups per image. On an AVX2-only Zen 3 they took about 0.7x the
+      // masks' time on the 28x28 and 14x14 VGG-1/4 layers and 0.8x on
+      // 7x7; an earlier version took 2.4x on 3x3 (alternating maqd run
+      // --profile pairs, docs/results.md, issue 14 round 6).
       if (is_binary_ternary(shape, codes, input_max) && sums_fit_int16(shape, codes, input_max) &&
-          binary_table_positions(shape, shape.height) >= 128) {
+          binary_table_positions(shape, shape.height) >= kBinaryTablesMinPositions) {
         conv.variant = kVariantBinaryTables;
         conv.steps_per_widen = 127 / 4;  // int8 sums of steps in [−4, 4]
         conv.packed.resize(binary_table_weight_bytes(shape));
