@@ -6,7 +6,12 @@
 # seed-to-seed spread. Resumable: finished runs are skipped, interrupted ones
 # resumed. Usage: bash experiments/issue13/accuracy-seeds.sh [SEEDS...]
 # MAQD_NOW_BIN names the current code's maqd (default build/bin/maqd; a
-# copy keeps the runs independent of rebuilds while they train).
+# copy keeps the runs independent of rebuilds while they train), and
+# MAQD_NOW_ARGS what it gets beyond the recipe: by default
+# `--lbn-shift-init zero`, the LBN start of the code before issue 16,
+# which is not part of this comparison. Seeds 1 to 8 ran a binary frozen
+# before issue 16 (runs/bin/maqd-now, which predates the flag; run it with
+# MAQD_NOW_ARGS=).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 before=e30ff37
@@ -19,10 +24,11 @@ if [[ ! -x $before_tree/build/bin/maqd ]]; then
   (cd "$before_tree" && bash scripts/build.sh --target maqd_cli)
 fi
 now_bin=${MAQD_NOW_BIN:-build/bin/maqd}
+read -r -a now_args <<< "${MAQD_NOW_ARGS---lbn-shift-init zero}"
 [[ -x $now_bin ]] || bash scripts/build.sh --target maqd_cli
 
-train() {  # train BINARY OUT SEED
-  local args=(--arch vgg --width 0.25 --epochs 5 --seed "$3" --threads 2 --mw 15 --ma 8 --out "$2")
+train() {  # train BINARY OUT SEED [EXTRA ARGS...]
+  local args=(--arch vgg --width 0.25 --epochs 5 --seed "$3" --threads 2 --mw 15 --ma 8 --out "$2" "${@:4}")
   if [[ -f $2/summary.json ]]; then echo "done: $2"; return; fi
   if [[ -f $2/checkpoint.pt ]]; then args+=(--resume); fi
   echo "train: $2 ($1)"
@@ -31,5 +37,5 @@ train() {  # train BINARY OUT SEED
 
 for seed in "${seeds[@]}"; do
   train "$before_tree/build/bin/maqd" "runs/i13-seeds-before-s$seed" "$seed"
-  train "$now_bin" "runs/i13-seeds-now-s$seed" "$seed"
+  train "$now_bin" "runs/i13-seeds-now-s$seed" "$seed" "${now_args[@]}"
 done
