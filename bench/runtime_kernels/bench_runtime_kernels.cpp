@@ -26,6 +26,7 @@ const char* instruction_name(Instruction instruction) {
     case Instruction::kAvx2Maddubs: return "vpmaddubsw+vpaddw";
     case Instruction::kAvx2Maddwd: return "vpmaddwd+vpaddd";
     case Instruction::kAvx2ShufbTernary: return "vpshufb x2+vpsubb+vpaddb";
+    case Instruction::kAvx2ShufbBinary: return "vpshufb+vpaddb";
     case Instruction::kAvx512Dpbusd: return "vpdpbusd";
     case Instruction::kAvx512Dpwssd: return "vpdpwssd";
     case Instruction::kAvx512PopcntTernary: return "and+vpopcntd x2";
@@ -41,6 +42,7 @@ double limit_macs_per_second(Instruction instruction, int64_t iterations) {
     case Instruction::kAvx2Maddubs: seconds = avx2::maddubs_seconds(iterations, &macs); break;
     case Instruction::kAvx2Maddwd: seconds = avx2::maddwd_seconds(iterations, &macs); break;
     case Instruction::kAvx2ShufbTernary: seconds = avx2::shufb_ternary_seconds(iterations, &macs); break;
+    case Instruction::kAvx2ShufbBinary: seconds = avx2::shufb_binary_seconds(iterations, &macs); break;
     case Instruction::kAvx512Dpbusd: seconds = avx512::dpbusd_seconds(iterations, &macs); break;
     case Instruction::kAvx512Dpwssd: seconds = avx512::dpwssd_seconds(iterations, &macs); break;
     case Instruction::kAvx512PopcntTernary: seconds = avx512::popcnt_ternary_seconds(iterations, &macs); break;
@@ -59,6 +61,7 @@ using Clock = std::chrono::steady_clock;
 Instruction instruction_of(const k::ConvKernel& kernel) {
   const std::string name = kernel.instruction;
   if (name == "vpshufb") return Instruction::kAvx2ShufbTernary;
+  if (name == "vpshufb weight tables") return Instruction::kAvx2ShufbBinary;
   if (name == "vpshufb zmm") return Instruction::kAvx512ShufbTernary;
   if (name == "vpmaddubsw") return Instruction::kAvx2Maddubs;
   if (name == "vpmaddwd") return Instruction::kAvx2Maddwd;
@@ -130,7 +133,8 @@ int main(int argc, char** argv) {
   for (k::Isa isa : isas) {
     const std::vector<Instruction> instructions =
         isa == k::Isa::kAvx2 ? std::vector<Instruction>{Instruction::kAvx2Maddubs, Instruction::kAvx2Maddwd,
-                                                        Instruction::kAvx2ShufbTernary}
+                                                        Instruction::kAvx2ShufbTernary,
+                                                        Instruction::kAvx2ShufbBinary}
         : k::cpu_features().vpopcntdq
             ? std::vector<Instruction>{Instruction::kAvx512Dpbusd, Instruction::kAvx512Dpwssd,
                                        Instruction::kAvx512PopcntTernary, Instruction::kAvx512ShufbTernary}

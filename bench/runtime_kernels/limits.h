@@ -14,6 +14,7 @@ enum class Instruction {
   kAvx2Maddubs,        // vpmaddubsw + vpaddw: 32 multiply-adds per pair (u8 x s8)
   kAvx2Maddwd,         // vpmaddwd + vpaddd: 16 (i16 x i16)
   kAvx2ShufbTernary,   // 2x vpshufb, vpsubb, vpaddb: 128 (4-channel tables x ternary masks)
+  kAvx2ShufbBinary,    // vpshufb, vpaddb: 128 (weight tables x 4 binary inputs, 32 positions)
   kAvx512Dpbusd,       // vpdpbusd: 64 (u8 x s8)
   kAvx512Dpwssd,       // vpdpwssd: 32 (i16 x i16)
   kAvx512PopcntTernary, // 2x (vpandd, vpopcntd), vpaddd, vpsubd: 512 (binary x ternary)
@@ -29,6 +30,7 @@ namespace avx2 {
 double maddubs_seconds(int64_t iterations, int64_t* macs);
 double maddwd_seconds(int64_t iterations, int64_t* macs);
 double shufb_ternary_seconds(int64_t iterations, int64_t* macs);
+double shufb_binary_seconds(int64_t iterations, int64_t* macs);
 }  // namespace avx2
 namespace avx512 {
 double dpbusd_seconds(int64_t iterations, int64_t* macs);

@@ -449,11 +449,12 @@ struct NibbleTile {
 // int8 accumulators [block of 32 lanes][channel] (NB · 4): a channel's
 // table is broadcast to both 128-bit halves and looks up 32 consecutive
 // positions, so a step loads NB index vectors and 4 tables of 16 bytes
-// for 8 · NB lookups. (Two channels per ymm, one per half, took two
-// 32-byte table loads per pair of lookups, and GCC loaded each table
-// twice: 10 loads per 8 lookups, and the kernel ran at about twice its
-// shuffle bound.) Every steps_per_widen steps the int8 sums are added into
-// int16 ones in memory: sums[block of 16 lanes][channel][lane].
+// for 8 · NB lookups. (Two channels per ymm, one per half, took 10 loads
+// per 8 lookups and twice the weight bytes per lookup; this layout ran no
+// faster on a Zen 3 within its noise, but it reads each table of a 7x7
+// map once per image, which made those maps pay.) Every steps_per_widen
+// steps the int8 sums are added into int16 ones in memory:
+// sums[block of 16 lanes][channel][lane].
 constexpr int32_t kNibbleMaxBlocks = 2;
 
 template <int NB>

@@ -17,8 +17,8 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"scalar u8", Isa::kScalar, false, "scalar", &scalar::conv_u8},
       {"scalar i16", Isa::kScalar, true, "scalar", &scalar::conv_i16},
 #if MAQD_RT_X86_KERNELS
-      {"avx2 binary x ternary, vpshufb weight tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_binary_tables},
-      {"avx2 i16 binary x ternary, vpshufb weight tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_binary_tables},
+      {"avx2 binary x ternary, vpshufb weight tables", Isa::kAvx2, false, "vpshufb weight tables", &avx2::conv_u8_binary_tables},
+      {"avx2 i16 binary x ternary, vpshufb weight tables", Isa::kAvx2, true, "vpshufb weight tables", &avx2::conv_i16_binary_tables},
       {"avx2 ternary x 2-bit, vpshufb tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_tables},
       {"avx2 i16 ternary x 2-bit, vpshufb tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_tables},
       {"avx2 u8 vpmaddubsw int16 sums", Isa::kAvx2, false, "vpmaddubsw", &avx2::conv_u8_sums},
