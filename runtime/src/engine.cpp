@@ -40,6 +40,10 @@ struct Engine::Impl {
   // Per op: a one-input requant's thresholds on its input (levels 0 where
   // it runs the general int64 kernel).
   std::vector<kernels::InputThresholds> input_thresholds;
+  // Per op: a conv whose kernel also runs the requant after it
+  // (kernels::conv_requant), so the requant op itself does nothing. Not
+  // with keep_tensors, which shows the conv's int32 sums.
+  std::vector<bool> fused;
   std::vector<Placement> buffers;            // per tensor (0 and the logits unused)
   size_t slot_bytes = 0, scratch_bytes = 0, arena_size = 0;
   size_t head_offset = 0;  // in each slot: the output layer's float features
@@ -74,6 +78,12 @@ struct Engine::Impl {
       const int32_t input_max = input.low < 0 ? 32767 : int32_t(std::min<int64_t>(input.high, 32767));
       convs[i] = kernels::prepare_conv(shape, op.weights.data(), input_max, isa);
       scratch_bytes = std::max(scratch_bytes, aligned(kernels::conv_scratch_bytes(convs[i])));
+    }
+    fused.assign(n_ops, false);
+    for (size_t i = 0; i + 1 < n_ops; ++i) {
+      fused[i] = !options.keep_tensors && requant_follows(model, i) &&
+                 kernels::fuses_requant(convs[i], model.tensors[model.ops[i].inputs[0]].dtype != DType::kU8,
+                                        input_thresholds[i + 1]);
     }
 
     // Lifetimes: from the producing op to the last op that reads the tensor.
@@ -174,7 +184,14 @@ struct Engine::Impl {
                                  at<int16_t>(base, op.output));
         break;
       case OpKind::kConv:
-        if (in.dtype == DType::kU8)
+        if (fused[i]) {
+          const Op& requant = model.ops[i + 1];
+          const void* input = in.dtype == DType::kU8 ? static_cast<const void*>(input_u8(op.inputs[0]))
+                                                     : at<int16_t>(base, op.inputs[0]);
+          kernels::conv_requant(convs[i], input, in.dtype != DType::kU8, input_thresholds[i + 1],
+                                at<uint8_t>(base, requant.output), row_begin, row_end, oc_begin, oc_end,
+                                scratch(worker));
+        } else if (in.dtype == DType::kU8)
           kernels::conv_u8(convs[i], input_u8(op.inputs[0]), at<int32_t>(base, op.output), row_begin,
                            row_end, oc_begin, oc_end, scratch(worker));
         else
@@ -229,6 +246,7 @@ struct Engine::Impl {
     for (size_t i = 0; i < model.ops.size(); ++i) {
       const TensorDesc& out = model.tensors[model.ops[i].output];
       timed(i, worker, [&] { run_op(i, base, image, logits, worker, 0, out.height, 0, out.channels); });
+      if (fused[i]) ++i;  // (its requant ran in the conv)
     }
   }
 
@@ -251,7 +269,7 @@ struct Engine::Impl {
       const int32_t groups = (out.channels + 15) / 16;
       const bool by_channels =
           op.kind == OpKind::kConv && out.height < 2 * workers && groups >= workers;
-      const bool with_requant = !by_channels && requant_follows(model, i);
+      const bool with_requant = !by_channels && !fused[i] && requant_follows(model, i);
       pool->run([&](int worker) {
         auto share = [&](int32_t n) {
           return std::make_pair(int32_t(int64_t(n) * worker / workers),
@@ -274,7 +292,7 @@ struct Engine::Impl {
           }
         }
       });
-      if (with_requant) ++i;
+      if (with_requant || fused[i]) ++i;
     }
   }
 };
@@ -336,10 +354,11 @@ std::string Engine::op_kernel(size_t op) const {
   if (op >= m.model.ops.size())
     throw Error("maqd-rt: op_kernel: op " + std::to_string(op) + " of a model with " +
                 std::to_string(m.model.ops.size()) + " ops");
+  if (op > 0 && m.fused[op - 1]) return "in the conv before";
   if (m.model.ops[op].kind != OpKind::kConv) return "";
   const bool i16 = m.model.tensors[m.model.ops[op].inputs[0]].dtype != DType::kU8;
   const kernels::PreparedConv& conv = m.convs[op];
-  return (i16 ? conv.i16_kernel : conv.u8_kernel)->name;
+  return std::string((i16 ? conv.i16_kernel : conv.u8_kernel)->name) + (m.fused[op] ? ", requant" : "");
 }
 
 const Model& Engine::model() const { return impl_->model; }

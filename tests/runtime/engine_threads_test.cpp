@@ -94,6 +94,71 @@ TEST(EngineThreads, EveryThreadCountComputesWhatOneThreadDoes) {
   }
 }
 
+// image 11×9×3 → table → conv 24 → 2 levels → conv 20 (ternary, k3) → 2
+// levels → head: binary × ternary on 99 positions, which AVX2 runs as
+// weight tables with the requant after it in the conv's epilogue.
+maqd_rt::Model binary_model() {
+  FixtureValues v(5);
+  maqd_rt::Model m;
+  m.text = {{"arch", "fused-requant-test"}};
+  m.tensors = {{DType::kU8, 11, 9, 3},  {DType::kU8, 11, 9, 3}, {DType::kI32, 11, 9, 24},
+               {DType::kU8, 11, 9, 24}, {DType::kI32, 11, 9, 20}, {DType::kU8, 11, 9, 20},
+               {DType::kF32, 1, 1, 5}};
+  auto lut = fixture_op(OpKind::kInputLut, "lut", {0}, 1);
+  for (int i = 0; i < 3 * 256; ++i) lut.lut.push_back(int32_t(v.next(0, 255)));
+  auto conv1 = fixture_conv(v, "conv1", 1, 2, 3, 8, 24 * 3 * 3 * 3);
+  auto act1 = fixture_op(OpKind::kRequant, "act1", {2}, 3);
+  act1.levels = 2;
+  act1.multipliers.assign(24, 1);
+  act1.thresholds = fixture_thresholds(v, 24, 2);
+  auto conv2 = fixture_conv(v, "conv2", 3, 4, 3, 2, 20 * 3 * 3 * 24);
+  auto act2 = fixture_op(OpKind::kRequant, "act2", {4}, 5);
+  act2.levels = 2;
+  for (int32_t c = 0; c < 20; ++c) {  // both signs, thresholds inside the sums' range
+    act2.multipliers.push_back(c % 3 == 0 ? -2 : 1);
+    act2.thresholds.push_back(v.next(-40, 40));
+  }
+  auto fc = fixture_op(OpKind::kGapLinear, "fc", {5}, 6);
+  fc.scale = fixture_floats(v, 20);
+  fc.offset = fixture_floats(v, 20);
+  fc.weight = fixture_floats(v, 5 * 20);
+  fc.bias = fixture_floats(v, 5);
+  m.ops = {lut, conv1, act1, conv2, act2, fc};
+  maqd_rt::validate(m);
+  return m;
+}
+
+// A conv whose kernel runs the requant after it (kernels::conv_requant)
+// computes what the two ops do apart (keep_tensors, which runs them
+// apart), on 1-3 threads, split images and split batches; the profile
+// names the pair.
+TEST(EngineThreads, AConvWithTheRequantInItsKernelComputesWhatTheOpsDoApart) {
+  const maqd_rt::Model model = binary_model();
+  maqd_rt::EngineOptions apart;
+  apart.keep_tensors = true;
+  maqd_rt::Engine reference(model, apart);
+  for (int64_t batch : {1, 4}) {
+    const std::vector<uint8_t> in = images(batch);
+    std::vector<float> expected(size_t(batch) * 5);
+    reference.run(in.data(), batch, expected.data());
+    for (int threads : {1, 2, 3}) {
+      maqd_rt::EngineOptions options;
+      options.threads = threads;
+      options.profile = true;
+      maqd_rt::Engine engine(model, options);
+      std::vector<float> logits(expected.size(), -1.0f);
+      engine.run(in.data(), batch, logits.data());
+      EXPECT_EQ(std::memcmp(logits.data(), expected.data(), logits.size() * sizeof(float)), 0)
+          << "batch " << batch << ", " << threads << " threads";
+      const bool fused = engine.op_kernel(3).find(", requant") != std::string::npos;
+      EXPECT_EQ(fused, std::string(engine.isa()) == "avx2") << engine.op_kernel(3);
+      EXPECT_EQ(engine.op_kernel(4), fused ? "in the conv before" : "");
+      EXPECT_EQ(engine.op_seconds()[4] == 0.0, fused);
+      EXPECT_EQ(reference.op_kernel(3).find(", requant"), std::string::npos);
+    }
+  }
+}
+
 // --profile's numbers: every op is charged time whether the batch splits
 // over images or one image over threads, and the convs name their kernel.
 TEST(EngineThreads, ProfileChargesEveryOpAndNamesTheConvKernels) {

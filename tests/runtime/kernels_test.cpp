@@ -568,6 +568,80 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvAroundTheWeightTableBlocks) {
     }
 }
 
+// conv_requant (the AVX2 weight tables' requant epilogue): the codes equal
+// requant_input of the scalar conv's sums on the rows and channels asked,
+// and nothing else is written. Thresholds of 2 to 16 levels from
+// multipliers of both signs and zero, some beyond int16 both ways (the
+// epilogue compares in int16), around the 32-lane and 4-channel blocks;
+// u8 and i16 inputs.
+TEST_P(KernelIsaVsScalar, ConvRequantEqualsConvThenRequantInput) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> pick(0, 1 << 20);
+  int32_t fused = 0;
+  for (int32_t levels : {2, 3, 4, 16})
+    for (int32_t width : {5, 14, 15, 17, 28})
+      for (int32_t out_channels : {1, 4, 7, 9, 32}) {
+        const int32_t kernel = (pick(rng) % 2) ? 3 : 1 + 2 * (pick(rng) % 4);
+        const ConvShape s{3 + pick(rng) % 9, width, 1 + pick(rng) % 40, out_channels, kernel};
+        const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
+        const std::vector<uint8_t> input = make_input<uint8_t>(s, 1, rng);
+        const int32_t reach = s.kernel * s.kernel * s.in_channels;  // the largest |sum|
+        std::vector<int64_t> multipliers(size_t(out_channels), 0);
+        std::vector<int64_t> thresholds(size_t(out_channels) * (levels - 1), 0);
+        for (int32_t c = 0; c < out_channels; ++c) {
+          const int32_t kind = pick(rng) % 8;
+          multipliers[c] = kind == 0 ? 0 : kind < 4 ? -(1 + pick(rng) % 3) : 1 + pick(rng) % 3;
+          for (int32_t j = 0; j < levels - 1; ++j) {
+            const int32_t far = pick(rng) % 10;
+            thresholds[size_t(c) * (levels - 1) + j] =
+                far == 0 ? 40000 * multipliers[c] - 7 : far == 1 ? -40000 * multipliers[c] + 5
+                : (pick(rng) % (2 * reach + 3) - reach - 1) * std::max<int64_t>(1, std::abs(multipliers[c]));
+          }
+          std::sort(thresholds.begin() + c * (levels - 1), thresholds.begin() + (c + 1) * (levels - 1));
+        }
+        k::InputThresholds requant;
+        ASSERT_TRUE(k::prepare_input_thresholds(multipliers.data(), thresholds.data(), levels, out_channels,
+                                                &requant));
+        const PreparedConv reference = k::prepare_conv(s, codes.data(), 1, Isa::kScalar);
+        const std::vector<int32_t> sums = run_conv(reference, input, {0, s.height, 0, out_channels});
+        std::vector<uint8_t> expected(sums.size());
+        k::requant_input(requant, sums.data(), int64_t(s.height) * s.width, expected.data(), Isa::kScalar);
+        const PreparedConv conv = k::prepare_conv(s, codes.data(), 1, GetParam());
+        for (bool i16 : {false, true}) {
+          if (!k::fuses_requant(conv, i16, requant)) {
+            EXPECT_THROW(k::conv_requant(conv, input.data(), i16, requant, nullptr, 0, 1, 0, 1, nullptr),
+                         maqd_rt::Error);
+            continue;
+          }
+          ++fused;
+          const std::vector<int16_t> wide(input.begin(), input.end());
+          const void* in = i16 ? static_cast<const void*>(wide.data()) : input.data();
+          for (const Ranges& r : {Ranges{0, s.height, 0, out_channels}, random_subrange(s, rng)}) {
+            std::vector<uint8_t> out(expected.size() + 64, 0xEE);
+            std::vector<uint8_t> scratch(k::conv_scratch_bytes(conv) + 64, kCanary);
+            k::conv_requant(conv, in, i16, requant, out.data(), r.row_begin, r.row_end, r.oc_begin,
+                            r.oc_end, scratch.data());
+            for (size_t i = k::conv_scratch_bytes(conv); i < scratch.size(); ++i)
+              ASSERT_EQ(scratch[i], kCanary) << "scratch overrun";
+            for (size_t i = 0; i < out.size(); ++i) {
+              const int32_t pixel = int32_t(i / out_channels), channel = int32_t(i % out_channels);
+              const int32_t row = pixel / s.width;
+              const bool inside = i < expected.size() && row >= r.row_begin && row < r.row_end &&
+                                  channel >= r.oc_begin && channel < r.oc_end;
+              ASSERT_EQ(int(out[i]), int(inside ? expected[i] : 0xEE))
+                  << k::isa_name(GetParam()) << (i16 ? " i16 " : " u8 ") << s.height << "x" << s.width << "x"
+                  << s.in_channels << " -> " << out_channels << " k" << s.kernel << " levels " << levels
+                  << " rows [" << r.row_begin << ", " << r.row_end << ") oc [" << r.oc_begin << ", "
+                  << r.oc_end << "): pixel " << pixel << " channel " << channel;
+            }
+          }
+        }
+      }
+  // The AVX2 weight tables have the epilogue; the other kernels do not.
+  EXPECT_EQ(fused > 0, GetParam() == Isa::kAvx2);
+}
+
 // Ternary codes with inputs ≤ 12 take the table lookup (AVX2 from 32 output
 // channels, AVX-512 from 64, where binary inputs do not take the
 // bit-serial path): every VGG-1/4 shape, widths around the 4- and 6-pixel

@@ -65,7 +65,9 @@ class Engine {
   // wait for the others in a split image is not charged to any op).
   std::vector<double> op_seconds() const;
   // The kernel op i runs, e.g. "avx512 u8 vpdpbusd"; "" for ops other than
-  // convs, whose code is the same for every model.
+  // convs, whose code is the same for every model. A conv whose kernel
+  // also runs the requant after it ends in ", requant", and that requant
+  // (charged no time) says "in the conv before".
   std::string op_kernel(size_t op) const;
 
   const Model& model() const;

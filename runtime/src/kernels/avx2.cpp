@@ -546,9 +546,89 @@ void store_nibble_block(const int16_t (&sums)[4][16], int32_t first, int32_t pos
   }
 }
 
+// A 4-channel block's requant_input thresholds as int16 compares on the
+// tile's int16 sums: level = base − Σ_k [t_k > x XOR flip]. The sums fit
+// int16, so a threshold above 32767 holds for every x (taken from base
+// and made one no x passes) and one below −32768 for none (−32768).
+struct BlockThresholds {
+  int32_t count;
+  __m256i flip[4], base[4];
+  __m256i thresholds[kRequantInputMaxLevels - 1][4];
+};
+
+void block_thresholds(const RequantView& r, int32_t block, int32_t channels, BlockThresholds* t) {
+  t->count = r.count;
+  for (int32_t j = 0; j < 4; ++j) {
+    // (A block's channels past the map's last are never stored.)
+    const int32_t c = imin(block * 4 + j, channels - 1);
+    int32_t base = r.base[c];
+    for (int32_t k = 0; k < r.count; ++k) {
+      const int32_t threshold = r.thresholds[size_t(c) * r.count + k];
+      base -= threshold > 32767;
+      t->thresholds[k][j] = _mm256_set1_epi16(int16_t(threshold > 32767 ? -32768 : imax(threshold, -32768)));
+    }
+    t->flip[j] = _mm256_set1_epi16(int16_t(r.flip[c]));
+    t->base[j] = _mm256_set1_epi16(int16_t(base));
+  }
+}
+
+// store_nibble_block's requant epilogue: the codes of the block's 4
+// channels at 16 lanes, written as 4 bytes per pixel.
+void store_nibble_codes(const int16_t (&sums)[4][16], int32_t first, int32_t positions,
+                        int32_t row_stride, int32_t row_begin, const ConvShape& s, uint8_t* out,
+                        const BlockThresholds& t, uint32_t lanes) {
+  __m256i level[4];
+  for (int32_t c = 0; c < 4; ++c) {
+    const __m256i x = _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c])), t.flip[c]);
+    level[c] = t.base[c];
+    for (int32_t k = 0; k < t.count; ++k)
+      level[c] = _mm256_add_epi16(level[c], _mm256_cmpgt_epi16(t.thresholds[k][c], x));
+  }
+  // Per 128-bit half (lanes 0-7, then 8-15): channel 0's 8 bytes, then
+  // channel 1's; interleaved into (c0, c1) pairs per lane, then with the
+  // (c2, c3) pairs into 4 bytes per lane.
+  const __m256i pairs = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
+                                         0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+  const __m256i c01 = _mm256_shuffle_epi8(_mm256_packus_epi16(level[0], level[1]), pairs);
+  const __m256i c23 = _mm256_shuffle_epi8(_mm256_packus_epi16(level[2], level[3]), pairs);
+  const __m256i low = _mm256_unpacklo_epi16(c01, c23);   // lanes 0-3 | 8-11
+  const __m256i high = _mm256_unpackhi_epi16(c01, c23);  // lanes 4-7 | 12-15
+  // Each lane's 4 bytes are stored straight from its register (reading
+  // them back from a stack copy stalled on store forwarding: a third of
+  // this function's time on a Zen 3).
+  const __m128i quarters[4] = {_mm256_castsi256_si128(low), _mm256_castsi256_si128(high),
+                               _mm256_extracti128_si256(low, 1), _mm256_extracti128_si256(high, 1)};
+  int32_t row = first / row_stride, column = first % row_stride;
+  const int32_t count = imin(16, positions - first);
+  unroll<4>([&](auto q) {
+    __m128i v = quarters[q];
+    unroll<4>([&](auto j) {
+      if (4 * q + j >= count) return;
+      if (column < s.width) {
+        uint8_t* target = out + (size_t(row_begin + row) * s.width + column) * s.out_channels;
+        if (lanes == 0xF) {
+          _mm_storeu_si32(target, v);
+        } else {
+          const uint32_t code = uint32_t(_mm_cvtsi128_si32(v));
+          for (int32_t c = 0; c < 4; ++c)
+            if (lanes >> c & 1) target[c] = uint8_t(code >> (8 * c));
+        }
+      }
+      v = _mm_srli_si128(v, 4);
+      if (++column == row_stride) {
+        column = 0;
+        ++row;
+      }
+    });
+  });
+}
+
+// The sums of output rows [row_begin, row_end) and channels [oc_begin,
+// oc_end) into out (int32), or with a requant, its codes into `codes`.
 template <typename Input>
-void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
-                  int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, const RequantView* requant,
+                  uint8_t* codes, int32_t row_begin, int32_t row_end, int32_t oc_begin,
+                  int32_t oc_end, void* scratch) {
   const ConvShape& s = conv.shape;
   const int32_t stride = s.width + 2 * (s.kernel / 2), groups = lut_groups(s);
   const int32_t rows = row_end - row_begin;
@@ -565,11 +645,14 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, int32_t r
   const int32_t lane_blocks = ceil_div(positions, 32);
   const size_t block_bytes = size_t(s.kernel) * s.kernel * groups * 64;
   alignas(32) int16_t sums[2 * kNibbleMaxBlocks][4][16];
+  BlockThresholds thresholds;
   for (int32_t block = oc_begin / 4; block < ceil_div(oc_end, 4); ++block) {
     const uint32_t lanes = lane_mask(block * 4, 4, oc_begin, oc_end);
     const __m128i channel_mask = _mm_setr_epi32(lanes & 1 ? -1 : 0, lanes & 2 ? -1 : 0,
                                                 lanes & 4 ? -1 : 0, lanes & 8 ? -1 : 0);
-    int32_t* block_out = out + block * 4;
+    int32_t* block_out = requant ? nullptr : out + block * 4;
+    uint8_t* block_codes = requant ? codes + block * 4 : nullptr;
+    if (requant) block_thresholds(*requant, block, s.out_channels, &thresholds);
     t.weights = conv.packed + block * block_bytes;
     for (int32_t b = 0; b < lane_blocks; b += kNibbleMaxBlocks) {
       t.nibbles = nibbles + size_t(b) * 32;
@@ -579,9 +662,15 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, int32_t r
       } else {
         nibble_tile<1>(t, sums);
       }
-      for (int32_t i = 0; i < 2 * count; ++i)
-        store_nibble_block(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_out,
-                           channel_mask, lanes == 0xF);
+      for (int32_t i = 0; i < 2 * count; ++i) {
+        if (requant) {
+          store_nibble_codes(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_codes,
+                             thresholds, lanes);
+        } else {
+          store_nibble_block(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_out,
+                             channel_mask, lanes == 0xF);
+        }
+      }
     }
   }
 }
@@ -611,7 +700,15 @@ template <typename Input>
 void conv_binary_tables(const ConvView& conv, const Input* in, int32_t* out, int32_t row_begin,
                         int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   if (row_begin >= row_end || oc_begin >= oc_end) return;
-  conv_nibbles(conv, in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+  conv_nibbles(conv, in, out, nullptr, nullptr, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+
+template <typename Input>
+void conv_requant_binary_tables(const ConvView& conv, const Input* in, const RequantView& requant,
+                                uint8_t* out, int32_t row_begin, int32_t row_end, int32_t oc_begin,
+                                int32_t oc_end, void* scratch) {
+  if (row_begin >= row_end || oc_begin >= oc_end) return;
+  conv_nibbles(conv, in, nullptr, &requant, out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
 template <typename Input>
@@ -637,6 +734,18 @@ void build_lut_tables(const ConvShape& s, const int16_t* in, int32_t row_begin, 
             int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {               \
     body(conv, static_cast<const Input*>(in), out, row_begin, row_end, oc_begin, oc_end, scratch); \
   }
+void conv_requant_u8_binary_tables(const ConvView& conv, const void* in, const RequantView& requant,
+                                   uint8_t* out, int32_t row_begin, int32_t row_end, int32_t oc_begin,
+                                   int32_t oc_end, void* scratch) {
+  conv_requant_binary_tables(conv, static_cast<const uint8_t*>(in), requant, out, row_begin, row_end,
+                             oc_begin, oc_end, scratch);
+}
+void conv_requant_i16_binary_tables(const ConvView& conv, const void* in, const RequantView& requant,
+                                    uint8_t* out, int32_t row_begin, int32_t row_end, int32_t oc_begin,
+                                    int32_t oc_end, void* scratch) {
+  conv_requant_binary_tables(conv, static_cast<const int16_t*>(in), requant, out, row_begin, row_end,
+                             oc_begin, oc_end, scratch);
+}
 MAQD_RT_AVX2_ENTRY(conv_u8_binary_tables, conv_binary_tables<uint8_t>, uint8_t)
 MAQD_RT_AVX2_ENTRY(conv_i16_binary_tables, conv_binary_tables<int16_t>, int16_t)
 MAQD_RT_AVX2_ENTRY(conv_u8_tables, conv_tables<uint8_t>, uint8_t)

@@ -40,6 +40,15 @@ struct ConvView {
   const int32_t* channel_info = nullptr;
 };
 
+// An InputThresholds with raw pointers (count = levels − 1), for the
+// kernels' requant epilogues (ConvRequantFn).
+struct RequantView {
+  int32_t count = 0;
+  const int32_t* thresholds = nullptr;  // [channel][count]
+  const int32_t* flip = nullptr;
+  const int32_t* base = nullptr;
+};
+
 // PreparedConv::variant values.
 enum ConvVariant : int32_t {
   kVariantDirect = 0,  // multiply-add over (dy, dx, input-channel groups)
@@ -178,6 +187,7 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 namespace avx2 {
 // packed: u8 grouped weights, 8 lanes (avx2_uses_u8_weights), the table
 // masks (kVariantTernaryLut), the weight tables (kVariantBinaryTables), else i16 grouped weights, 8 lanes.
+ConvRequantFn conv_requant_u8_binary_tables, conv_requant_i16_binary_tables;
 ConvKernelFn conv_u8_binary_tables, conv_i16_binary_tables, conv_u8_tables, conv_i16_tables, conv_u8_sums, conv_i16_sums, conv_u8_periodic,
     conv_i16_periodic, conv_u8_widened, conv_i16_widened;
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,

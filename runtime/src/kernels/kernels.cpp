@@ -17,8 +17,8 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"scalar u8", Isa::kScalar, false, "scalar", &scalar::conv_u8},
       {"scalar i16", Isa::kScalar, true, "scalar", &scalar::conv_i16},
 #if MAQD_RT_X86_KERNELS
-      {"avx2 binary x ternary, vpshufb weight tables", Isa::kAvx2, false, "vpshufb weight tables", &avx2::conv_u8_binary_tables},
-      {"avx2 i16 binary x ternary, vpshufb weight tables", Isa::kAvx2, true, "vpshufb weight tables", &avx2::conv_i16_binary_tables},
+      {"avx2 binary x ternary, vpshufb weight tables", Isa::kAvx2, false, "vpshufb weight tables", &avx2::conv_u8_binary_tables, &avx2::conv_requant_u8_binary_tables},
+      {"avx2 i16 binary x ternary, vpshufb weight tables", Isa::kAvx2, true, "vpshufb weight tables", &avx2::conv_i16_binary_tables, &avx2::conv_requant_i16_binary_tables},
       {"avx2 ternary x 2-bit, vpshufb tables", Isa::kAvx2, false, "vpshufb", &avx2::conv_u8_tables},
       {"avx2 i16 ternary x 2-bit, vpshufb tables", Isa::kAvx2, true, "vpshufb", &avx2::conv_i16_tables},
       {"avx2 u8 vpmaddubsw int16 sums", Isa::kAvx2, false, "vpmaddubsw", &avx2::conv_u8_sums},
@@ -355,6 +355,27 @@ void conv_u8(const PreparedConv& conv, const uint8_t* in, int32_t* out, int32_t 
 void conv_i16(const PreparedConv& conv, const int16_t* in, int32_t* out, int32_t row_begin,
               int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
   conv.i16_kernel->run(view_of(conv), in, out, row_begin, row_end, oc_begin, oc_end, scratch);
+}
+
+bool fuses_requant(const PreparedConv& conv, bool i16_input, const InputThresholds& requant) {
+  const ConvKernel* kernel = i16_input ? conv.i16_kernel : conv.u8_kernel;
+  return kernel && kernel->run_requant && requant.levels >= 2 && requant.channels == conv.shape.out_channels;
+}
+
+void conv_requant(const PreparedConv& conv, const void* in, bool i16_input,
+                  const InputThresholds& requant, uint8_t* out, int32_t row_begin,
+                  int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch) {
+  if (!fuses_requant(conv, i16_input, requant))
+    throw Error("maqd-rt: conv_requant: this conv's kernel has no requant epilogue, or the requant's " +
+                std::to_string(requant.channels) + " channels are not the conv's " +
+                std::to_string(conv.shape.out_channels));
+  RequantView view;
+  view.count = requant.levels - 1;
+  view.thresholds = requant.thresholds.data();
+  view.flip = requant.flip.data();
+  view.base = requant.base.data();
+  const ConvKernel* kernel = i16_input ? conv.i16_kernel : conv.u8_kernel;
+  kernel->run_requant(view_of(conv), in, view, out, row_begin, row_end, oc_begin, oc_end, scratch);
 }
 
 // Pools and LUTs stay scalar for every ISA: they touch each element once

@@ -32,6 +32,12 @@ struct ConvView;  // internal.h
 // as the kernel's table entry says) is the whole input image.
 using ConvKernelFn = void(const ConvView& conv, const void* in, int32_t* out, int32_t row_begin,
                           int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
+struct RequantView;  // internal.h
+// A conv kernel that also runs the requant_input after it (conv_requant):
+// out is the codes [h][w][o] of the same rows and channels.
+using ConvRequantFn = void(const ConvView& conv, const void* in, const RequantView& requant,
+                           uint8_t* out, int32_t row_begin, int32_t row_end, int32_t oc_begin,
+                           int32_t oc_end, void* scratch);
 
 // One entry per conv kernel of every ISA: the kernel table. prepare_conv
 // picks an entry per input type once per layer; conv_u8 and conv_i16 call
@@ -44,6 +50,9 @@ struct ConvKernel {
   bool i16_input;           // reached through conv_i16
   const char* instruction;  // what its inner loop multiplies with, e.g. "vpdpbusd"
   ConvKernelFn* run;
+  // The same kernel writing requant_input's codes instead of the sums
+  // (conv_requant), where it has such an epilogue; else null.
+  ConvRequantFn* run_requant = nullptr;
 };
 const std::vector<ConvKernel>& conv_kernel_table();
 
@@ -113,6 +122,18 @@ bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresho
 // and thresholds `prepared` was made from, for pixels [0, pixels).
 void requant_input(const InputThresholds& prepared, const int32_t* in, int64_t pixels, uint8_t* out,
                    Isa isa);
+
+// Whether conv_requant can run this conv, with u8 or i16 inputs, and the
+// requant_input `requant` of its output in one pass: its kernel then
+// turns each tile's sums into codes while they are in registers, so the
+// int32 sums are never stored and read back.
+bool fuses_requant(const PreparedConv& conv, bool i16_input, const InputThresholds& requant);
+// requant_input(prepared, conv(in)) for output rows [row_begin, row_end)
+// and channels [oc_begin, oc_end): out[h][w][o] codes of the whole map, the
+// rest left as it was. Only where fuses_requant (else throws).
+void conv_requant(const PreparedConv& conv, const void* in, bool i16_input,
+                  const InputThresholds& requant, uint8_t* out, int32_t row_begin,
+                  int32_t row_end, int32_t oc_begin, int32_t oc_end, void* scratch);
 
 // input_lut_u8, input_lut_i16 and gap_linear: scalar_kernels.h (the core's).
 
