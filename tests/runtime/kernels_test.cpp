@@ -526,8 +526,9 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvUsesAndMatchesTheBitSerialPath) {
 }
 
 // Binary inputs × ternary codes around the AVX2 weight tables' edges:
-// padded rows of width + 2p positions cut into 32-lane blocks (widths
-// whose padded rows end just before, at and after a block's end), 4-channel
+// output pixels cut into 32-lane blocks and 16-lane stores (widths whose
+// rows end just before, at and after a block's end), the per-dx nibble
+// maps' zeroed columns (widths 1 and 2 against kernels up to 7), 4-channel
 // blocks, 16-channel input chunks and 4-channel groups with tails, kernels
 // 1 to 7, row ranges that start inside the map (as threads split it), and
 // heights just above and just below the positions from which AVX2 takes
@@ -543,16 +544,15 @@ TEST_P(KernelIsaVsScalar, BinaryTernaryConvAroundTheWeightTableBlocks) {
   for (int32_t width : widths)
     for (int32_t in : channels) {
       const int32_t kernel = kernels[pick(rng) % kernels.size()];
-      const int32_t stride = width + 2 * (kernel / 2);
-      // The fewest rows whose (rows − 1) · stride + width reach 128, or one less.
+      // The fewest rows whose rows · width pixels reach the bound, or one less.
       const int32_t least = int32_t(k::kBinaryTablesMinPositions);
-      const int32_t enough = std::max(1, (least - width + stride - 1) / stride + 1);
+      const int32_t enough = (least + width - 1) / width;
       const bool above = pick(rng) % 4 != 0;
       const ConvShape s{above ? enough + pick(rng) % 3 : std::max(1, enough - 1), width, in,
                         outs[pick(rng) % outs.size()], kernel};
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       if (GetParam() == Isa::kAvx2) {
-        const bool tables = int64_t(s.height - 1) * stride + width >= least;
+        const bool tables = int64_t(s.height) * width >= least;
         EXPECT_EQ(tables, above || enough == 1) << s.height << "x" << width << " k" << kernel;
         EXPECT_EQ(k::prepare_conv(s, codes.data(), 1, GetParam()).variant == k::kVariantBinaryTables, tables)
             << s.height << "x" << width << " k" << kernel;
@@ -667,8 +667,7 @@ TEST_P(KernelIsaVsScalar, TernaryTwoBitConvMatchesOnEveryShape) {
       const std::vector<int8_t> codes = make_codes(s, Codes::kTernary, rng);
       const int32_t variant = k::prepare_conv(s, codes.data(), input_max, GetParam()).variant;
       if (GetParam() == Isa::kAvx2) {  // binary inputs on > 32 positions: weight tables; else tables from 32 channels on
-        const bool binary_tables = input_max == 1 && (c.height - 1) * (c.width + 2 * (c.kernel / 2)) + c.width >=
-                                                         k::kBinaryTablesMinPositions;
+        const bool binary_tables = input_max == 1 && c.height * c.width >= k::kBinaryTablesMinPositions;
         EXPECT_EQ(variant, binary_tables ? k::kVariantBinaryTables
                            : c.out >= 32 ? k::kVariantTernaryLut
                                          : k::kVariantI16Sums);

@@ -372,10 +372,12 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
 // pack_binary_tables), and a group's four input bits are the index. One
 // vpshufb looks up 32 positions of one channel (its table in both 128-bit
 // halves): 128 multiply-adds, where the table kernel above does 64.
-// The 32 lanes are consecutive positions of the padded map (rows of
-// width + 2p), so each window offset (dy, dx) is one constant shift and a
-// step's indices one unaligned load; the 2p padding columns of each row
-// compute sums that are never stored.
+// The 32 lanes are consecutive output pixels, and each dx has its own
+// nibble map shifted by dx − p columns with zeros at the row ends
+// (internal.h), so each window offset (dy, dx) is one constant shift and a
+// step's indices one unaligned load, and every lane's sum is stored.
+// (Lanes over the padded map instead, rows of width + 2p, computed 2p
+// unused sums per row and made the store skip them lane by lane.)
 
 // bit j: channel j's input (0 or 1), for j < count (≤ 16 are read).
 template <typename Input>
@@ -395,16 +397,18 @@ uint32_t channel_bits(const Input* x, int32_t count) {
   return bits;
 }
 
-// The nibble map of output rows [row_begin, row_end) (internal.h): group
-// g's line at nibbles + g · line, position r · (width + 2p) + c for padded
-// row r (input row row_begin + r − p) and padded column c; zero outside
-// the input.
+// The nibble maps of output rows [row_begin, row_end) (internal.h): map
+// dx, group g's line at nibbles + (dx · groups + g) · line. Map p is built
+// from the input; the others are its copies shifted by dx − p positions,
+// with the columns that left the map zeroed.
 template <typename Input>
 void build_nibbles(const ConvShape& s, const Input* in, int32_t row_begin, int32_t row_end,
                    uint8_t* nibbles, size_t line) {
-  const int32_t pad = s.kernel / 2, stride = s.width + 2 * pad, groups = lut_groups(s);
+  const int32_t pad = s.kernel / 2, width = s.width, groups = lut_groups(s);
   const int32_t chunks = ceil_div(s.in_channels, 16);
   const int32_t rows = row_end - row_begin + s.kernel - 1;
+  const size_t stored = size_t(rows) * width;
+  uint8_t* center = nibbles + size_t(pad) * groups * line;
   const __m256i low_nibble = _mm256_set1_epi16(15);
   alignas(32) uint16_t bits[16];
   for (int32_t r = 0; r < rows; ++r) {
@@ -412,13 +416,13 @@ void build_nibbles(const ConvShape& s, const Input* in, int32_t row_begin, int32
     const bool inside = h >= 0 && h < s.height;
     // A row's last 16 columns may spill into the next row's first ones,
     // which that row then writes (and the line's tail is zeroed below).
-    for (int32_t c0 = 0; c0 < stride; c0 += 16) {
-      const size_t position = size_t(r) * stride + c0;
+    for (int32_t c0 = 0; c0 < width; c0 += 16) {
+      const size_t position = size_t(r) * width + c0;
       for (int32_t chunk = 0; chunk < chunks; ++chunk) {
         for (int32_t i = 0; i < 16; ++i) {
-          const int32_t x = c0 + i - pad;
-          bits[i] = inside && x >= 0 && x < s.width
-                        ? uint16_t(channel_bits(in + (size_t(h) * s.width + x) * s.in_channels + chunk * 16,
+          const int32_t x = c0 + i;
+          bits[i] = inside && x < width
+                        ? uint16_t(channel_bits(in + (size_t(h) * width + x) * s.in_channels + chunk * 16,
                                                 s.in_channels - chunk * 16))
                         : 0;
         }
@@ -427,20 +431,42 @@ void build_nibbles(const ConvShape& s, const Input* in, int32_t row_begin, int32
           const int32_t g = chunk * 4 + j;
           if (g >= groups) return;
           const __m256i n = _mm256_and_si256(_mm256_srli_epi16(v, 4 * j), low_nibble);
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(nibbles + g * line + position),
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(center + g * line + position),
                            _mm_packus_epi16(_mm256_castsi256_si128(n), _mm256_extracti128_si256(n, 1)));
         });
       }
     }
   }
-  const size_t stored = size_t(rows) * stride;
-  for (int32_t g = 0; g < groups; ++g) std::memset(nibbles + g * line + stored, 0, line - stored);
+  for (int32_t g = 0; g < groups; ++g) std::memset(center + g * line + stored, 0, line - stored);
+  for (int32_t dx = 0; dx < s.kernel; ++dx) {
+    const int32_t shift = dx - pad;  // map dx at j is map p at j + shift
+    if (shift == 0) continue;
+    const size_t n = size_t(shift > 0 ? shift : -shift);
+    // Columns whose input column c + shift lies outside [0, width).
+    const int32_t edge_begin = shift > 0 ? imax(0, width - shift) : 0;
+    const int32_t edge_end = shift > 0 ? width : imin(width, -shift);
+    for (int32_t g = 0; g < groups; ++g) {
+      uint8_t* target = nibbles + (size_t(dx) * groups + g) * line;
+      const uint8_t* source = center + g * line;
+      if (shift > 0) {
+        std::memcpy(target, source + n, line - n);
+        std::memset(target + line - n, 0, n);
+      } else {
+        std::memset(target, 0, n);
+        std::memcpy(target + n, source, line - n);
+      }
+      // (Byte stores: a memset call per row took 2 % of a 7x7 layer.)
+      for (int32_t r = 0; r < rows; ++r)
+        for (int32_t c = edge_begin; c < edge_end; ++c) target[size_t(r) * width + c] = 0;
+    }
+  }
 }
 
 struct NibbleTile {
-  const uint8_t* nibbles;  // the first lane's position in group 0's line
+  const uint8_t* nibbles;  // the first lane's position in map 0's group 0 line
   size_t line;
-  int32_t row_stride;      // width + 2p
+  size_t map_stride;       // groups · line, from map dx to map dx + 1
+  int32_t row_stride;      // width
   int32_t kernel, groups;
   int32_t steps_per_widen;
   const uint8_t* weights;  // the block's tables at dy = dx = 0, group 0
@@ -481,7 +507,7 @@ void nibble_tile(const NibbleTile& t, int16_t (*sums)[4][16]) {
   int32_t left = t.steps_per_widen;
   for (int32_t dy = 0; dy < t.kernel; ++dy) {
     for (int32_t dx = 0; dx < t.kernel; ++dx) {
-      const uint8_t* x = t.nibbles + dy * t.row_stride + dx;
+      const uint8_t* x = t.nibbles + dx * t.map_stride + dy * t.row_stride;
       // Widening outside the innermost loop keeps the accumulators in
       // their registers (with it inside, GCC copied them every step).
       for (int32_t g = 0; g < t.groups;) {
@@ -506,11 +532,9 @@ void nibble_tile(const NibbleTile& t, int16_t (*sums)[4][16]) {
   widen();
 }
 
-// Writes the 16 lanes of sums (lane l: position first + l) as int32
-// [pixel][channel] rows of the block's 4 channels, skipping the padding
-// columns and positions past `positions`.
-void store_nibble_block(const int16_t (&sums)[4][16], int32_t first, int32_t positions,
-                        int32_t row_stride, int32_t row_begin, const ConvShape& s, int32_t* out,
+// Writes `count` (≤ 16) lanes of sums as int32 [pixel][channel] rows of
+// the block's 4 channels, lane l at out + l · out_channels.
+void store_nibble_block(const int16_t (&sums)[4][16], int32_t count, int32_t out_channels, int32_t* out,
                         __m128i channel_mask, bool all_channels) {
   __m256i r[4];
   for (int32_t c = 0; c < 4; ++c) r[c] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c]));
@@ -528,20 +552,13 @@ void store_nibble_block(const int16_t (&sums)[4][16], int32_t first, int32_t pos
     _mm256_store_si256(reinterpret_cast<__m256i*>(values[8 + 2 * i]),
                        _mm256_cvtepi16_epi32(_mm256_extracti128_si256(quad[i], 1)));
   }
-  int32_t row = first / row_stride, column = first % row_stride;
-  for (int32_t lane = 0; lane < 16 && first + lane < positions; ++lane) {
-    if (column < s.width) {
-      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(values[lane]));
-      int32_t* target = out + (size_t(row_begin + row) * s.width + column) * s.out_channels;
-      if (all_channels) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(target), v);
-      } else {
-        _mm_maskstore_epi32(target, channel_mask, v);
-      }
-    }
-    if (++column == row_stride) {
-      column = 0;
-      ++row;
+  for (int32_t lane = 0; lane < count; ++lane) {
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(values[lane]));
+    int32_t* target = out + size_t(lane) * out_channels;
+    if (all_channels) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(target), v);
+    } else {
+      _mm_maskstore_epi32(target, channel_mask, v);
     }
   }
 }
@@ -573,9 +590,8 @@ void block_thresholds(const RequantView& r, int32_t block, int32_t channels, Blo
 }
 
 // store_nibble_block's requant epilogue: the codes of the block's 4
-// channels at 16 lanes, written as 4 bytes per pixel.
-void store_nibble_codes(const int16_t (&sums)[4][16], int32_t first, int32_t positions,
-                        int32_t row_stride, int32_t row_begin, const ConvShape& s, uint8_t* out,
+// channels at `count` (≤ 16) lanes, 4 bytes per pixel.
+void store_nibble_codes(const int16_t (&sums)[4][16], int32_t count, int32_t out_channels, uint8_t* out,
                         const BlockThresholds& t, uint32_t lanes) {
   __m256i level[4];
   for (int32_t c = 0; c < 4; ++c) {
@@ -598,27 +614,20 @@ void store_nibble_codes(const int16_t (&sums)[4][16], int32_t first, int32_t pos
   // this function's time on a Zen 3).
   const __m128i quarters[4] = {_mm256_castsi256_si128(low), _mm256_castsi256_si128(high),
                                _mm256_extracti128_si256(low, 1), _mm256_extracti128_si256(high, 1)};
-  int32_t row = first / row_stride, column = first % row_stride;
-  const int32_t count = imin(16, positions - first);
   unroll<4>([&](auto q) {
     __m128i v = quarters[q];
     unroll<4>([&](auto j) {
-      if (4 * q + j >= count) return;
-      if (column < s.width) {
-        uint8_t* target = out + (size_t(row_begin + row) * s.width + column) * s.out_channels;
-        if (lanes == 0xF) {
-          _mm_storeu_si32(target, v);
-        } else {
-          const uint32_t code = uint32_t(_mm_cvtsi128_si32(v));
-          for (int32_t c = 0; c < 4; ++c)
-            if (lanes >> c & 1) target[c] = uint8_t(code >> (8 * c));
-        }
+      const int32_t lane = 4 * q + j;
+      if (lane >= count) return;
+      uint8_t* target = out + size_t(lane) * out_channels;
+      if (lanes == 0xF) {
+        _mm_storeu_si32(target, v);
+      } else {
+        const uint32_t code = uint32_t(_mm_cvtsi128_si32(v));
+        for (int32_t c = 0; c < 4; ++c)
+          if (lanes >> c & 1) target[c] = uint8_t(code >> (8 * c));
       }
       v = _mm_srli_si128(v, 4);
-      if (++column == row_stride) {
-        column = 0;
-        ++row;
-      }
     });
   });
 }
@@ -630,14 +639,15 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, const Req
                   uint8_t* codes, int32_t row_begin, int32_t row_end, int32_t oc_begin,
                   int32_t oc_end, void* scratch) {
   const ConvShape& s = conv.shape;
-  const int32_t stride = s.width + 2 * (s.kernel / 2), groups = lut_groups(s);
+  const int32_t groups = lut_groups(s);
   const int32_t rows = row_end - row_begin;
   const size_t line = binary_nibble_line(s, rows);
   uint8_t* nibbles = static_cast<uint8_t*>(scratch);
   build_nibbles(s, in, row_begin, row_end, nibbles, line);
   NibbleTile t;
   t.line = line;
-  t.row_stride = stride;
+  t.map_stride = size_t(groups) * line;
+  t.row_stride = s.width;
   t.kernel = s.kernel;
   t.groups = groups;
   t.steps_per_widen = imax(1, conv.steps_per_widen);
@@ -650,8 +660,9 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, const Req
     const uint32_t lanes = lane_mask(block * 4, 4, oc_begin, oc_end);
     const __m128i channel_mask = _mm_setr_epi32(lanes & 1 ? -1 : 0, lanes & 2 ? -1 : 0,
                                                 lanes & 4 ? -1 : 0, lanes & 8 ? -1 : 0);
-    int32_t* block_out = requant ? nullptr : out + block * 4;
-    uint8_t* block_codes = requant ? codes + block * 4 : nullptr;
+    const size_t first_pixel = size_t(row_begin) * s.width;
+    int32_t* block_out = requant ? nullptr : out + first_pixel * s.out_channels + block * 4;
+    uint8_t* block_codes = requant ? codes + first_pixel * s.out_channels + block * 4 : nullptr;
     if (requant) block_thresholds(*requant, block, s.out_channels, &thresholds);
     t.weights = conv.packed + block * block_bytes;
     for (int32_t b = 0; b < lane_blocks; b += kNibbleMaxBlocks) {
@@ -663,11 +674,13 @@ void conv_nibbles(const ConvView& conv, const Input* in, int32_t* out, const Req
         nibble_tile<1>(t, sums);
       }
       for (int32_t i = 0; i < 2 * count; ++i) {
+        const int32_t first = b * 32 + i * 16, stored = imin(16, positions - first);
+        if (stored <= 0) break;
         if (requant) {
-          store_nibble_codes(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_codes,
+          store_nibble_codes(sums[i], stored, s.out_channels, block_codes + size_t(first) * s.out_channels,
                              thresholds, lanes);
         } else {
-          store_nibble_block(sums[i], b * 32 + i * 16, positions, stride, row_begin, s, block_out,
+          store_nibble_block(sums[i], stored, s.out_channels, block_out + size_t(first) * s.out_channels,
                              channel_mask, lanes == 0xF);
         }
       }

@@ -93,11 +93,14 @@ static inline size_t lut_table_bytes(const ConvShape& s) {
 }
 
 // kVariantBinaryTables layouts: weights [block of 4 oc][dy][dx][group]
-// [lane][16 entries] int8, entry n = Σ_j code_j · bit j of n; the input as
-// one nibble (its group's 4 bits) per position of the padded map, a line
-// per group over the padded input rows of `rows` output rows, long enough
-// for the last 32-lane block's reads at the largest window offset and for
-// the last row's 16-byte stores.
+// [lane][16 entries] int8, entry n = Σ_j code_j · bit j of n. The input
+// as nibbles (a group's 4 bits), one map per dx: map dx holds at position
+// r · width + c the input at padded row r (input row row_begin + r − p)
+// and column c + dx − p, zero outside the input, so that the output
+// pixels of `rows` rows are consecutive lanes and window offset (dy, dx)
+// is one shift (dy · width) in map dx. A line per (dx, group), long
+// enough for the last 32-lane block's reads at the largest dy and for the
+// last row's 16-byte stores.
 static inline size_t binary_table_weight_bytes(const ConvShape& s) {
   return size_t(ceil_div(s.out_channels, 4)) * size_t(s.kernel) * size_t(s.kernel) *
          size_t(lut_groups(s)) * 64;
@@ -106,17 +109,18 @@ static inline size_t binary_table_weight_bytes(const ConvShape& s) {
 // 32-lane block of positions: on one block (a 3x3 map) each table, 8x the
 // masks' bytes, serves a single lookup per image.
 constexpr int64_t kBinaryTablesMinPositions = 33;
-// The lane positions `rows` output rows span: (rows − 1) · (width + 2p) +
-// width.
+// The lane positions (output pixels) of `rows` output rows.
 static inline int64_t binary_table_positions(const ConvShape& s, int32_t rows) {
-  return (int64_t(rows) - 1) * (int64_t(s.width) + 2 * (s.kernel / 2)) + s.width;
+  return int64_t(rows) * s.width;
 }
 static inline size_t binary_nibble_line(const ConvShape& s, int32_t rows) {
-  const int64_t stride = int64_t(s.width) + 2 * (s.kernel / 2);
   const int64_t lanes = (binary_table_positions(s, rows) + 31) / 32 * 32;
-  const int64_t reach = lanes + (s.kernel - 1) * (stride + 1);
-  const int64_t stored = (rows + s.kernel - 1) * stride + 16;
+  const int64_t reach = lanes + int64_t(s.kernel - 1) * s.width;
+  const int64_t stored = int64_t(rows + s.kernel - 1) * s.width + 16;
   return size_t(((reach > stored ? reach : stored) + 31) / 32 * 32);
+}
+static inline size_t binary_nibble_bytes(const ConvShape& s, int32_t rows) {
+  return size_t(s.kernel) * size_t(lut_groups(s)) * binary_nibble_line(s, rows);
 }
 
 // The direct x86 layouts group the inputs into 4-byte units: 4 u8

@@ -330,7 +330,7 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
     case Isa::kAvx2:
       if (conv.variant == kVariantTernaryLut) return lut_table_bytes(s) + kSlack;
       if (conv.variant == kVariantBinaryTables)
-        return size_t(lut_groups(s)) * binary_nibble_line(s, s.height) + kSlack;
+        return binary_nibble_bytes(s, s.height) + kSlack;
       return direct_bytes + kSlack;
     case Isa::kAvx512: {
       size_t bytes = direct_bytes;
