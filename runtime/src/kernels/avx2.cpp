@@ -31,6 +31,28 @@
 namespace maqd_rt::kernels::avx2 {
 namespace {
 
+// The lanes of 8 int32 output channels a tile may write. AMD's vpmaskmovd
+// store is microcoded (about 10x a plain store on a Zen 3), so a full
+// mask stores plainly.
+struct StoreMask {
+  __m256i mask;
+  bool full;
+};
+
+StoreMask store_mask(uint32_t lanes) {
+  alignas(32) int32_t mask[8];
+  for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
+  return {_mm256_load_si256(reinterpret_cast<const __m256i*>(mask)), lanes == 0xFF};
+}
+
+inline void store_lanes(int32_t* out, const StoreMask& m, __m256i v) {
+  if (m.full) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+  } else {
+    _mm256_maskstore_epi32(out, m.mask, v);
+  }
+}
+
 struct Tile {
   const uint8_t* in;        // padded input at (row h, column w0)
   size_t row_bytes;
@@ -42,7 +64,7 @@ struct Tile {
   size_t block_bytes;
   int32_t* out;
   int32_t out_pixel;
-  __m256i masks[2];
+  StoreMask masks[2];
 };
 
 enum class Mode {
@@ -102,7 +124,7 @@ void direct_tile(const Tile& t) {
     }
     unroll<NP>([&](auto p) {
       unroll<NB>([&](auto b) {
-        _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], acc32[p][b]);
+        store_lanes(t.out + p * t.out_pixel + b * 8, t.masks[b], acc32[p][b]);
       });
     });
   } else {
@@ -113,7 +135,7 @@ void direct_tile(const Tile& t) {
     unroll<NP>([&](auto p) {
       unroll<NB>([&](auto b) {
         const __m256i sums = kMode == Mode::kI16Sums ? _mm256_madd_epi16(acc[p][b], ones) : acc[p][b];
-        _mm256_maskstore_epi32(t.out + p * t.out_pixel + b * 8, t.masks[b], sums);
+        store_lanes(t.out + p * t.out_pixel + b * 8, t.masks[b], sums);
       });
     });
   }
@@ -155,10 +177,7 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
     for (int32_t block = oc_begin / 8; block < block_end;) {
       const int32_t blocks = imin(2, block_end - block);
       for (int32_t b = 0; b < blocks; ++b) {
-        const uint32_t lanes = lane_mask((block + b) * 8, 8, oc_begin, oc_end);
-        alignas(32) int32_t mask[8];
-        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
-        t.masks[b] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+        t.masks[b] = store_mask(lane_mask((block + b) * 8, 8, oc_begin, oc_end));
       }
       t.weights = weights + block * t.block_bytes;
       const PixelTiles tiles = split_row(s.width, max_pixels(kMode, blocks));
@@ -268,7 +287,7 @@ struct LutTile {
   const uint8_t* weights; // the block's interleaved masks at dy = 0
   int32_t* out;
   int32_t out_pixel;
-  __m256i masks[4];       // the block's 32 channels as four int32 store masks
+  StoreMask masks[4];     // the block's 32 channels as four int32 stores
 };
 
 // 8 byte-sum accumulators (two per pixel: channels 0-15 and 16-31), the two
@@ -312,9 +331,8 @@ void lut_tile(const LutTile& t) {
     int32_t* out = t.out + p * t.out_pixel;
     unroll<2>([&](auto h) {
       const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[p][h]));
-      _mm256_maskstore_epi32(out + 16 * h, t.masks[2 * h], _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)));
-      _mm256_maskstore_epi32(out + 16 * h + 8, t.masks[2 * h + 1],
-                             _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1)));
+      store_lanes(out + 16 * h, t.masks[2 * h], _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v)));
+      store_lanes(out + 16 * h + 8, t.masks[2 * h + 1], _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1)));
     });
   });
 }
@@ -345,12 +363,7 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
     t.dy_begin = imax(0, pad - h);
     t.dy_end = imin(s.kernel, s.height + pad - h);
     for (int32_t block = oc_begin / 32; block < ceil_div(oc_end, 32); ++block) {
-      for (int32_t q = 0; q < 4; ++q) {
-        const uint32_t lanes = lane_mask(block * 32 + q * 8, 8, oc_begin, oc_end);
-        alignas(32) int32_t mask[8];
-        for (int32_t l = 0; l < 8; ++l) mask[l] = (lanes >> l) & 1 ? -1 : 0;
-        t.masks[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
-      }
+      for (int32_t q = 0; q < 4; ++q) t.masks[q] = store_mask(lane_mask(block * 32 + q * 8, 8, oc_begin, oc_end));
       t.weights = conv.packed + block * block_bytes;
       const PixelTiles tiles = split_row(s.width, kLutMaxPixels);
       for (int32_t i = 0; i < tiles.count; ++i) {
