@@ -801,6 +801,8 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
   }
   const int32_t count = levels - 1;
   alignas(32) int64_t by_level[kRequantLinearMaxLevels][4];
+  const __m256i low_bytes = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   const int32_t vector_channels = channels / 4 * 4;
   for (int32_t c0 = 0; c0 < vector_channels; c0 += 4) {
     const __m256i m0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(multipliers + c0));
@@ -825,10 +827,11 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
         const __m256i threshold = _mm256_load_si256(reinterpret_cast<const __m256i*>(by_level[k]));
         above = _mm256_add_epi64(above, _mm256_cmpgt_epi64(threshold, z));
       }
-      alignas(32) int64_t level[4];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(level),
-                         _mm256_add_epi64(above, _mm256_set1_epi64x(count)));
-      for (int32_t l = 0; l < 4; ++l) out[index + l] = uint8_t(level[l]);
+      // Byte 0 of each int64 lane into 4 bytes, stored from the register
+      // (through a stack copy, byte loads of it stalled on store forwarding).
+      const __m256i level = _mm256_shuffle_epi8(_mm256_add_epi64(above, _mm256_set1_epi64x(count)), low_bytes);
+      _mm_storeu_si32(out + index, _mm_unpacklo_epi16(_mm256_castsi256_si128(level),
+                                                      _mm256_extracti128_si256(level, 1)));
     }
   }
   // The last channels % 4, scalar.
