@@ -410,67 +410,76 @@ uint32_t channel_bits(const Input* x, int32_t count) {
   return bits;
 }
 
+// bit j: channel j's input, for j < min(count, 32).
+template <typename Input>
+uint32_t channel_bits32(const Input* x, int32_t count) {
+  if (count >= 32) {
+    __m256i bytes;
+    if constexpr (sizeof(Input) == 1) {
+      bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    } else {  // (packs works per 128-bit half: put the quarters back in order)
+      bytes = _mm256_permute4x64_epi64(_mm256_packs_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)),
+                                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16))),
+                                       0xD8);
+    }
+    return uint32_t(_mm256_movemask_epi8(_mm256_slli_epi16(bytes, 7)));
+  }
+  return channel_bits(x, count) | (count > 16 ? channel_bits(x + 16, count - 16) << 16 : 0);
+}
+
 // The nibble maps of output rows [row_begin, row_end) (internal.h): map
-// dx, group g's line at nibbles + (dx · groups + g) · line. Map p is built
-// from the input; the others are its copies shifted by dx − p positions,
-// with the columns that left the map zeroed.
+// dx, group g's line at nibbles + (dx · groups + g) · line. Position r ·
+// width + c of every map is input pixel (row_begin − p) · width + r ·
+// width + c, so the positions are a run of consecutive input pixels, read
+// 16 at a time; each 16 nibbles go to every map at once, map dx shifted
+// by dx − p, and the columns that left a shifted map are zeroed after.
 template <typename Input>
 void build_nibbles(const ConvShape& s, const Input* in, int32_t row_begin, int32_t row_end,
                    uint8_t* nibbles, size_t line) {
   const int32_t pad = s.kernel / 2, width = s.width, groups = lut_groups(s);
-  const int32_t chunks = ceil_div(s.in_channels, 16);
   const int32_t rows = row_end - row_begin + s.kernel - 1;
-  const size_t stored = size_t(rows) * width;
-  uint8_t* center = nibbles + size_t(pad) * groups * line;
+  const int64_t positions = int64_t(rows) * width;
+  const int64_t first_pixel = int64_t(row_begin - pad) * width, pixels = int64_t(s.height) * width;
   const __m256i low_nibble = _mm256_set1_epi16(15);
-  alignas(32) uint16_t bits[16];
-  for (int32_t r = 0; r < rows; ++r) {
-    const int32_t h = row_begin + r - pad;
-    const bool inside = h >= 0 && h < s.height;
-    // A row's last 16 columns may spill into the next row's first ones,
-    // which that row then writes (and the line's tail is zeroed below).
-    for (int32_t c0 = 0; c0 < width; c0 += 16) {
-      const size_t position = size_t(r) * width + c0;
-      for (int32_t chunk = 0; chunk < chunks; ++chunk) {
-        for (int32_t i = 0; i < 16; ++i) {
-          const int32_t x = c0 + i;
-          bits[i] = inside && x < width
-                        ? uint16_t(channel_bits(in + (size_t(h) * width + x) * s.in_channels + chunk * 16,
-                                                s.in_channels - chunk * 16))
-                        : 0;
-        }
-        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits));
+  alignas(32) uint16_t bits[2][16];
+  for (int64_t p0 = 0; p0 < positions; p0 += 16) {
+    const int64_t q0 = first_pixel + p0;
+    const bool inside = q0 >= 0 && q0 + 16 <= pixels;
+    for (int32_t c32 = 0; c32 < s.in_channels; c32 += 32) {
+      const int32_t count = s.in_channels - c32;
+      for (int32_t i = 0; i < 16; ++i) {
+        const int64_t q = q0 + i;
+        const uint32_t b =
+            inside || (q >= 0 && q < pixels) ? channel_bits32(in + size_t(q) * s.in_channels + c32, count) : 0;
+        bits[0][i] = uint16_t(b);
+        bits[1][i] = uint16_t(b >> 16);
+      }
+      for (int32_t half = 0; half < 2 && c32 + 16 * half < s.in_channels; ++half) {
+        const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits[half]));
         unroll<4>([&](auto j) {
-          const int32_t g = chunk * 4 + j;
+          const int32_t g = c32 / 4 + half * 4 + j;
           if (g >= groups) return;
           const __m256i n = _mm256_and_si256(_mm256_srli_epi16(v, 4 * j), low_nibble);
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(center + g * line + position),
-                           _mm_packus_epi16(_mm256_castsi256_si128(n), _mm256_extracti128_si256(n, 1)));
+          const __m128i packed = _mm_packus_epi16(_mm256_castsi256_si128(n), _mm256_extracti128_si256(n, 1));
+          // (Map dx's first store may start before its line: in the line
+          // before's tail, which no stored lane reads; internal.h.)
+          for (int32_t dx = 0; dx < s.kernel; ++dx)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(nibbles + (size_t(dx) * groups + g) * line + p0 - (dx - pad)),
+                             packed);
         });
       }
     }
   }
-  for (int32_t g = 0; g < groups; ++g) std::memset(center + g * line + stored, 0, line - stored);
   for (int32_t dx = 0; dx < s.kernel; ++dx) {
     const int32_t shift = dx - pad;  // map dx at j is map p at j + shift
     if (shift == 0) continue;
-    const size_t n = size_t(shift > 0 ? shift : -shift);
     // Columns whose input column c + shift lies outside [0, width).
     const int32_t edge_begin = shift > 0 ? imax(0, width - shift) : 0;
     const int32_t edge_end = shift > 0 ? width : imin(width, -shift);
     for (int32_t g = 0; g < groups; ++g) {
-      uint8_t* target = nibbles + (size_t(dx) * groups + g) * line;
-      const uint8_t* source = center + g * line;
-      if (shift > 0) {
-        std::memcpy(target, source + n, line - n);
-        std::memset(target + line - n, 0, n);
-      } else {
-        std::memset(target, 0, n);
-        std::memcpy(target + n, source, line - n);
-      }
-      // (Byte stores: a memset call per row took 2 % of a 7x7 layer.)
+      uint8_t* map = nibbles + (size_t(dx) * groups + g) * line;
       for (int32_t r = 0; r < rows; ++r)
-        for (int32_t c = edge_begin; c < edge_end; ++c) target[size_t(r) * width + c] = 0;
+        for (int32_t c = edge_begin; c < edge_end; ++c) map[size_t(r) * width + c] = 0;
     }
   }
 }

@@ -100,7 +100,8 @@ static inline size_t lut_table_bytes(const ConvShape& s) {
 // pixels of `rows` rows are consecutive lanes and window offset (dy, dx)
 // is one shift (dy · width) in map dx. A line per (dx, group), long
 // enough for the last 32-lane block's reads at the largest dy and for the
-// last row's 16-byte stores.
+// 16-byte stores of the last positions, shifted by up to p; what lies
+// past the positions is never stored.
 static inline size_t binary_table_weight_bytes(const ConvShape& s) {
   return size_t(ceil_div(s.out_channels, 4)) * size_t(s.kernel) * size_t(s.kernel) *
          size_t(lut_groups(s)) * 64;
@@ -116,7 +117,7 @@ static inline int64_t binary_table_positions(const ConvShape& s, int32_t rows) {
 static inline size_t binary_nibble_line(const ConvShape& s, int32_t rows) {
   const int64_t lanes = (binary_table_positions(s, rows) + 31) / 32 * 32;
   const int64_t reach = lanes + int64_t(s.kernel - 1) * s.width;
-  const int64_t stored = int64_t(rows + s.kernel - 1) * s.width + 16;
+  const int64_t stored = int64_t(rows + s.kernel - 1) * s.width + 16 + s.kernel / 2;
   return size_t(((reach > stored ? reach : stored) + 31) / 32 * 32);
 }
 static inline size_t binary_nibble_bytes(const ConvShape& s, int32_t rows) {
