@@ -639,19 +639,17 @@ void store_nibble_codes(const int16_t (&sums)[4][16], int32_t count, int32_t out
   const __m128i quarters[4] = {_mm256_castsi256_si128(low), _mm256_castsi256_si128(high),
                                _mm256_extracti128_si256(low, 1), _mm256_extracti128_si256(high, 1)};
   unroll<4>([&](auto q) {
-    __m128i v = quarters[q];
     unroll<4>([&](auto j) {
       const int32_t lane = 4 * q + j;
       if (lane >= count) return;
       uint8_t* target = out + size_t(lane) * out_channels;
+      const int32_t code = _mm_extract_epi32(quarters[q], j);  // (one vpextrd to memory)
       if (lanes == 0xF) {
-        _mm_storeu_si32(target, v);
+        std::memcpy(target, &code, 4);
       } else {
-        const uint32_t code = uint32_t(_mm_cvtsi128_si32(v));
         for (int32_t c = 0; c < 4; ++c)
-          if (lanes >> c & 1) target[c] = uint8_t(code >> (8 * c));
+          if (lanes >> c & 1) target[c] = uint8_t(uint32_t(code) >> (8 * c));
       }
-      v = _mm_srli_si128(v, 4);
     });
   });
 }
