@@ -618,12 +618,14 @@ void block_thresholds(const RequantView& r, int32_t block, int32_t channels, Blo
 void store_nibble_codes(const int16_t (&sums)[4][16], int32_t count, int32_t out_channels, uint8_t* out,
                         const BlockThresholds& t, uint32_t lanes) {
   __m256i level[4];
-  for (int32_t c = 0; c < 4; ++c) {
+  unroll<4>([&](auto c) {
     const __m256i x = _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(sums[c])), t.flip[c]);
-    level[c] = t.base[c];
-    for (int32_t k = 0; k < t.count; ++k)
+    // (Binary activations, one threshold, without the loop: with it GCC
+    // kept the levels in memory.)
+    level[c] = _mm256_add_epi16(t.base[c], _mm256_cmpgt_epi16(t.thresholds[0][c], x));
+    for (int32_t k = 1; k < t.count; ++k)
       level[c] = _mm256_add_epi16(level[c], _mm256_cmpgt_epi16(t.thresholds[k][c], x));
-  }
+  });
   // Per 128-bit half (lanes 0-7, then 8-15): channel 0's 8 bytes, then
   // channel 1's; interleaved into (c0, c1) pairs per lane, then with the
   // (c2, c3) pairs into 4 bytes per lane.
