@@ -16,7 +16,8 @@ namespace {
 
 constexpr size_t kAlign = 64;
 
-// A conv whose prepared weights exceed a core's L2 (512 KiB on a Zen 3,
+// A conv whose kernel reads more prepared weights per image
+// (kernels::weight_bytes_read) than half a core's L2 (512 KiB on a Zen 3,
 // 1 MiB on a Zen 5) streams them from L3 once per worker when the workers
 // split its rows; split by channels, each streams its share once. (Where
 // the weights stay in L2, rows split better: measured on VGG 1/4's 14x14
@@ -277,7 +278,9 @@ struct Engine::Impl {
       }
       const int32_t groups = (out.channels + 15) / 16;
       const bool by_channels = op.kind == OpKind::kConv && groups >= workers &&
-                               (out.height < 2 * workers || convs[i].packed.size() > kChannelSplitWeightBytes);
+                               (out.height < 2 * workers ||
+                                kernels::weight_bytes_read(convs[i], model.tensors[op.inputs[0]].dtype != DType::kU8) >
+                                    kChannelSplitWeightBytes);
       const bool with_requant = !by_channels && !fused[i] && requant_follows(model, i);
       pool->run([&](int worker) {
         auto share = [&](int32_t n) {

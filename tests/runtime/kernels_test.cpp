@@ -807,6 +807,29 @@ TEST(KernelTable, EveryEntryThisCpuRunsIsReachedAndExact) {
   }
 }
 
+// weight_bytes_read: the layout the chosen kernel reads, so that the
+// engine's split rule does not count AVX-512's i16 copy for u8 inputs.
+TEST(KernelTable, WeightBytesReadAreTheChosenKernelsLayout) {
+  MAQD_SEEDED(seed);
+  std::mt19937_64 rng(seed);
+  const ConvShape s{7, 7, 40, 24, 3};
+  const std::vector<int8_t> codes = make_codes(s, Codes::kRandom, rng);
+  for (Isa isa : k::available_isas()) {  // (the AVX-512 case where the CPU has it)
+    for (int32_t input_max : {255, 32767}) {  // u8-narrowable inputs, and ones that need the i16 copy
+      const PreparedConv conv = k::prepare_conv(s, codes.data(), input_max, isa);
+      const size_t u8 = k::weight_bytes_read(conv, false), i16 = k::weight_bytes_read(conv, true);
+      if (isa == Isa::kAvx512 && input_max == 32767) {
+        EXPECT_GT(u8, 0u);
+        EXPECT_GT(i16, u8);  // int16 weights: about twice the u8 layout's bytes
+        EXPECT_EQ(u8 + i16, conv.packed.size());
+      } else {
+        EXPECT_EQ(u8, conv.packed.size()) << k::isa_name(isa) << " input_max " << input_max;
+        EXPECT_EQ(i16, conv.packed.size()) << k::isa_name(isa) << " input_max " << input_max;
+      }
+    }
+  }
+}
+
 // requant_input against the definition (scalar requant) on every ISA:
 // random and extreme thresholds, multipliers of both signs, zero and at the
 // int32 bounds, inputs at the int32 bounds.

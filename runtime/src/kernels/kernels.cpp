@@ -318,6 +318,14 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
   return conv;
 }
 
+size_t weight_bytes_read(const PreparedConv& conv, bool i16_input) {
+  if (conv.isa != Isa::kAvx512 || conv.variant == kVariantTernaryLut) return conv.packed.size();
+  const size_t i16_offset = avx512_i16_offset(conv.shape, conv.variant);
+  if (conv.packed.size() <= i16_offset) return conv.packed.size();  // no i16 copy
+  // (With a copy, the i16 kernel is vpdpwssd on it and the u8 one reads the rest.)
+  return i16_input ? conv.packed.size() - i16_offset : i16_offset;
+}
+
 size_t conv_scratch_bytes(const PreparedConv& conv) {
   const ConvShape& s = conv.shape;
   // Slack for the vector kernels' full-width loads at a row's end.

@@ -79,6 +79,11 @@ struct PreparedConv {
 // inputs with ternary weights AND + popcount.
 PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t input_max, Isa isa);
 
+// The prepared weight bytes the kernel for u8 or i16 inputs reads per
+// image (AVX-512 keeps an i16 copy beside the u8 layout that only one of
+// them reads).
+size_t weight_bytes_read(const PreparedConv& conv, bool i16_input);
+
 // Scratch bytes conv_u8 / conv_i16 need per calling thread.
 size_t conv_scratch_bytes(const PreparedConv& conv);
 
