@@ -1,6 +1,7 @@
 // LibTorch's evaluation against the runtime's, image by image and layer by
 // layer (issue 5's agreement criterion; used by tests and `maqd run --compare`).
 #include <algorithm>
+#include <cstring>
 
 #include <torch/torch.h>
 
@@ -35,6 +36,10 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
   options.keep_tensors = true;
   maqd_rt::Engine engine(model, options);
   if (isa_used) *isa_used = engine.isa();
+  // keep_tensors runs each op on its own; the default engine may run a
+  // conv and its requant as one kernel (Engine::op_kernel). Its logits
+  // must be the same bits, so the codes checked here are the ones users get.
+  maqd_rt::Engine deployed(model);
 
   network->eval();
   // The network goes back to float32, without the hook, however this ends.
@@ -63,7 +68,7 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
   });
   const int64_t n = images.size(0), image_bytes = in.elements();
   const int classes = model.num_classes();
-  std::vector<float> logits(static_cast<size_t>(classes));
+  std::vector<float> logits(static_cast<size_t>(classes)), deployed_logits(logits.size());
   constexpr int64_t kChunk = 100;
   for (int64_t begin = 0; begin < n; begin += kChunk) {
     const int64_t end = std::min(n, begin + kChunk);
@@ -79,6 +84,11 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
     const torch::Tensor nhwc = chunk.permute({0, 2, 3, 1}).contiguous();
     for (int64_t i = 0; i < end - begin; ++i) {
       engine.run(nhwc.data_ptr<uint8_t>() + i * image_bytes, 1, logits.data());
+      deployed.run(nhwc.data_ptr<uint8_t>() + i * image_bytes, 1, deployed_logits.data());
+      check(std::equal(logits.begin(), logits.end(), deployed_logits.begin(),
+                       [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }),
+            "compare", "image ", begin + i, ": the runtime's logits differ between its default engine and ",
+            "keep_tensors (which runs every op on its own); expected the same bits");
       const int64_t label = std::max_element(logits.begin(), logits.end()) - logits.begin();
       result.matching_predictions += label == expected_labels[i].item<int64_t>();
       for (size_t l = 0; l < code_tensors.size(); ++l) {
