@@ -36,7 +36,9 @@ struct EngineOptions {
   // (Status::kLimitExceeded) naming its largest tensor.
   size_t max_arena_bytes = kDefaultMaxArenaBytes;
   // Give every tensor its own buffer, so that tensor_data() shows every
-  // layer's output after run() (tests compare them with LibTorch's).
+  // layer's output after run() (tests compare them with LibTorch's). Every
+  // op then runs on its own: a conv whose kernel could take the requant
+  // after it (op_kernel) writes its int32 sums, at some cost in speed.
   bool keep_tensors = false;
   // Time every op of every run() (two clock reads per op; see op_seconds).
   bool profile = false;
