@@ -103,11 +103,12 @@ struct Engine::Impl {
       Placement& p = buffers[op.output];
       p.first = p.last = int32_t(i);
       // A conv whose output a requant reads next may run in one parallel
-      // loop with it (run_image_split): a worker's requant rows are written
-      // while another worker's conv still reads the conv's input rows around
-      // its own, so the conv's input lives through the requant.
-      const bool fused = requant_follows(model, i);
-      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int32_t(i) + (fused ? 1 : 0));
+      // loop with it (run_image_split), or as one kernel (fused): a worker's
+      // requant rows are written while another worker's conv still reads
+      // the conv's input rows around its own, so the conv's input lives
+      // through the requant.
+      const bool one_loop = requant_follows(model, i);
+      for (int32_t t : op.inputs) buffers[t].last = std::max(buffers[t].last, int32_t(i) + (one_loop ? 1 : 0));
     }
     for (size_t i = 0; i + 1 < n_ops; ++i) {  // the input and the logits live outside
       const int32_t t = model.ops[i].output;
