@@ -149,13 +149,6 @@ def rel(a, b, keys):
     return math.sqrt(num / den)
 
 
-def cosine(a, b, keys):
-    dot = sum((a[k] * b[k]).sum().item() for k in keys)
-    na = math.sqrt(sum((a[k] ** 2).sum().item() for k in keys))
-    nb = math.sqrt(sum((b[k] ** 2).sum().item() for k in keys))
-    return dot / (na * nb)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out")
