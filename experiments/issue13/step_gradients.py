@@ -5,7 +5,7 @@ integer-code convolutions (e30ff37)?
 
 Five-epoch accuracies of the two codes differ seed by seed by about a point
 either way (docs/results.md, "Seeds for the (15, 8) criterion"), and
-twelve pairs cannot tell a real change from chaos. This asks the question
+the seed pairs cannot tell a real change from chaos. This asks the question
 where chaos has not yet acted: for each seed, both binaries start from the
 same initial weights (checked bit for bit) and take one SGD step on the
 same batch (the first 100 Fashion-MNIST training images, no augmentation);
@@ -17,8 +17,12 @@ float64 from the same weights and images).
 If the current code were wrong (a scale, a sign, a dropped term), its
 gradient would sit far from the float64 one while the old code's sat
 close. If both sit at the same distance, the codes differ by float32
-rounding only (a conv's sum order decides which pre-activations land on
-the other side of a rounding threshold of the quantizer).
+rounding only. Where they part, the script also prints which weights'
+levels float32 standardization flips against float64 (and how far each
+lies from its threshold), and how many activation codes of the PyTorch
+network differ between float32 and float64, layer by layer.
+
+Needs Debian's python3-torch (`bash scripts/setup.sh --bench`).
 
   python3 experiments/issue13/step_gradients.py OUT [--seeds 0 1 2]
       [--before ../maqd-e30ff37/build/bin/maqd] [--now build/bin/maqd]
@@ -30,12 +34,10 @@ float32 (what a PyTorch user's step computes), and the two binaries'
 distance from each other.
 """
 import argparse
-import gzip
 import importlib.util
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 
@@ -77,14 +79,6 @@ def parameters(run):
     return params, header
 
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
-
-
 def reference_gradient(peer, w0, header, data_dir, dtype=torch.float64):
     """The gradient of Eq. 9's loss at w0 on the first BATCH images, computed in dtype."""
     net = peer.vgg(0.25, MW, MA, 1, 10, torch.float32).to(dtype).train()
@@ -102,8 +96,8 @@ def reference_gradient(peer, w0, header, data_dir, dtype=torch.float64):
     with torch.no_grad():
         for k, p in names.items():
             p.copy_(w0[k].view_as(p))
-    images = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"))[:BATCH].double() / 255
-    labels = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"))[:BATCH].long()
+    images = peer.read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"))[:BATCH].double() / 255
+    labels = peer.read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"))[:BATCH].long()
     mean, std = header["stats"]["mean"][0], header["stats"]["std"][0]
     images = ((images - mean) / std).unsqueeze(1).to(dtype)
     codes = []  # each hidden layer's activation codes, 0 .. M_a - 1
@@ -120,12 +114,13 @@ def weight_level_flips(peer, w0):
     threshold in float64, in units of one level."""
     flips = []
     delta = (MW - 1) / 2
-    for i in range(1, 17):
-        w = w0[f"conv{i}.weight"]
+    for key in (k for k in w0 if k.startswith("conv")):
+        w = w0[key]
         z64 = peer.standardize(w) * peer.WEIGHT_SCALE * delta
         z32 = (peer.standardize(w.float()) * peer.WEIGHT_SCALE * delta).double()
         differ = torch.round(z64).clamp(-delta, delta) != torch.round(z32).clamp(-delta, delta)
-        flips += [(i, f"{d:.1e}") for d in (z64 - torch.floor(z64) - 0.5).abs()[differ].tolist()]
+        layer = int(key[len("conv"):-len(".weight")])
+        flips += [(layer, f"{d:.1e}") for d in (z64 - torch.floor(z64) - 0.5).abs()[differ].tolist()]
     return flips
 
 
