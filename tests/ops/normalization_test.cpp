@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,20 +56,6 @@ struct Shape {
   int64_t numel() const { return n * c * h * w; }
 };
 
-// LBN: one mean and one biased variance over everything.
-std::vector<double> lbn_loop(const std::vector<double>& x, Shape s, const std::vector<double>& g,
-                             const std::vector<double>& b, double mean, double var) {
-  std::vector<double> y(x.size());
-  for (int64_t i = 0; i < s.n; ++i)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t k = 0; k < s.h; ++k)
-        for (int64_t l = 0; l < s.w; ++l) {
-          const int64_t e = s.at(i, c, k, l);
-          y[e] = g[c] * (x[e] - mean) / std::sqrt(var + kEps) + b[c];
-        }
-  return y;
-}
-
 std::pair<double, double> mean_biased_var(const std::vector<double>& x) {
   double mean = 0, var = 0;
   for (double v : x) mean += v;
@@ -77,24 +64,45 @@ std::pair<double, double> mean_biased_var(const std::vector<double>& x) {
   return {mean, var / double(x.size())};
 }
 
-// BN: per channel over N, H, W.
-std::vector<double> bn_loop(const std::vector<double>& x, Shape s, const std::vector<double>& g,
-                            const std::vector<double>& b) {
+// The values of channel c, over N, H, W.
+std::vector<double> channel_values(const std::vector<double>& x, Shape s, int64_t c) {
+  std::vector<double> values;
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t k = 0; k < s.h; ++k)
+      for (int64_t l = 0; l < s.w; ++l) values.push_back(x[s.at(i, c, k, l)]);
+  return values;
+}
+
+// Per-channel normalization with the given statistics, then the affine g_c, b_c.
+std::vector<double> per_channel_affine(const std::vector<double>& x, Shape s,
+                                       const std::vector<double>& g, const std::vector<double>& b,
+                                       const std::vector<double>& mean,
+                                       const std::vector<double>& var) {
   std::vector<double> y(x.size());
-  for (int64_t c = 0; c < s.c; ++c) {
-    std::vector<double> values;
-    for (int64_t i = 0; i < s.n; ++i)
-      for (int64_t k = 0; k < s.h; ++k)
-        for (int64_t l = 0; l < s.w; ++l) values.push_back(x[s.at(i, c, k, l)]);
-    const auto [mean, var] = mean_biased_var(values);
-    for (int64_t i = 0; i < s.n; ++i)
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t c = 0; c < s.c; ++c)
       for (int64_t k = 0; k < s.h; ++k)
         for (int64_t l = 0; l < s.w; ++l) {
           const int64_t e = s.at(i, c, k, l);
-          y[e] = g[c] * (x[e] - mean) / std::sqrt(var + kEps) + b[c];
+          y[e] = g[c] * (x[e] - mean[c]) / std::sqrt(var[c] + kEps) + b[c];
         }
-  }
   return y;
+}
+
+// LBN: one mean and one biased variance over everything.
+std::vector<double> lbn_loop(const std::vector<double>& x, Shape s, const std::vector<double>& g,
+                             const std::vector<double>& b, double mean, double var) {
+  return per_channel_affine(x, s, g, b, std::vector<double>(s.c, mean),
+                            std::vector<double>(s.c, var));
+}
+
+// BN: per channel over N, H, W.
+std::vector<double> bn_loop(const std::vector<double>& x, Shape s, const std::vector<double>& g,
+                            const std::vector<double>& b) {
+  std::vector<double> mean(s.c), var(s.c);
+  for (int64_t c = 0; c < s.c; ++c)
+    std::tie(mean[c], var[c]) = mean_biased_var(channel_values(x, s, c));
+  return per_channel_affine(x, s, g, b, mean, var);
 }
 
 // LN: per sample over C, H, W; affine per (c, h, w).
@@ -134,6 +142,18 @@ torch::Tensor fd_wrt(torch::Tensor target, const std::function<torch::Tensor()>&
 
 const Shape kShape{3, 4, 3, 2};
 
+// Gains around 1 and random shifts, written into a norm's weight and bias.
+struct Affine {
+  torch::Tensor g, b;
+};
+Affine random_affine(torch::Tensor weight, torch::Tensor bias) {
+  Affine a{torch::randn(weight.sizes(), torch::dtype(torch::kDouble)) + 1.0,
+           torch::randn(bias.sizes(), torch::dtype(torch::kDouble))};
+  assign(weight, a.g);
+  assign(bias, a.b);
+  return a;
+}
+
 torch::Tensor random_input(Shape s, double offset = 0.7, double scale = 1.8) {
   return torch::randn({s.n, s.c, s.h, s.w}, torch::dtype(torch::kDouble)) * scale + offset;
 }
@@ -143,10 +163,7 @@ TEST(LayerBatchNorm, TrainingForwardMatchesLoop) {
   torch::manual_seed(seed);
   maqd::Norm norm(norm_opts(NormKind::kLayerBatch, kShape.c));
   norm->to(torch::kDouble);
-  const torch::Tensor g = torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0;
-  const torch::Tensor b = torch::randn({kShape.c}, torch::dtype(torch::kDouble));
-  assign(param(*norm, "lbn.weight"), g);
-  assign(param(*norm, "lbn.bias"), b);
+  const auto [g, b] = random_affine(param(*norm, "lbn.weight"), param(*norm, "lbn.bias"));
   const torch::Tensor x = random_input(kShape);
   const auto xv = ref::values(x);
   const auto [mean, var] = mean_biased_var(xv);
@@ -162,8 +179,7 @@ TEST(LayerBatchNorm, GradientsMatchFiniteDifferences) {
   torch::manual_seed(seed);
   maqd::LayerBatchNorm lbn(kShape.c);
   lbn->to(torch::kDouble);
-  assign(lbn->weight, torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0);
-  assign(lbn->bias, torch::randn({kShape.c}, torch::dtype(torch::kDouble)));
+  random_affine(lbn->weight, lbn->bias);
   torch::Tensor x = random_input(kShape);
   const torch::Tensor probe = torch::randn_like(x);
   auto loss = [&] { return (lbn->forward(x) * probe).sum(); };
@@ -189,10 +205,7 @@ TEST(LayerBatchNorm, RunningStatisticsAreTheEmaAndEvalUsesThem) {
   for (double momentum : {0.1, 0.3}) {
     maqd::LayerBatchNorm lbn(kShape.c, kEps, momentum);
     lbn->to(torch::kDouble);
-    const torch::Tensor g = torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0;
-    const torch::Tensor b = torch::randn({kShape.c}, torch::dtype(torch::kDouble));
-    assign(lbn->weight, g);
-    assign(lbn->bias, b);
+    const auto [g, b] = random_affine(lbn->weight, lbn->bias);
     double rm = 0.0, rv = 1.0;
     const double n = double(kShape.numel());
     for (int step = 0; step < 4; ++step) {
@@ -226,10 +239,7 @@ TEST(LayerBatchNorm, EvalAffineReproducesEvaluation) {
   torch::manual_seed(seed);
   maqd::Norm norm(norm_opts(NormKind::kLayerBatch, kShape.c));
   norm->to(torch::kDouble);
-  const torch::Tensor g = torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0;
-  const torch::Tensor b = torch::randn({kShape.c}, torch::dtype(torch::kDouble));
-  assign(param(*norm, "lbn.weight"), g);
-  assign(param(*norm, "lbn.bias"), b);
+  const auto [g, b] = random_affine(param(*norm, "lbn.weight"), param(*norm, "lbn.bias"));
   for (int step = 0; step < 3; ++step) norm->forward(random_input(kShape, 1.0, 2.0));
   norm->eval();
   const double rm = param(*norm, "lbn.running_mean").item<double>();
@@ -263,19 +273,11 @@ TEST(LayerBatchNorm, CenteredShiftCentresEveryChannelOnTheFirstBatchOnly) {
   norm->forward_activated(x, std::nullopt);
   // Expected from float64 loops: b_c = −g_c·(μ_c − μ)/σ with the layer's μ, σ.
   const auto xv = ref::values(x);
-  const int64_t per_channel = kShape.n * kShape.h * kShape.w;
-  double mean = 0, sq = 0;
-  for (double v : xv) mean += v;
-  mean /= double(xv.size());
-  for (double v : xv) sq += (v - mean) * (v - mean);
-  const double inv_std = 1.0 / std::sqrt(sq / double(xv.size()) + kEps);
+  const auto [mean, var] = mean_biased_var(xv);
+  const double inv_std = 1.0 / std::sqrt(var + kEps);
   const auto bv = ref::values(param(*norm, "lbn.bias")), gv = ref::values(g);
   for (int64_t c = 0; c < kShape.c; ++c) {
-    double channel_mean = 0;
-    for (int64_t n = 0; n < kShape.n; ++n)
-      for (int64_t i = 0; i < kShape.h * kShape.w; ++i)
-        channel_mean += xv[size_t((n * kShape.c + c) * kShape.h * kShape.w + i)];
-    channel_mean /= double(per_channel);
+    const double channel_mean = mean_biased_var(channel_values(xv, kShape, c)).first;
     EXPECT_NEAR(bv[c], -gv[c] * (channel_mean - mean) * inv_std, 1e-9) << "channel " << c;
   }
   // So the LBN output has mean 0 in every channel on that batch.
@@ -300,10 +302,7 @@ TEST(BatchNorm, TrainingForwardAndInputGradient) {
   torch::manual_seed(seed);
   maqd::Norm norm(norm_opts(NormKind::kBatch, kShape.c));
   norm->to(torch::kDouble);
-  const torch::Tensor g = torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0;
-  const torch::Tensor b = torch::randn({kShape.c}, torch::dtype(torch::kDouble));
-  assign(param(*norm, "bn.weight"), g);
-  assign(param(*norm, "bn.bias"), b);
+  const auto [g, b] = random_affine(param(*norm, "bn.weight"), param(*norm, "bn.bias"));
   torch::Tensor x = random_input(kShape);
   expect_close(ref::values(norm->forward(x)),
                bn_loop(ref::values(x), kShape, ref::values(g), ref::values(b)), 1e-12, "BN");
@@ -319,21 +318,14 @@ TEST(BatchNorm, RunningStatisticsEvalAndEvalAffine) {
   torch::manual_seed(seed);
   maqd::Norm norm(norm_opts(NormKind::kBatch, kShape.c));
   norm->to(torch::kDouble);
-  const torch::Tensor g = torch::randn({kShape.c}, torch::dtype(torch::kDouble)) + 1.0;
-  const torch::Tensor b = torch::randn({kShape.c}, torch::dtype(torch::kDouble));
-  assign(param(*norm, "bn.weight"), g);
-  assign(param(*norm, "bn.bias"), b);
+  const auto [g, b] = random_affine(param(*norm, "bn.weight"), param(*norm, "bn.bias"));
   std::vector<double> rm(kShape.c, 0.0), rv(kShape.c, 1.0);
   const double n = double(kShape.n * kShape.h * kShape.w);
   for (int step = 0; step < 3; ++step) {
     const torch::Tensor batch = random_input(kShape, 1.0 + step, 1.5);
     const auto xv = ref::values(batch);
     for (int64_t c = 0; c < kShape.c; ++c) {
-      std::vector<double> values;
-      for (int64_t i = 0; i < kShape.n; ++i)
-        for (int64_t k = 0; k < kShape.h; ++k)
-          for (int64_t l = 0; l < kShape.w; ++l) values.push_back(xv[kShape.at(i, c, k, l)]);
-      const auto [mean, var] = mean_biased_var(values);
+      const auto [mean, var] = mean_biased_var(channel_values(xv, kShape, c));
       rm[c] = 0.9 * rm[c] + 0.1 * mean;
       rv[c] = 0.9 * rv[c] + 0.1 * var * n / (n - 1);
     }
@@ -344,15 +336,7 @@ TEST(BatchNorm, RunningStatisticsEvalAndEvalAffine) {
 
   norm->eval();
   const torch::Tensor x = random_input(kShape);
-  const auto xv = ref::values(x), gv = ref::values(g), bv = ref::values(b);
-  std::vector<double> expected(xv.size());
-  for (int64_t i = 0; i < kShape.n; ++i)
-    for (int64_t c = 0; c < kShape.c; ++c)
-      for (int64_t k = 0; k < kShape.h; ++k)
-        for (int64_t l = 0; l < kShape.w; ++l) {
-          const int64_t e = kShape.at(i, c, k, l);
-          expected[e] = gv[c] * (xv[e] - rm[c]) / std::sqrt(rv[c] + kEps) + bv[c];
-        }
+  const auto expected = per_channel_affine(ref::values(x), kShape, ref::values(g), ref::values(b), rm, rv);
   const torch::Tensor eval_out = norm->forward(x);
   expect_close(ref::values(eval_out), expected, 1e-12, "BN eval");
   const auto [scale, shift] = norm->eval_affine();
@@ -365,10 +349,7 @@ TEST(LayerNorm, ForwardAndInputGradient) {
   torch::manual_seed(seed);
   maqd::Norm norm(norm_opts(NormKind::kLayer, kShape.c, kShape.h, kShape.w));
   norm->to(torch::kDouble);
-  const torch::Tensor g = torch::randn({kShape.c, kShape.h, kShape.w}, torch::dtype(torch::kDouble)) + 1.0;
-  const torch::Tensor b = torch::randn({kShape.c, kShape.h, kShape.w}, torch::dtype(torch::kDouble));
-  assign(param(*norm, "ln.weight"), g);
-  assign(param(*norm, "ln.bias"), b);
+  const auto [g, b] = random_affine(param(*norm, "ln.weight"), param(*norm, "ln.bias"));
   torch::Tensor x = random_input(kShape);
   const auto expected = ln_loop(ref::values(x), kShape, ref::values(g), ref::values(b));
   expect_close(ref::values(norm->forward(x)), expected, 1e-12, "LN");
