@@ -75,8 +75,9 @@ class Engine {
   const Model& model() const;
   size_t arena_bytes() const;  // the whole arena: buffers and scratch
   // RAM the load-time transform of the conv weights holds beyond the
-  // model: the codes unpacked to one byte each plus the layout the chosen
-  // ISA's kernels read (the core instead reads the file's packed codes).
+  // model: the layout the chosen ISA's kernels read (for the scalar
+  // kernels, the codes unpacked to one byte each; the core instead reads
+  // the file's packed codes).
   size_t prepared_weight_bytes() const;
   const char* isa() const;     // "scalar", "avx2" or "avx512"
   int threads() const;

@@ -230,10 +230,10 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
   conv.shape = shape;
   conv.isa = isa;
   conv.input_max = input_max;
-  const size_t count = size_t(shape.out_channels) * shape.kernel * shape.kernel * shape.in_channels;
-  conv.codes.assign(codes, codes + count);
   switch (isa) {
     case Isa::kScalar:
+      conv.codes.assign(codes, codes + size_t(shape.out_channels) * shape.kernel * shape.kernel *
+                                           shape.in_channels);
       conv.u8_kernel = entry(&scalar::conv_u8);
       conv.i16_kernel = entry(&scalar::conv_i16);
       break;

@@ -63,7 +63,10 @@ struct PreparedConv {
   ConvShape shape;
   Isa isa = Isa::kScalar;
   int32_t input_max = 0;             // the largest input value the producer can write
-  std::vector<int8_t> codes;         // the original codes [out][k][k][in]
+  // The original codes [out][k][k][in], for the scalar kernels only: the
+  // vector kernels read `packed` alone, so their convs do not hold a second
+  // byte-per-weight copy of the model's weights.
+  std::vector<int8_t> codes;
   std::vector<uint8_t> packed;       // ISA-specific layout (may be empty)
   std::vector<int32_t> channel_info; // ISA-specific per-output-channel data
   int32_t variant = 0;               // ISA-specific choice of inner loop
