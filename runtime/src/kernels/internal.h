@@ -35,7 +35,7 @@ struct ConvView {
   int32_t input_max = 0;
   int32_t variant = 0;
   int32_t steps_per_widen = 0;
-  const int8_t* codes = nullptr;
+  const int8_t* codes = nullptr;  // scalar kernels only: null for the vector ISAs
   const uint8_t* packed = nullptr;
   const int32_t* channel_info = nullptr;
 };
