@@ -26,10 +26,12 @@ T95 = {1: 6.314, 2: 2.920, 3: 2.353, 4: 2.132, 5: 2.015, 6: 1.943, 7: 1.895, 8: 
        18: 1.734, 19: 1.729, 20: 1.725, 25: 1.708, 30: 1.697, 40: 1.684, 60: 1.671}
 
 
-def quantile(table, df):
-    """The table's entry for df, or that of the largest df it holds below
-    (a slightly larger quantile: the interval errs wide)."""
-    return table[max(k for k in table if k <= df)]
+def margin(diffs, table):
+    """The t quantile (from table) times the standard error of diffs' mean.
+    Between tabled degrees of freedom, the largest df below: a slightly
+    larger quantile, so the interval errs wide."""
+    df = len(diffs) - 1
+    return table[max(k for k in table if k <= df)] * statistics.stdev(diffs) / math.sqrt(len(diffs))
 
 
 def signed(x):
@@ -59,15 +61,10 @@ mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
 print(f"| mean ± sd | {statistics.mean(befores):.2f} ± {statistics.stdev(befores):.2f} | "
       f"{statistics.mean(nows):.2f} ± {statistics.stdev(nows):.2f} | {signed(mean)} ± {sd:.2f} |")
 df = n - 1
-half = quantile(T975, df) * sd / math.sqrt(n)
+half = margin(diffs, T975)
 print(f"\n{n} pairs; 95 % interval of the mean paired difference: {signed(mean - half)} to {signed(mean + half)} "
       f"points (t, {df} degrees of freedom); pairs for ±0.3 at this sd: about "
       f"{math.ceil((1.96 * sd / 0.3) ** 2)}")
 
-
-def lower_bound(d):
-    return statistics.mean(d) - quantile(T95, len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
-
-
 print("one-sided 95 % lower bound of the mean paired difference after pairs 4, 5, …, "
-      f"{n}: " + ", ".join(signed(lower_bound(diffs[:k])) for k in range(4, n + 1)))
+      f"{n}: " + ", ".join(signed(statistics.mean(diffs[:k]) - margin(diffs[:k], T95)) for k in range(4, n + 1)))
