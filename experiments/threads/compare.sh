@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Does the thread count change what training computes? Trains the same
 # short (15, 8) VGG-1/4 run (seed 5, 600 Fashion-MNIST images, 6 steps) at
-# fixed thread counts, twice at the first, and prints how many parameters
+# fixed thread counts (by default 1 twice, then 2, 3 and 4) and prints how many parameters
 # and buffers of each checkpoint differ from the first one's, and by how
-# much. Needs build/bin/maqd and python3-torch (scripts/setup.sh --bench).
+# much. Needs build/bin/maqd (MAQD_BIN) and a python3 with torch (PYTHON;
+# Debian's python3-torch: scripts/setup.sh --bench).
 #
 #   bash experiments/threads/compare.sh OUTDIR [THREADS...]   (default: 1 1 2 3 4)
 set -euo pipefail
@@ -22,7 +23,7 @@ for i in "${!counts[@]}"; do
     --threads "${counts[$i]}" --train-limit 600 --test-limit 200 --seed 5 --out "$run" > "$run.log" 2>&1
   runs+=("$run")
 done
-/usr/bin/python3 - "${runs[@]}" <<'PY'
+"${PYTHON:-python3}" - "${runs[@]}" <<'PY'
 import sys
 import torch
 
