@@ -18,10 +18,8 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,9 +104,11 @@ void print_epoch(const train::EpochReport& r, bool clear_bar) {
 // --nproc plus each rank's place (later flags win); rank 0 keeps the
 // terminal's output, the others print only their errors.
 std::vector<pid_t> g_rank_pids;
+volatile sig_atomic_t g_stop_forwarded = 0;
 
 extern "C" void forward_stop(int) {
   // Ranks stop together at the next step (SIGTERM: the graceful stop).
+  g_stop_forwarded = 1;
   for (pid_t pid : g_rank_pids) kill(pid, SIGTERM);
 }
 
@@ -120,19 +120,51 @@ std::vector<std::string> own_command_line() {
   return args;
 }
 
-// A TCP port nobody listens on now, for the ranks' rendezvous.
-int free_local_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  if (fd >= 0) close(fd);
-  check(ok, "maqd train --nproc", "no free TCP port on 127.0.0.1 for the ranks' rendezvous; "
-        "give one with --master-port");
-  return ntohs(address.sin_port);
+// Starts one rank; `port_fd` (rank 0 without a given port) is the pipe end
+// it reports its store's port on.
+void start_rank(const std::vector<std::string>& base, int64_t rank, int64_t nproc, int64_t port,
+                int64_t threads, int port_fd) {
+  std::vector<std::string> argv = base;
+  for (const std::string& extra :
+       {std::string("--world-size"), std::to_string(nproc), std::string("--rank"), std::to_string(rank),
+        std::string("--master-addr"), std::string("127.0.0.1"), std::string("--master-port"),
+        std::to_string(port), std::string("--threads"), std::to_string(threads)})
+    argv.push_back(extra);
+  if (port_fd >= 0) {
+    argv.push_back("--rank0-port-fd");
+    argv.push_back(std::to_string(port_fd));
+  }
+  std::vector<char*> c_argv;
+  for (std::string& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec. A rank whose launcher
+    // dies (killed by a sweep, say) stops like Ctrl-C, with a checkpoint.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (port_fd >= 0) fcntl(port_fd, F_SETFD, 0);  // kept across exec
+    if (rank > 0) {
+      const int null = open("/dev/null", O_WRONLY);
+      if (null >= 0) dup2(null, STDOUT_FILENO);
+    }
+    execv("/proc/self/exe", c_argv.data());
+    _exit(127);
+  }
+  if (pid < 0) {
+    const int error = errno;
+    forward_stop(0);
+    throw Error("maqd train --nproc: cannot start rank " + std::to_string(rank) + ": " +
+                std::strerror(error));
+  }
+  g_rank_pids.push_back(pid);
+}
+
+// The port rank 0 writes once its store listens; 0 when it ended first.
+int64_t read_reported_port(int fd) {
+  std::string text;
+  char c = 0;
+  while (read(fd, &c, 1) == 1 && c != '\n') text += c;
+  return text.empty() ? 0 : std::stoll(text);
 }
 
 int run_local_ranks(int64_t nproc, int64_t threads, int64_t port) {
@@ -145,38 +177,26 @@ int run_local_ranks(int64_t nproc, int64_t threads, int64_t port) {
   }
   const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t per_rank = std::max<int64_t>(1, (threads > 0 ? threads : hardware) / nproc);
-  if (port == 0) port = free_local_port();
+  g_rank_pids.reserve(size_t(nproc));  // no reallocation under forward_stop
   std::signal(SIGINT, forward_stop);
   std::signal(SIGTERM, forward_stop);
-  for (int64_t rank = 0; rank < nproc; ++rank) {
-    std::vector<std::string> argv = base;
-    for (const std::string& extra :
-         {std::string("--world-size"), std::to_string(nproc), std::string("--rank"), std::to_string(rank),
-          std::string("--master-addr"), std::string("127.0.0.1"), std::string("--master-port"),
-          std::to_string(port), std::string("--threads"), std::to_string(per_rank)})
-      argv.push_back(extra);
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls until exec. A rank whose launcher
-      // dies (killed by a sweep, say) stops like Ctrl-C, with a checkpoint.
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (rank > 0) {
-        const int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) dup2(null, STDOUT_FILENO);
-      }
-      execv("/proc/self/exe", c_argv.data());
-      _exit(127);
-    }
-    if (pid < 0) {
-      const int error = errno;
-      forward_stop(0);
-      throw Error("maqd train --nproc: cannot start rank " + std::to_string(rank) + ": " +
-                  std::strerror(error));
-    }
-    g_rank_pids.push_back(pid);
+  if (port != 0) {
+    for (int64_t rank = 0; rank < nproc; ++rank) start_rank(base, rank, nproc, port, per_rank, -1);
+  } else {
+    // Rank 0's store takes a free port and says which; the other ranks
+    // start once it listens, so no other program can take the port between
+    // its choice and its use. A rank 0 that ends before (bad options, say)
+    // leaves no other rank waiting for it.
+    int report[2];
+    check(pipe2(report, O_CLOEXEC) == 0, "maqd train --nproc", "cannot open a pipe for rank 0's port: ",
+          std::strerror(errno));
+    start_rank(base, 0, nproc, 0, per_rank, report[1]);
+    close(report[1]);
+    port = read_reported_port(report[0]);
+    close(report[0]);
+    if (port != 0)
+      for (int64_t rank = 1; rank < nproc; ++rank) start_rank(base, rank, nproc, port, per_rank, -1);
+    if (g_stop_forwarded) forward_stop(0);  // a Ctrl-C that came before they started
   }
   // Every rank's end, in any order; the first failure decides the exit code.
   int result = 0;
@@ -237,6 +257,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--dist-timeout", dist->timeout_seconds,
                   "Seconds a rank waits for the others before it stops with an error naming the lost rank")
       ->capture_default_str()->group(group);
+  // Where a rank 0 started by --nproc without a port reports the one its store took.
+  auto port_fd = std::make_shared<int>(-1);
+  cmd->add_option("--rank0-port-fd", *port_fd)->group("");
   auto port_given = std::make_shared<bool>(false);
   cmd->get_option("--master-port")->each([port_given](const std::string&) { *port_given = true; });
   // A later value overrides an earlier one, so that a script's defaults can
@@ -244,13 +267,18 @@ void register_train(CLI::App& app) {
   for (CLI::Option* option : cmd->get_options())
     if (option->get_items_expected_max() == 1)
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cmd->callback([config, resume, config_file, dist, nproc, port_given] {
+  cmd->callback([config, resume, config_file, dist, nproc, port_given, port_fd] {
     if (*nproc > 1) {
       check(dist->world_size == 1, "maqd train", "--nproc ", *nproc, " with --world-size ",
             dist->world_size, "; expected one of them (--nproc starts the ranks on this machine)");
       exit_code() = run_local_ranks(*nproc, config->threads, *port_given ? dist->master_port : 0);
       return;
     }
+    if (*port_fd >= 0)
+      dist->on_listening = [fd = *port_fd](int64_t port) {
+        dprintf(fd, "%lld\n", (long long)port);
+        close(fd);
+      };
     const bool root = dist->rank == 0;
     const bool live = root && isatty(STDERR_FILENO);
     train::TrainCallbacks callbacks;

@@ -25,6 +25,7 @@
 
 #include "common/seed.h"
 #include "data/fixtures.h"
+#include "maqd/error.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/distributed.h"
 #include "train/tiny_mnist.h"
@@ -177,6 +178,47 @@ TEST_F(DistributedTraining, TwoRanksEqualOneProcessWithTheWholeBatch) {
   // Rank 0 alone wrote the run folder, with the whole run's images per second.
   EXPECT_TRUE(fs::exists(synced + "/summary.json"));
   EXPECT_NE(read_text(synced + "/metrics.jsonl").find("\"world_size\":2"), std::string::npos);
+}
+
+// Without --master-port, rank 0's store takes a free port and the other
+// ranks start once it listens (TwoRanksEqualOneProcess… runs that path): a
+// rank 0 that fails before it listens ends the launcher at once, with its
+// error printed once, and leaves no rank waiting --dist-timeout for it.
+TEST_F(DistributedTraining, RankZeroFailingBeforeItListensStartsNoOtherRank) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 24, 20);
+  const std::string run = out_.file("run");
+  const std::vector<std::string> args{
+      "train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+      "--batch-size", "8", "--epochs", "1", "--seed", std::to_string(seed), "--threads", "2",
+      "--out", run};
+  ASSERT_EQ(run_maqd(args, out_.file("first.log")), 0) << read_text(out_.file("first.log"));
+  // The run exists: every rank would refuse to start another in it.
+  std::vector<std::string> again = args;
+  for (const char* extra : {"--nproc", "2", "--dist-timeout", "120"}) again.push_back(extra);
+  const auto start = Clock::now();
+  const int code = run_maqd(again, out_.file("again.log"));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string log = read_text(out_.file("again.log"));
+  EXPECT_NE(code, 0) << log;
+  EXPECT_LT(seconds, 60) << log;
+  const std::string refusal = "a checkpoint exists already";
+  const size_t first = log.find(refusal);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(refusal, first + 1), std::string::npos) << "only rank 0 should have started:\n" << log;
+}
+
+TEST(DistributedOptions, FreePortOnlyWhereRankZeroCanTellTheOthers) {
+  maqd::train::DistributedOptions options;
+  options.world_size = 2;
+  options.master_port = 0;
+  EXPECT_THROW(maqd::train::validate(options), maqd::Error);  // nobody to tell
+  options.on_listening = [](int64_t) {};
+  EXPECT_NO_THROW(maqd::train::validate(options));
+  options.rank = 1;  // a rank that is not the host needs the port itself
+  EXPECT_THROW(maqd::train::validate(options), maqd::Error);
+  options.master_port = 65536;
+  EXPECT_THROW(maqd::train::validate(options), maqd::Error);
 }
 
 // Rank 1 killed in the second epoch: rank 0 stops within the timeout,

@@ -23,8 +23,10 @@ void validate(const DistributedOptions& o) {
         "; allowed: 1 to 4096 processes");
   check(o.rank >= 0 && o.rank < o.world_size, kWhere, "rank is ", o.rank, "; allowed: 0 to ",
         o.world_size - 1, " (world_size ", o.world_size, ")");
-  check(o.master_port >= 1 && o.master_port <= 65535, kWhere, "master_port is ", o.master_port,
-        "; allowed: 1 to 65535");
+  const bool free_port = o.master_port == 0 && o.rank == 0 && o.on_listening;
+  check(free_port || (o.master_port >= 1 && o.master_port <= 65535), kWhere, "master_port is ",
+        o.master_port, "; allowed: 1 to 65535 (0, a free port, only where rank 0 can tell the others, "
+        "as in maqd train --nproc)");
   check(!o.master_addr.empty(), kWhere, "master_addr is empty; expected rank 0's host name or address");
   check(o.backend == "gloo", kWhere, "backend is '", o.backend,
         "'; allowed: gloo (NCCL, for several GPUs, is not in maqd yet: docs/distributed.md)");
@@ -72,16 +74,23 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 // The rendezvous connection of a rank (`member`: rank 0's also hosts the
 // store, and each member is counted in until all world_size have joined),
-// or an extra one (heartbeats, probes) that is not counted.
+// or an extra one (heartbeats, probes) that is not counted. Rank 0 waits
+// for the others only after on_listening has had the store's port.
 c10::intrusive_ptr<c10d::TCPStore> connect_store(const DistributedOptions& o, bool member,
                                                  milliseconds timeout) {
+  const bool host = member && o.rank == 0;
   c10d::TCPStoreOptions so;
   so.port = uint16_t(o.master_port);
-  so.isServer = member && o.rank == 0;
+  so.isServer = host;
   if (member) so.numWorkers = size_t(o.world_size);
-  so.waitWorkers = member;
+  so.waitWorkers = member && !host;
   so.timeout = timeout;
-  return c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
+  auto store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
+  if (host) {
+    if (o.on_listening) o.on_listening(store->getPort());
+    store->waitForWorkers();
+  }
+  return store;
 }
 
 std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedOptions& o) {
@@ -151,6 +160,8 @@ DataParallel::DataParallel(const DistributedOptions& options) : state_(std::make
   const std::string rendezvous = options.master_addr + ":" + std::to_string(options.master_port);
   try {
     s.store = connect_store(options, /*member=*/true, to_ms(options.timeout_seconds));
+    // The heartbeats and probes connect to the port the store really took.
+    s.options.master_port = s.store->getPort();
   } catch (const std::exception& e) {
     throw Error(where + ": no rendezvous at " + rendezvous + " within " +
                 std::to_string(int(options.timeout_seconds)) + " s (" + first_line(e.what()) +

@@ -242,7 +242,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
           test_set.size(), " images are fewer than the ", distributed.world_size,
           " ranks that share its evaluation; expected at least one each (--test-limit)");
     note("distributed: joining " + std::to_string(distributed.world_size) + " ranks at " +
-         distributed.master_addr + ":" + std::to_string(distributed.master_port) + " (gloo" +
+         distributed.master_addr +
+         (distributed.master_port == 0 ? " on a free port" : ":" + std::to_string(distributed.master_port)) +
+         " (gloo" +
          (distributed.sync_norm ? ", norm statistics synchronized" : ", norm statistics per rank") + ")");
     parallel = std::make_unique<DataParallel>(distributed);
     parallel->check_same_everywhere("the training options", shared_options_text(config));

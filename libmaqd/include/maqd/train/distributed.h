@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct DistributedOptions {
   int64_t world_size = 1;  // processes in the run, on one machine or several
   int64_t rank = 0;        // this process, 0 .. world_size − 1; rank 0 writes the run folder
   std::string master_addr = "127.0.0.1";  // rank 0's host, where the rendezvous store listens
+  // 0 (rank 0 with on_listening only): the store takes a port the system
+  // gives it, so no other program can take it between choice and use; the
+  // other ranks learn it from on_listening.
   int64_t master_port = 29500;
   std::string backend = "gloo";  // gloo (CPU tensors)
   // LBN's and BN's batch statistics (and their gradients) summed over ranks,
@@ -28,6 +32,9 @@ struct DistributedOptions {
   // A collective that waits longer than this, or a rendezvous that does not
   // complete, ends the run with an error naming the missing rank.
   double timeout_seconds = 60;
+  // Rank 0 calls this with the port once its store listens, before it waits
+  // for the other ranks (`maqd train --nproc` starts them then).
+  std::function<void(int64_t port)> on_listening;
 };
 
 // Throws maqd::Error naming the field, its value and what is allowed.
