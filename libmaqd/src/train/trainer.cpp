@@ -139,6 +139,112 @@ EvalResult evaluate_shared(DataParallel& parallel, Network& network, const data:
   return r;
 }
 
+// The run to train: a new one, or the checkpoint's when resuming (whose
+// maths win; where and how fast it runs may change between sessions).
+struct RunStart {
+  TrainConfig config;
+  Checkpoint checkpoint;
+  bool resuming = false;
+};
+
+RunStart open_run(const TrainConfig& requested, bool resume,
+                  const std::function<void(const std::string&)>& note) {
+  RunStart run{requested, {}, false};
+  const std::string ckpt_path = checkpoint_path(requested.out_dir);
+  run.resuming = resume && fs::exists(ckpt_path);
+  if (run.resuming) {
+    run.checkpoint = read_checkpoint(ckpt_path);
+    run.config = run.checkpoint.config;
+    run.config.out_dir = requested.out_dir;
+    run.config.threads = requested.threads;
+    run.config.workers = requested.workers;
+    run.config.data_dir = requested.data_dir.empty() ? run.config.data_dir : requested.data_dir;
+    run.config.trace_steps = requested.trace_steps;
+  } else {
+    check(!fs::exists(ckpt_path), ckpt_path.c_str(),
+          "a checkpoint exists already; continue it with --resume, or choose another --out");
+    if (resume) note("no checkpoint in " + requested.out_dir + ": starting a new run");
+  }
+  validate(run.config);
+  return run;
+}
+
+// Joins the other ranks once the run and the data are known to fit them,
+// and checks that every rank trains the same run from the same place.
+std::unique_ptr<DataParallel> join_ranks(const RunStart& run, const DistributedOptions& distributed,
+                                         int64_t train_size, int64_t test_size,
+                                         const std::function<void(const std::string&)>& note) {
+  check_batches_fit_ranks(run.config, train_size, distributed.world_size);
+  check(test_size >= distributed.world_size, "distributed", "the test set's ", test_size,
+        " images are fewer than the ", distributed.world_size,
+        " ranks that share its evaluation; expected at least one each (--test-limit)");
+  note("distributed: joining " + std::to_string(distributed.world_size) + " ranks at " +
+       distributed.master_addr +
+       (distributed.master_port == 0 ? " on a free port" : ":" + std::to_string(distributed.master_port)) +
+       " (gloo" +
+       (distributed.sync_norm ? ", norm statistics synchronized" : ", norm statistics per rank") + ")");
+  auto parallel = std::make_unique<DataParallel>(distributed);
+  parallel->check_same_everywhere("the training options", shared_options_text(run.config));
+  parallel->check_same_everywhere(
+      "the resumed position",
+      run.resuming ? std::to_string(run.checkpoint.state.global_step) : "new run");
+  return parallel;
+}
+
+// Every rank starts from rank 0's weights and statistics (the same seed
+// gives the same ones; this makes it so whatever the build); from then on
+// the gradients, and with sync_norm the norms' batch statistics, are summed
+// over the ranks.
+void share_network(DataParallel& parallel, Network& network, bool sync_norm) {
+  std::vector<torch::Tensor> state_tensors;
+  for (const auto& p : network->parameters()) state_tensors.push_back(p.detach());
+  for (const auto& b : network->buffers()) state_tensors.push_back(b);
+  {
+    torch::NoGradGuard no_grad;
+    parallel.broadcast_from_root(state_tensors);
+  }
+  parallel.reduce_gradients_of(network->parameters());
+  if (sync_norm) {
+    DataParallel* group = &parallel;
+    for (const auto& module : network->modules())
+      if (auto* norm = module->as<NormImpl>())
+        norm->sum_statistics_across_processes([group](torch::Tensor& t) { group->all_reduce_sum(t); });
+  }
+}
+
+// One step's outcome over all ranks: the global batch's images and mean
+// loss, and whether any rank was asked to stop.
+struct StepOutcome {
+  int64_t images = 0;
+  double loss = 0;
+  bool stop = false;
+};
+
+StepOutcome shared_train_step(DataParallel& parallel, Network& network, torch::optim::SGD& optimizer,
+                              const torch::Tensor& images, const torch::Tensor& labels,
+                              const LossOptions& loss_options, double global_images,
+                              bool stop_here) {
+  const int64_t local_images = labels.size(0);
+  try {
+    // Each rank's mean loss weighted by its share of the global batch × N:
+    // the Reducer's mean over ranks is then the global batch's gradient.
+    const double share = double(local_images) * double(parallel.world_size()) / global_images;
+    const double local = train_step(network, optimizer, images, labels, loss_options, &parallel, share);
+    torch::Tensor totals = torch::tensor(
+        {local * double(local_images), double(local_images), stop_here ? 1.0 : 0.0}, torch::kDouble);
+    parallel.all_reduce_sum(totals);
+    StepOutcome outcome;
+    outcome.images = int64_t(totals[1].item<double>());
+    outcome.loss = totals[0].item<double>() / double(outcome.images);
+    outcome.stop = totals[2].item<double>() > 0;
+    return outcome;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    parallel.fail(e);  // a collective inside backward (c10d's Reducer)
+  }
+}
+
 }  // namespace
 
 void check_precision_runs_here(const TrainConfig& config) {
@@ -206,25 +312,11 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   auto note = [&](const std::string& text) {
     if (root && callbacks.on_message) callbacks.on_message(text);
   };
-  TrainConfig config = requested;
-  const std::string ckpt_path = checkpoint_path(requested.out_dir);
-  Checkpoint checkpoint;
-  const bool resuming = resume && fs::exists(ckpt_path);
-  if (resuming) {
-    checkpoint = read_checkpoint(ckpt_path);
-    config = checkpoint.config;
-    // Execution settings may differ between sessions; the run's maths may not.
-    config.out_dir = requested.out_dir;
-    config.threads = requested.threads;
-    config.workers = requested.workers;
-    config.data_dir = requested.data_dir.empty() ? config.data_dir : requested.data_dir;
-    config.trace_steps = requested.trace_steps;
-  } else {
-    check(!fs::exists(ckpt_path), ckpt_path.c_str(),
-          "a checkpoint exists already; continue it with --resume, or choose another --out");
-    if (resume) note("no checkpoint in " + requested.out_dir + ": starting a new run");
-  }
-  validate(config);
+  RunStart run = open_run(requested, resume, note);
+  const TrainConfig& config = run.config;
+  const bool resuming = run.resuming;
+  const Checkpoint& checkpoint = run.checkpoint;
+  const std::string ckpt_path = checkpoint_path(config.out_dir);
   if (config.threads > 0) torch::set_num_threads(int(config.threads));
   const torch::Device device = resolve_device(config.device);
   check_precision_runs_here(config);
@@ -236,21 +328,8 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
 
   std::unique_ptr<DataParallel> parallel;
-  if (distributed.world_size > 1) {
-    check_batches_fit_ranks(config, train_set.size(), distributed.world_size);
-    check(test_set.size() >= distributed.world_size, "distributed", "the test set's ",
-          test_set.size(), " images are fewer than the ", distributed.world_size,
-          " ranks that share its evaluation; expected at least one each (--test-limit)");
-    note("distributed: joining " + std::to_string(distributed.world_size) + " ranks at " +
-         distributed.master_addr +
-         (distributed.master_port == 0 ? " on a free port" : ":" + std::to_string(distributed.master_port)) +
-         " (gloo" +
-         (distributed.sync_norm ? ", norm statistics synchronized" : ", norm statistics per rank") + ")");
-    parallel = std::make_unique<DataParallel>(distributed);
-    parallel->check_same_everywhere("the training options", shared_options_text(config));
-    parallel->check_same_everywhere(
-        "the resumed position", resuming ? std::to_string(checkpoint.state.global_step) : "new run");
-  }
+  if (distributed.world_size > 1)
+    parallel = join_ranks(run, distributed, train_set.size(), test_set.size(), note);
   // Tensor memory (train/tensor_memory.h) counts what is allocated from here
   // on: the network, its gradients and optimizer state, batches and
   // activations, not the data set.
@@ -280,24 +359,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
         if (auto* norm = module->as<NormImpl>()) norm->center_shift_on_next_batch();
   }
   if (root) write_json_file((fs::path(config.out_dir) / "config.json").string(), to_json(config));
-  if (parallel) {
-    // Every rank starts from rank 0's weights and statistics (the same seed
-    // gives the same ones; this makes it so whatever the build).
-    std::vector<torch::Tensor> state_tensors;
-    for (const auto& p : network->parameters()) state_tensors.push_back(p.detach());
-    for (const auto& b : network->buffers()) state_tensors.push_back(b);
-    {
-      torch::NoGradGuard no_grad;
-      parallel->broadcast_from_root(state_tensors);
-    }
-    parallel->reduce_gradients_of(network->parameters());
-    if (distributed.sync_norm) {
-      DataParallel* group = parallel.get();
-      for (const auto& module : network->modules())
-        if (auto* norm = module->as<NormImpl>())
-          norm->sum_statistics_across_processes([group](torch::Tensor& t) { group->all_reduce_sum(t); });
-    }
-  }
+  if (parallel) share_network(*parallel, network, distributed.sync_norm);
 
   Checkpoint current{config, state,
                      {train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes},
@@ -349,46 +411,30 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
       reset_peak_tensor_bytes();
       const bool traced = trace && state.global_step < config.trace_steps;
       if (traced) trace->arm();
-      // This rank's images, the global batch's and its mean loss; a stop
-      // asked for on any rank.
-      int64_t batch_images = labels.size(0);
-      double loss_value = 0;
-      bool stop_now = false;
+      // The global batch's images and mean loss, and a stop asked for on any rank.
+      StepOutcome step;
       if (!parallel) {
-        loss_value = train_step(network, optimizer, images, labels, loss_opts);
-        stop_now = stop && stop->load();
+        step.images = labels.size(0);
+        step.loss = train_step(network, optimizer, images, labels, loss_opts);
+        step.stop = stop && stop->load();
       } else {
-        try {
-          const double global_images = double(std::min<int64_t>(
-              config.batch_size, train_set.size() - state.batches_done * config.batch_size));
-          const double share = double(batch_images) * double(distributed.world_size) / global_images;
-          const double local = train_step(network, optimizer, images, labels, loss_opts,
-                                          parallel.get(), share);
-          stop_now = stop && stop->load();
-          torch::Tensor totals = torch::tensor(
-              {local * double(batch_images), double(batch_images), stop_now ? 1.0 : 0.0}, torch::kDouble);
-          parallel->all_reduce_sum(totals);
-          batch_images = int64_t(totals[1].item<double>());
-          loss_value = totals[0].item<double>() / double(batch_images);
-          stop_now = totals[2].item<double>() > 0;
-        } catch (const Error&) {
-          throw;
-        } catch (const std::exception& e) {
-          parallel->fail(e);  // a collective inside backward (c10d's Reducer)
-        }
+        const double global_images = double(std::min<int64_t>(
+            config.batch_size, train_set.size() - state.batches_done * config.batch_size));
+        step = shared_train_step(*parallel, network, optimizer, images, labels, loss_opts,
+                                 global_images, stop && stop->load());
       }
-      if (traced) trace->record(state.global_step + 1, loss_value, lr);
+      if (traced) trace->record(state.global_step + 1, step.loss, lr);
       epoch_peak_tensor_bytes = std::max(epoch_peak_tensor_bytes, peak_tensor_bytes());
       // The session's first step also creates the gradients and the
       // optimizer's momentum, which live on: it is left out.
       if (state.global_step > first_step)
         step_tensor_bytes = std::max(step_tensor_bytes, peak_tensor_bytes() - live_before_step);
-      check(std::isfinite(loss_value), "training", "the loss became ", loss_value, " at epoch ",
+      check(std::isfinite(step.loss), "training", "the loss became ", step.loss, " at epoch ",
             epoch, " batch ", state.batches_done + 1, "; expected a finite number (lower --lr?)");
       ++state.global_step;
       ++state.batches_done;
-      state.epoch_loss_sum += loss_value * double(batch_images);
-      state.epoch_samples += batch_images;
+      state.epoch_loss_sum += step.loss * double(step.images);
+      state.epoch_samples += step.images;
       if (root && callbacks.on_step) {
         const double elapsed = state.epoch_seconds + seconds_since(epoch_start);
         const double run_elapsed = seconds_since(run_start);
@@ -399,7 +445,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
                        run_elapsed / double(steps_here) * double(total_steps - state.global_step)};
         callbacks.on_step(p);
       }
-      if (stop_now) {
+      if (step.stop) {
         state.epoch_seconds += seconds_since(epoch_start);
         current.state = state;
         if (root) save_checkpoint(ckpt_path, current, network, &optimizer);
