@@ -24,31 +24,17 @@ void copy_arrays(const ModelView& view, const OpRecord& record, Op& op) {
     const OpArray& array = arrays.arrays[slot];
     const ArrayRef ref = record.arrays[slot];
     const size_t n = size_t(ref.count);
+    auto fill = [n](auto& values, auto element) {
+      values.resize(n);
+      for (size_t k = 0; k < n; ++k) values[k] = element(k);
+    };
     switch (array.type) {
-      case ArrayType::kI32: {
-        auto& v = op.*(array.i32);
-        v.resize(n);
-        for (size_t k = 0; k < n; ++k) v[k] = view.i32(ref, k);
+      case ArrayType::kI32: fill(op.*(array.i32), [&](size_t k) { return view.i32(ref, k); }); break;
+      case ArrayType::kI64: fill(op.*(array.i64), [&](size_t k) { return view.i64(ref, k); }); break;
+      case ArrayType::kF32: fill(op.*(array.f32), [&](size_t k) { return view.f32(ref, k); }); break;
+      case ArrayType::kCodes:
+        fill(op.*(array.codes), [&](size_t k) { return view.code(ref, record.weight_bits, k); });
         break;
-      }
-      case ArrayType::kI64: {
-        auto& v = op.*(array.i64);
-        v.resize(n);
-        for (size_t k = 0; k < n; ++k) v[k] = view.i64(ref, k);
-        break;
-      }
-      case ArrayType::kF32: {
-        auto& v = op.*(array.f32);
-        v.resize(n);
-        for (size_t k = 0; k < n; ++k) v[k] = view.f32(ref, k);
-        break;
-      }
-      case ArrayType::kCodes: {
-        auto& v = op.*(array.codes);
-        v.resize(n);
-        for (size_t k = 0; k < n; ++k) v[k] = view.code(ref, record.weight_bits, k);
-        break;
-      }
     }
   }
 }
