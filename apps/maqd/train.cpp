@@ -40,6 +40,17 @@ extern "C" void on_interrupt(int signal_number) {
   if (signal_number == SIGINT) std::signal(SIGINT, SIG_DFL);
 }
 
+// SIGINT and SIGTERM: held back (pending) in a rank from its start until
+// its stop handler is in place, so that a stop the launcher forwards while
+// the rank still loads ends it at a step with the others, not at once.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 std::string format_duration(double seconds) {
   const long s = long(seconds + 0.5);
   char text[32];
@@ -137,10 +148,13 @@ void start_rank(const std::vector<std::string>& base, int64_t rank, int64_t npro
   std::vector<char*> c_argv;
   for (std::string& a : argv) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);
+  const sigset_t held = stop_signals();
   const pid_t pid = fork();
   if (pid == 0) {
     // Only async-signal-safe calls until exec. A rank whose launcher
     // dies (killed by a sweep, say) stops like Ctrl-C, with a checkpoint.
+    // The mask outlives exec; the rank lifts it once it handles the stop.
+    pthread_sigmask(SIG_BLOCK, &held, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (port_fd >= 0) fcntl(port_fd, F_SETFD, 0);  // kept across exec
     if (rank > 0) {
@@ -294,6 +308,8 @@ void register_train(CLI::App& app) {
     };
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    const sigset_t held = stop_signals();  // held back if --nproc started this rank
+    pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
     const train::TrainResult result =
         train::run_training(*config, *resume, callbacks, &g_stop_requested, *dist);
     std::signal(SIGINT, SIG_DFL);

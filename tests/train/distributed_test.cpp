@@ -208,6 +208,35 @@ TEST_F(DistributedTraining, RankZeroFailingBeforeItListensStartsNoOtherRank) {
   EXPECT_EQ(log.find(refusal, first + 1), std::string::npos) << "only rank 0 should have started:\n" << log;
 }
 
+// A stop (Ctrl-C, a sweep's SIGTERM) that reaches the launcher while the
+// ranks are still starting is held back in each rank until it can stop at
+// a step: every rank ends together with a checkpoint (exit 130), none is
+// killed mid-start leaving the others to wait --dist-timeout.
+TEST_F(DistributedTraining, StopWhileTheRanksStartEndsThemTogetherWithACheckpoint) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 400, 20);
+  const std::string run = out_.file("run"), log_path = out_.file("run.log");
+  const pid_t launcher = start_maqd(
+      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+       "--batch-size", "4", "--epochs", "1", "--seed", std::to_string(seed), "--nproc", "2",
+       "--threads", "2", "--dist-timeout", "120", "--out", run},
+      log_path);
+  const auto start = Clock::now();
+  while (child_processes(launcher).empty() && Clock::now() - start < std::chrono::seconds(30))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(child_processes(launcher).empty()) << read_text(log_path);
+  kill(launcher, SIGTERM);  // rank 0 has just been forked: it is still loading
+  const auto stopped = Clock::now();
+  const int code = wait_exit(launcher);
+  const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
+  const std::string log = read_text(log_path);
+  EXPECT_EQ(code, 130) << log;
+  EXPECT_LT(seconds, 60) << log;
+  EXPECT_EQ(log.find("ended by signal"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(run + "/checkpoint.pt")) << log;
+  EXPECT_FALSE(fs::exists(run + "/summary.json")) << log;
+}
+
 TEST(DistributedOptions, FreePortOnlyWhereRankZeroCanTellTheOthers) {
   maqd::train::DistributedOptions options;
   options.world_size = 2;
