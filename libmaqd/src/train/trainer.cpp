@@ -312,7 +312,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   auto note = [&](const std::string& text) {
     if (root && callbacks.on_message) callbacks.on_message(text);
   };
-  RunStart run = open_run(requested, resume, note);
+  const RunStart run = open_run(requested, resume, note);
   const TrainConfig& config = run.config;
   const bool resuming = run.resuming;
   const Checkpoint& checkpoint = run.checkpoint;
