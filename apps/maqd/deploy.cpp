@@ -309,6 +309,7 @@ void register_run(CLI::App& app) {
                 "Time every op of the test-set run and print each op's kernel and share");
   cmd->callback([a] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
+    check(a->limit >= 0, "run", "--limit is ", a->limit, "; expected 0 (all) or a positive count");
     check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),
           "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "
                  "--image or --json");
@@ -353,9 +354,9 @@ void register_run(CLI::App& app) {
                 << "\n";
       return;
     }
-    std::printf("%s on %s (%lld images): accuracy %.2f%%, %.0f images/s (%s, %d threads)\n",
+    std::printf("%s on %s (%lld images): accuracy %.2f%%, %.0f images/s (%s, %d thread%s)\n",
                 a->model.c_str(), test.name.c_str(), (long long)n, 100 * accuracy,
-                double(n) / seconds, engine.isa(), a->threads);
+                double(n) / seconds, engine.isa(), a->threads, a->threads > 1 ? "s" : "");
     if (a->profile) print_profile(engine, n);
   });
 }

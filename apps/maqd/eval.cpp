@@ -33,6 +33,9 @@ void register_eval(CLI::App& app) {
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads));
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->callback([a] {
+    check(a->test_limit >= 0, "eval", "--test-limit is ", a->test_limit,
+          "; expected 0 (all) or a positive count");
+    check(a->batch_size >= 1, "eval", "--batch-size is ", a->batch_size, "; expected ≥ 1");
     std::string path = a->checkpoint;
     if (std::filesystem::is_directory(path)) path = train::checkpoint_path(path);
     if (a->threads > 0) torch::set_num_threads(int(a->threads));

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Bad values on the command line: each ends the tool with a non-zero exit
+# and one line, "maqd: error: ...", that names the flag or field and what
+# is allowed, before anything is loaded or written.
+# Usage: bad_arguments_test.sh path/to/maqd
+set -uo pipefail
+maqd=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+
+# expect_error PATTERN ARGS...: maqd ARGS fails with one error line matching PATTERN.
+expect_error() {
+  local pattern=$1
+  shift
+  "$maqd" "$@" >"$dir/out" 2>"$dir/err"
+  local rc=$? lines
+  lines=$(wc -l <"$dir/err")
+  if [[ $rc -eq 0 || $lines -ne 1 ]] || ! grep -q "^maqd: error: .*$pattern" "$dir/err"; then
+    echo "FAIL: maqd $* (exit $rc, $lines lines on stderr, expected one matching '$pattern'):"
+    cat "$dir/err"
+    failures=$((failures + 1))
+  fi
+}
+
+expect_error "run: --limit is -5; expected 0 (all) or a positive count" run "$dir/none.maqd" --limit -5
+expect_error "run: --threads and --batch must be ≥ 1" run "$dir/none.maqd" --batch 0
+expect_error "eval: --test-limit is -1; expected 0 (all) or a positive count" eval "$dir/none" --test-limit -1
+expect_error "eval: --batch-size is 0; expected ≥ 1" eval "$dir/none" --batch-size 0
+expect_error "train_limit/test_limit are -1/0; expected 0 (all) or a positive count" \
+  train --train-limit -1 --out "$dir/run"
+expect_error "master_port is 0; allowed: 1 to 65535" \
+  train --world-size 2 --rank 0 --master-port 0 --out "$dir/run"
+expect_error "--nproc 2 with --world-size 2; expected one of them" \
+  train --nproc 2 --world-size 2 --out "$dir/run"
+[[ ! -e $dir/run ]] || { echo "FAIL: a refused run wrote $dir/run"; failures=$((failures + 1)); }
+(( failures == 0 )) || exit 1
+echo "PASS"
