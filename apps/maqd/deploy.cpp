@@ -22,6 +22,7 @@
 #include "maqd/error.h"
 #include "maqd/export/export.h"
 #include "maqd/export/onnx.h"
+#include "maqd/files.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "maqd_rt/core/inference.h"
@@ -210,13 +211,6 @@ double images_per_second(int64_t images_per_step, double seconds, Step&& step) {
   return double(steps * images_per_step) / elapsed;
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.flush();
-  check(bool(out), path.c_str(), "cannot write the file (missing folder or disk full?)");
-}
-
 void register_export(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Fold a MaQD checkpoint into an integer model file");
   struct Args {
@@ -253,7 +247,7 @@ void register_export(CLI::App& app) {
       const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
       const std::string source =
           maqd_rt::model_c_source(bytes, a->c_symbol, "maqd export --format c-array " + path);
-      write_text_file(a->output, source);
+      write_file_atomically(a->output, source);
       std::printf("wrote %s: %s[%zu], the .maqd file as C data\n", a->output.c_str(),
                   a->c_symbol.c_str(), bytes.size());
       return;

@@ -4,6 +4,7 @@
 #include "maqd_rt/format.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -225,7 +226,10 @@ void save_model(const Model& model, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot open for writing", Status::kIo);
+    if (!out)
+      throw Error(path + ": cannot create " + tmp + " (" + std::strerror(errno) +
+                      "); expected a writable, existing folder",
+                  Status::kIo);
     out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     out.flush();
     if (!out) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "maqd/error.h"
+#include "maqd/files.h"
 #include "maqd/experiment/summary.h"
 
 namespace maqd::experiment {
@@ -66,9 +67,7 @@ std::string quoted(const std::string& text) {
 }
 
 void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc | std::ios::binary);
-  check(bool(out), path.string().c_str(), "cannot write the file");
-  out << text;
+  write_file_atomically(path.string(), text);
 }
 
 const char* kTerminal =

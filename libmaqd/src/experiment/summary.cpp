@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "maqd/error.h"
+#include "maqd/files.h"
 
 namespace maqd::experiment {
 namespace {
@@ -299,10 +300,7 @@ std::vector<SummaryRow> write_summary(const std::string& sweep_dir) {
   const std::pair<const char*, std::string> files[] = {{"summary.csv", summary_csv(rows, keys)},
                                                        {"summary.md", summary_markdown(rows, keys)}};
   for (const auto& [name, text] : files) {
-    const fs::path path = fs::path(sweep_dir) / name;
-    std::ofstream out(path, std::ios::trunc | std::ios::binary);
-    check(bool(out), path.string().c_str(), "cannot write the file");
-    out << text;
+    write_file_atomically((fs::path(sweep_dir) / name).string(), text);
   }
   return rows;
 }

@@ -15,6 +15,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "maqd/error.h"
+#include "maqd/files.h"
 
 namespace maqd {
 namespace {
@@ -658,11 +659,7 @@ std::string export_onnx(const Model& model, OnnxForm form) {
 }
 
 void save_onnx(const Model& model, OnnxForm form, const std::string& path) {
-  const std::string bytes = export_onnx(model, form);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  check(bool(out), path.c_str(), "cannot open for writing");
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-  check(bool(out), path.c_str(), "write failed");
+  write_file_atomically(path, export_onnx(model, form));
 }
 
 }  // namespace maqd

@@ -13,6 +13,7 @@
 
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
+#include "maqd/files.h"
 #include "maqd/ops/code_conv.h"
 #include "maqd/process.h"
 #include "maqd/train/checkpoint.h"
@@ -66,13 +67,7 @@ void truncate_metrics(const std::string& path, int64_t epochs_done) {
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& j) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    check(bool(out), path.c_str(), "cannot write the file");
-    out << j.dump(2) << "\n";
-  }
-  fs::rename(temporary, path);
+  write_file_atomically(path, j.dump(2) + "\n");
 }
 
 data::Dataset load_limited(const TrainConfig& config, bool train) {
