@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <algorithm>
+
 #include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
@@ -60,6 +62,15 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->group(exec);
   cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")
       ->capture_default_str()->group(exec);
+}
+
+std::string train_config_key(const std::string& flag) {
+  if (flag == "--data") return "dataset";
+  if (flag == "--ws") return "weight_standardization";
+  if (flag == "--out") return "out_dir";
+  std::string key = flag.rfind("--", 0) == 0 ? flag.substr(2) : flag;
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
 }
 
 }  // namespace maqd::cli

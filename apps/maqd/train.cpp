@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -25,6 +26,7 @@
 
 #include "commands.h"
 #include "maqd/error.h"
+#include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "options.h"
 
@@ -109,6 +111,31 @@ void print_epoch(const train::EpochReport& r, bool clear_bar) {
               100 * m["rw"].get<double>(), 100 * m["ra"].get<double>(),
               m["images_per_second"].get<double>(), m["seconds"].get<double>());
   std::fflush(stdout);
+}
+
+// A resumed run keeps the options it was started with, except those
+// options_a_resume_may_change(): a flag asking for another value of one is
+// refused rather than silently ignored (the same value is fine, so a
+// script can repeat its whole command line with --resume).
+void refuse_option_changes_on_resume(const CLI::App& cmd, const train::TrainConfig& requested) {
+  const std::string path = train::checkpoint_path(requested.out_dir);
+  if (!std::filesystem::exists(path)) return;
+  const nlohmann::json saved = train::to_json(train::read_checkpoint(path).config);
+  const nlohmann::json wanted = train::to_json(requested);
+  const std::vector<std::string>& may_change = train::options_a_resume_may_change();
+  std::string changes;
+  for (const CLI::Option* option : cmd.get_options()) {
+    const std::string key = train_config_key(option->get_name());
+    if (option->count() == 0 || !saved.contains(key) || saved[key] == wanted[key] ||
+        std::find(may_change.begin(), may_change.end(), key) != may_change.end())
+      continue;
+    changes += (changes.empty() ? "" : ", ") + option->get_name() + " " + wanted[key].dump() +
+               " (the run's: " + saved[key].dump() + ")";
+  }
+  check(changes.empty(), "maqd train --resume", changes,
+        "; a resumed run keeps the options it started with (--threads, --workers, --data-dir, "
+        "--trace-steps and the number of processes may change); expected those options left out "
+        "or unchanged, or another --out for a new run");
 }
 
 // --nproc: the ranks are this program again, with this command line minus
@@ -244,8 +271,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--config", *config_file, "TOML file holding any of these options as `long-name = value` (flags override it)");
   add_train_options(*cmd, *config);
   cmd->add_flag("--resume", *resume,
-                "Continue the run in --out from its checkpoint (its saved configuration wins; "
-                "--threads, --workers, --data-dir and the number of processes may change)")
+                "Continue the run in --out from its checkpoint with its saved options; only "
+                "--threads, --workers, --data-dir, --trace-steps and the number of processes may "
+                "change (a flag giving another option a new value is refused)")
       ->group("Execution");
   auto dist = std::make_shared<train::DistributedOptions>();
   auto nproc = std::make_shared<int64_t>(1);
@@ -281,7 +309,8 @@ void register_train(CLI::App& app) {
   for (CLI::Option* option : cmd->get_options())
     if (option->get_items_expected_max() == 1)
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cmd->callback([config, resume, config_file, dist, nproc, port_given, port_fd] {
+  cmd->callback([cmd, config, resume, config_file, dist, nproc, port_given, port_fd] {
+    if (*resume) refuse_option_changes_on_resume(*cmd, *config);
     if (*nproc > 1) {
       check(dist->world_size == 1, "maqd train", "--nproc ", *nproc, " with --world-size ",
             dist->world_size, "; expected one of them (--nproc starts the ranks on this machine)");

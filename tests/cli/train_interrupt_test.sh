@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CLI's Ctrl-C path end to end: `maqd train` on a SIGINT saves a
-# checkpoint, says how to continue and exits with 130; `--resume` then
-# finishes the run. Needs Debian's Fashion-MNIST (scripts/setup.sh installs it).
+# checkpoint, says how to continue and exits with 130; `--resume` refuses
+# to change the run's options and then finishes the run. Needs Debian's
+# Fashion-MNIST (scripts/setup.sh installs it).
 # Usage: train_interrupt_test.sh path/to/maqd
 set -uo pipefail
 maqd=$1
@@ -27,7 +28,17 @@ grep -q "interrupted: checkpoint saved" "$dir/log" || fail "no 'interrupted' mes
 [ -f "$dir/run/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
 [ ! -f "$dir/run/summary.json" ] || fail "summary.json written by an interrupted run"
 
-"$maqd" train --resume --out "$dir/run" --threads 1 >"$dir/log" 2>&1 || fail "resume failed"
+# A resumed run keeps its options: a new value for one is refused, with the
+# checkpoint untouched; the same values again (a script repeating its
+# command) are accepted.
+sum=$(md5sum <"$dir/run/checkpoint.pt")
+"$maqd" train --resume --out "$dir/run" --mw 3 --batch-size 10 >"$dir/log" 2>&1 && fail "--resume accepted --mw 3"
+grep -q "maqd: error: maqd train --resume: --mw 3 (the run's: 0)" "$dir/log" || fail "the refusal does not name --mw and the run's value"
+grep -q -- "--batch-size" "$dir/log" && fail "the refusal names --batch-size, whose value is unchanged"
+[ "$(md5sum <"$dir/run/checkpoint.pt")" = "$sum" ] || fail "a refused resume changed the checkpoint"
+
+"$maqd" train --resume --out "$dir/run" --arch "(8C3)-AP-10C1-GAP" --batch-size 10 --threads 1 \
+  >"$dir/log" 2>&1 || fail "resume failed"
 grep -q "resuming" "$dir/log" || fail "resume did not report where it continued"
 [ -f "$dir/run/summary.json" ] || fail "no summary.json after the resumed run"
 [ "$(wc -l <"$dir/run/metrics.jsonl")" -eq 1 ] || fail "metrics.jsonl should hold one epoch"

@@ -95,7 +95,7 @@ nlohmann::json summarize_metrics(const std::string& path) {
 // each process runs it.
 std::string shared_options_text(const TrainConfig& config) {
   nlohmann::json j = to_json(config);
-  for (const char* local : {"out_dir", "threads", "workers", "data_dir", "trace_steps"}) j.erase(local);
+  for (const std::string& local : options_a_resume_may_change()) j.erase(local);
   return j.dump();
 }
 
@@ -149,12 +149,11 @@ RunStart open_run(const TrainConfig& requested, bool resume,
   run.resuming = resume && fs::exists(ckpt_path);
   if (run.resuming) {
     run.checkpoint = read_checkpoint(ckpt_path);
-    run.config = run.checkpoint.config;
-    run.config.out_dir = requested.out_dir;
-    run.config.threads = requested.threads;
-    run.config.workers = requested.workers;
-    run.config.data_dir = requested.data_dir.empty() ? run.config.data_dir : requested.data_dir;
-    run.config.trace_steps = requested.trace_steps;
+    nlohmann::json merged = to_json(run.checkpoint.config);
+    const nlohmann::json wanted = to_json(requested);
+    for (const std::string& key : options_a_resume_may_change())
+      if (key != "data_dir" || !requested.data_dir.empty()) merged[key] = wanted[key];
+    run.config = config_from_json(merged, ckpt_path);
   } else {
     check(!fs::exists(ckpt_path), ckpt_path.c_str(),
           "a checkpoint exists already; continue it with --resume, or choose another --out");
@@ -295,6 +294,11 @@ double train_step(Network& network, torch::optim::SGD& optimizer, const torch::T
     optimizer.step();
   }
   return loss.item<double>();
+}
+
+const std::vector<std::string>& options_a_resume_may_change() {
+  static const std::vector<std::string> keys{"out_dir", "threads", "workers", "data_dir", "trace_steps"};
+  return keys;
 }
 
 std::string checkpoint_path(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }

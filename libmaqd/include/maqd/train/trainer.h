@@ -69,6 +69,11 @@ double train_step(Network& network, torch::optim::SGD& optimizer, const torch::T
 std::string checkpoint_path(const std::string& out_dir);  // checkpoint.pt
 std::string metrics_path(const std::string& out_dir);     // metrics.jsonl
 
+// The options (to_json keys) a resumed run takes from the new request:
+// where its files are and how fast it runs (an empty data_dir keeps the
+// saved one). Every other option is the checkpoint's.
+const std::vector<std::string>& options_a_resume_may_change();
+
 // Runs (or with `resume`, continues from out_dir's checkpoint) the training
 // the config describes. `stop` is polled after every step.
 // With distributed.world_size > 1 this process is one rank of a
