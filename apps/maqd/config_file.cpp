@@ -1,6 +1,7 @@
 #include "config_file.h"
 
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -16,6 +17,15 @@ std::string find_config_argument(int argc, char** argv) {
   }
   return "";
 }
+
+namespace {
+std::set<const CLI::Option*>& options_from_config_file() {
+  static std::set<const CLI::Option*> options;
+  return options;
+}
+}  // namespace
+
+bool set_by_config_file(const CLI::Option& option) { return options_from_config_file().count(&option) > 0; }
 
 void apply_config_file(CLI::App& cmd, const std::string& path) {
   toml::table table;
@@ -47,6 +57,7 @@ void apply_config_file(CLI::App& cmd, const std::string& path) {
     } else {
       throw Error(path + ": key '" + name + "' holds a table or array; expected a string, number or boolean");
     }
+    options_from_config_file().insert(option);
     try {
       option->default_val(value);
     } catch (const CLI::Error& e) {

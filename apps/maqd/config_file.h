@@ -16,4 +16,8 @@ std::string find_config_argument(int argc, char** argv);
 // Applies the file's keys to `cmd`'s options; throws maqd::Error.
 void apply_config_file(CLI::App& cmd, const std::string& path);
 
+// Whether apply_config_file gave `option` a value (CLI11 counts only the
+// command line's flags as given).
+bool set_by_config_file(const CLI::Option& option);
+
 }  // namespace maqd::cli

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config_file.h"
 #include "maqd/error.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
@@ -114,9 +115,9 @@ void print_epoch(const train::EpochReport& r, bool clear_bar) {
 }
 
 // A resumed run keeps the options it was started with, except those
-// options_a_resume_may_change(): a flag asking for another value of one is
-// refused rather than silently ignored (the same value is fine, so a
-// script can repeat its whole command line with --resume).
+// options_a_resume_may_change(): another value for one, from a flag or the
+// --config file, is refused rather than silently ignored (the same value is
+// fine, so a script can repeat its whole command line with --resume).
 void refuse_option_changes_on_resume(const CLI::App& cmd, const train::TrainConfig& requested) {
   const std::string path = train::checkpoint_path(requested.out_dir);
   if (!std::filesystem::exists(path)) return;
@@ -126,7 +127,8 @@ void refuse_option_changes_on_resume(const CLI::App& cmd, const train::TrainConf
   std::string changes;
   for (const CLI::Option* option : cmd.get_options()) {
     const std::string key = train_config_key(option->get_name());
-    if (option->count() == 0 || !saved.contains(key) || saved[key] == wanted[key] ||
+    const bool given = option->count() > 0 || set_by_config_file(*option);
+    if (!given || !saved.contains(key) || saved[key] == wanted[key] ||
         std::find(may_change.begin(), may_change.end(), key) != may_change.end())
       continue;
     changes += (changes.empty() ? "" : ", ") + option->get_name() + " " + wanted[key].dump() +

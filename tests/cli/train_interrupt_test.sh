@@ -35,6 +35,9 @@ sum=$(md5sum <"$dir/run/checkpoint.pt")
 "$maqd" train --resume --out "$dir/run" --mw 3 --batch-size 10 >"$dir/log" 2>&1 && fail "--resume accepted --mw 3"
 grep -q "maqd: error: maqd train --resume: --mw 3 (the run's: 0)" "$dir/log" || fail "the refusal does not name --mw and the run's value"
 grep -q -- "--batch-size" "$dir/log" && fail "the refusal names --batch-size, whose value is unchanged"
+printf 'ma = 4\n' >"$dir/resume.toml"
+"$maqd" train --resume --out "$dir/run" --config "$dir/resume.toml" >"$dir/log" 2>&1 && fail "--resume accepted ma = 4 from --config"
+grep -q -- "--ma 4 (the run's: 0)" "$dir/log" || fail "the refusal does not name the --config file's ma"
 [ "$(md5sum <"$dir/run/checkpoint.pt")" = "$sum" ] || fail "a refused resume changed the checkpoint"
 
 "$maqd" train --resume --out "$dir/run" --arch "(8C3)-AP-10C1-GAP" --batch-size 10 --threads 1 \
