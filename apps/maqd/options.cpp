@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "maqd/error.h"
 #include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
@@ -62,6 +63,15 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->group(exec);
   cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")
       ->capture_default_str()->group(exec);
+  // --resume compares each given option with the checkpoint's field of the
+  // same key: an option without one would go unchecked.
+  const nlohmann::json fields = train::to_json(train::TrainConfig{});
+  for (const CLI::Option* option : cmd.get_options())
+    if (option->get_group() == data || option->get_group() == net || option->get_group() == opt ||
+        option->get_group() == exec)
+      check(fields.contains(train_config_key(option->get_name())), "maqd train options",
+            option->get_name(), " maps to no TrainConfig field ('", train_config_key(option->get_name()),
+            "'); expected train_config_key to name its to_json key");
 }
 
 std::string train_config_key(const std::string& flag) {
