@@ -219,7 +219,17 @@ int run_local_ranks(int64_t nproc, int64_t threads, int64_t port) {
     base.push_back(args[i]);
   }
   const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const int64_t per_rank = std::max<int64_t>(1, (threads > 0 ? threads : hardware) / nproc);
+  const int64_t total = threads > 0 ? threads : hardware;
+  const int64_t per_rank = std::max<int64_t>(1, total / nproc);
+  // Every rank takes an equal share of each batch and waits for the
+  // slowest, so a spare thread on one rank would only idle; say so rather
+  // than leave the user to find it.
+  if (per_rank * nproc != total)
+    std::printf("maqd train --nproc %lld: %lld threads over %lld ranks: each rank takes %lld, %lld in all "
+                "(to use exactly --threads, give a multiple of --nproc)\n",
+                (long long)nproc, (long long)total, (long long)nproc, (long long)per_rank,
+                (long long)(per_rank * nproc));
+  std::fflush(stdout);
   g_rank_pids.reserve(size_t(nproc));  // no reallocation under forward_stop
   std::signal(SIGINT, forward_stop);
   std::signal(SIGTERM, forward_stop);

@@ -208,6 +208,22 @@ TEST_F(DistributedTraining, RankZeroFailingBeforeItListensStartsNoOtherRank) {
   EXPECT_EQ(log.find(refusal, first + 1), std::string::npos) << "only rank 0 should have started:\n" << log;
 }
 
+// Threads that do not divide among the ranks are named, not left idle
+// silently (each rank takes an equal share of a batch, so an extra thread
+// on one would only wait).
+TEST_F(DistributedTraining, ThreadsThatDoNotDivideAmongTheRanksAreNamed) {
+  // A run that cannot start (no data) is enough: the launcher speaks first.
+  const std::vector<std::string> args{"train", "--data", "mnist", "--data-dir", out_.file("none"),
+                                      "--nproc", "2", "--threads", "3", "--out", out_.file("run")};
+  EXPECT_NE(run_maqd(args, out_.file("odd.log")), 0);
+  const std::string log = read_text(out_.file("odd.log"));
+  EXPECT_NE(log.find("3 threads over 2 ranks: each rank takes 1, 2 in all"), std::string::npos) << log;
+  std::vector<std::string> even = args;
+  even[8] = "4";
+  EXPECT_NE(run_maqd(even, out_.file("even.log")), 0);
+  EXPECT_EQ(read_text(out_.file("even.log")).find("threads over"), std::string::npos);
+}
+
 // A stop (Ctrl-C, a sweep's SIGTERM) that reaches the launcher while the
 // ranks are still starting is held back in each rank until it can stop at
 // a step: every rank ends together with a checkpoint (exit 130), none is
