@@ -266,6 +266,27 @@ TEST(DistributedOptions, FreePortOnlyWhereRankZeroCanTellTheOthers) {
   EXPECT_THROW(maqd::train::validate(options), maqd::Error);
 }
 
+// A rank 0 whose store took a free port and then waited in vain names
+// that port in its error, and what it waited for.
+TEST_F(DistributedTraining, RankZeroAloneNamesThePortItTook) {
+  maqd::train::DistributedOptions options;
+  options.world_size = 2;
+  options.master_port = 0;
+  options.timeout_seconds = 1;
+  int64_t port = 0;
+  options.on_listening = [&port](int64_t listening) { port = listening; };
+  try {
+    maqd::train::DataParallel alone(options);
+    FAIL() << "rank 1 never came, yet rank 0 formed a group";
+  } catch (const maqd::Error& e) {
+    ASSERT_NE(port, 0);
+    EXPECT_NE(std::string(e.what()).find("expected all 2 ranks started and reaching rank 0's store at "
+                                         "127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Rank 1 killed in the second epoch: rank 0 stops within the timeout,
 // naming rank 1, and so does `maqd train --nproc`; the checkpoint of epoch 1
 // resumes in one process.

@@ -157,13 +157,14 @@ DataParallel::DataParallel(const DistributedOptions& options) : state_(std::make
   s.options = options;
   const std::string where = "distributed (rank " + std::to_string(options.rank) + " of " +
                             std::to_string(options.world_size) + ")";
-  const std::string rendezvous = options.master_addr + ":" + std::to_string(options.master_port);
+  const std::string asked = options.master_addr + ":" +
+                            (options.master_port != 0 ? std::to_string(options.master_port) : "a free port");
   try {
     s.store = connect_store(options, /*member=*/true, to_ms(options.timeout_seconds));
     // The heartbeats and probes connect to the port the store really took.
     s.options.master_port = s.store->getPort();
   } catch (const std::exception& e) {
-    throw Error(where + ": no rendezvous at " + rendezvous + " within " +
+    throw Error(where + ": no rendezvous at " + asked + " within " +
                 std::to_string(int(options.timeout_seconds)) + " s (" + first_line(e.what()) +
                 "); expected rank 0 listening there (--master-addr, --master-port) and every "
                 "rank started");
@@ -175,8 +176,14 @@ DataParallel::DataParallel(const DistributedOptions& options) : state_(std::make
     s.group = c10::make_intrusive<c10d::ProcessGroupGloo>(s.store, int(options.rank),
                                                           int(options.world_size), gloo);
   } catch (const std::exception& e) {
+    // c10d's rank 0 stops waiting for the others at the store without an
+    // error, so a rank that never came is noticed here: name where they
+    // were expected (the port the store took, on a free one).
     throw Error(where + ": the Gloo process group did not form within " +
-                std::to_string(int(options.timeout_seconds)) + " s (" + first_line(e.what()) + ")");
+                std::to_string(int(options.timeout_seconds)) + " s (" + first_line(e.what()) +
+                "); expected all " + std::to_string(options.world_size) + " ranks started and " +
+                "reaching rank 0's store at " + options.master_addr + ":" +
+                std::to_string(s.options.master_port));
   }
   s.heartbeat = std::thread([&s] { s.beat(); });
 }
