@@ -331,8 +331,14 @@ void register_train(CLI::App& app) {
     }
     if (*port_fd >= 0)
       dist->on_listening = [fd = *port_fd](int64_t port) {
-        dprintf(fd, "%lld\n", (long long)port);
+        // A launcher that is gone closed the pipe: an error, not a silent SIGPIPE.
+        const auto previous = std::signal(SIGPIPE, SIG_IGN);
+        const int written = dprintf(fd, "%lld\n", (long long)port);
+        const int error = errno;
+        std::signal(SIGPIPE, previous);
         close(fd);
+        check(written > 0, "maqd train --nproc", "rank 0 cannot tell the launcher its port (",
+              std::strerror(error), "); expected the launcher still running");
       };
     const bool root = dist->rank == 0;
     const bool live = root && isatty(STDERR_FILENO);

@@ -287,6 +287,25 @@ TEST_F(DistributedTraining, RankZeroAloneNamesThePortItTook) {
   }
 }
 
+// A rank 0 started by --nproc whose launcher is gone before it reports its
+// port says so and fails, instead of dying silently of SIGPIPE.
+TEST_F(DistributedTraining, RankZeroWhoseLauncherIsGoneSaysSo) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 24, 20);
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  close(report[0]);  // the launcher that would read the port has ended
+  const int code = run_maqd(
+      {"train", "--data", "mnist", "--data-dir", data_.str(), "--arch", "(6C3)-AP-(8C3)-10C1-GAP",
+       "--batch-size", "8", "--epochs", "1", "--world-size", "2", "--rank", "0", "--master-port", "0",
+       "--rank0-port-fd", std::to_string(report[1]), "--dist-timeout", "5", "--out", out_.file("run")},
+      out_.file("run.log"));
+  close(report[1]);
+  const std::string log = read_text(out_.file("run.log"));
+  EXPECT_EQ(code, 1) << log;
+  EXPECT_NE(log.find("rank 0 cannot tell the launcher its port (Broken pipe)"), std::string::npos) << log;
+}
+
 // Rank 1 killed in the second epoch: rank 0 stops within the timeout,
 // naming rank 1, and so does `maqd train --nproc`; the checkpoint of epoch 1
 // resumes in one process.
