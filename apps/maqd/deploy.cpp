@@ -218,7 +218,7 @@ void register_export(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
-  cmd->add_option("-o,--output", a->output, "The file to write (.maqd, .onnx or .c)")->required();
+  cmd->add_option("-o,--output,--out", a->output, "The file to write (.maqd, .onnx or .c)")->required();
   cmd->add_option("--format", a->format,
                   "maqd: the runtime's integer model; onnx: standard float operators computing the "
                   "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels; "

@@ -1,5 +1,6 @@
 // maqd: the command-line tool. Each subcommand lives in its own file and
-// registers itself here; errors become one line on stderr and exit code 1.
+// registers itself here; errors become one line on stderr and exit code 1
+// (2 for a command line that does not parse).
 #include <exception>
 #include <iostream>
 
@@ -38,7 +39,14 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad command line is an error like any other: one line, naming the
+    // help that lists what is allowed; exit code 2, as usage errors have.
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || (argc > 1 && sub->get_name() == argv[1]);
+    std::cerr << "maqd: error: " << (known ? std::string(argv[1]) + ": " : std::string()) << e.what()
+              << " (see maqd " << (known ? std::string(argv[1]) + " " : std::string()) << "--help)\n";
+    return 2;
   } catch (const c10::Error& e) {
     std::cerr << "maqd: error: " << e.what_without_backtrace() << "\n";
     return 1;

@@ -33,6 +33,13 @@ expect_error "master_port is 0; allowed: 1 to 65535" \
   train --world-size 2 --rank 0 --master-port 0 --out "$dir/run"
 expect_error "--nproc 2 with --world-size 2; expected one of them" \
   train --nproc 2 --world-size 2 --out "$dir/run"
+# A command line that does not parse says so in the same one line, exit 2.
+expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
+  train --nosuch --out "$dir/run"
+expect_error "export: --output is required (see maqd export --help)" export "$dir/none"
+"$maqd" train --epochs abc --out "$dir/run" >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || { echo "FAIL: a value that does not parse exits $rc; expected 2"; failures=$((failures + 1)); }
 [[ ! -e $dir/run ]] || { echo "FAIL: a refused run wrote $dir/run"; failures=$((failures + 1)); }
 (( failures == 0 )) || exit 1
 echo "PASS"
