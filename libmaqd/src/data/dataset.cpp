@@ -43,7 +43,7 @@ Dataset load_dataset(const std::string& kind, const std::string& dir, bool train
     for (const std::string& k : dataset_kinds()) list += (list.empty() ? "" : ", ") + k;
     throw Error("load_dataset: kind \"" + kind + "\", expected one of " + list);
   }
-  check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files");
+  check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files (maqd: --data-dir)");
   if (kind == "mnist") return load_mnist(dir, train);
   if (kind == "cifar10") return load_cifar10(dir, train);
   return load_cifar100(dir, train, kind == "cifar100-coarse");

@@ -89,8 +89,10 @@ class Exporter {
   Exporter(Network& network, const data::ChannelStats& stats) : net_(network), stats_(stats) {
     const NetworkOptions& o = net_->options();
     check(o.weight_quant.has_value() && o.act_quant.has_value(), "export",
-          "the network has ", o.weight_quant ? "" : "float weights (no --mw) ",
-          o.act_quant ? "" : "ReLU activations (no --ma) ",
+          "the network has ",
+          !o.weight_quant && !o.act_quant ? "float weights (no --mw) and ReLU activations (no --ma)"
+          : !o.weight_quant               ? "float weights (no --mw)"
+                                          : "ReLU activations (no --ma)",
           "; export needs a MaQD network quantizing both weights and activations");
     check(o.norm != NormKind::kLayer, "export",
           "field norm is ln: LN normalizes with per-sample statistics and does not fold into "
