@@ -18,7 +18,8 @@ fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
   --train-limit 6000 --test-limit 2000 --batch-size 50 --threads 2 --out "$dir/run" \
   >"$dir/log" 2>&1 || fail "training failed"
 "$maqd" export "$dir/run" -o "$dir/model.maqd" >>"$dir/log" 2>&1 || fail "export failed"
-"$maqd" export "$dir/run" -o "$dir/model.onnx" --format onnx >>"$dir/log" 2>&1 || fail "onnx export failed"
+# --out, as train takes it, names the file as well as -o/--output does.
+"$maqd" export "$dir/run" --out "$dir/model.onnx" --format onnx >>"$dir/log" 2>&1 || fail "onnx export failed"
 "$maqd" export "$dir/run" -o "$dir/model.int8.onnx" --format onnx-int8 >>"$dir/log" 2>&1 ||
   fail "onnx-int8 export failed"
 
