@@ -33,7 +33,11 @@ void apply_config_file(CLI::App& cmd, const std::string& path) {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     std::ostringstream where;
-    where << path << ": line " << e.source().begin.line << ": " << e.description();
+    where << path << ": ";
+    // toml++ reports a file it could not open at line 0.
+    if (e.source().begin.line > 0) where << "line " << e.source().begin.line << ": ";
+    where << e.description();
+    if (e.source().begin.line == 0) where << "; expected a readable TOML file (--config)";
     throw Error(where.str());
   }
   for (const auto& [key, node] : table) {

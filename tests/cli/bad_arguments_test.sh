@@ -33,6 +33,8 @@ expect_error "master_port is 0; allowed: 1 to 65535" \
   train --world-size 2 --rank 0 --master-port 0 --out "$dir/run"
 expect_error "--nproc 2 with --world-size 2; expected one of them" \
   train --nproc 2 --world-size 2 --out "$dir/run"
+expect_error "none.toml: File could not be opened for reading; expected a readable TOML file (--config)" \
+  train --config "$dir/none.toml" --out "$dir/run"
 # A command line that does not parse says so in the same one line, exit 2.
 expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
   train --nosuch --out "$dir/run"
