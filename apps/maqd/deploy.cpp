@@ -5,6 +5,7 @@
 //   bench MODEL.maqd --checkpoint CK  runtime vs onnxruntime (float, int8) and
 //                                     LibTorch float, alternating rounds
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -60,24 +61,53 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
   return test;
 }
 
-// Binary PGM (P5) or PPM (P6) with maxval 255: [H][W][C] bytes.
+// The next header field of a Netpbm file: whitespace and `#` comments
+// (which GIMP and ImageMagick write) are skipped.
+std::string netpbm_field(std::istream& in) {
+  std::string field;
+  for (int c = in.get(); c != EOF; c = in.get()) {
+    if (c == '#' && field.empty()) {
+      while (c != EOF && c != '\n' && c != '\r') c = in.get();
+    } else if (std::isspace(c)) {
+      if (!field.empty()) return field;  // the one whitespace after it is consumed
+    } else {
+      field += char(c);
+    }
+  }
+  return field;
+}
+
+// Binary PGM (P5) or PPM (P6), any maxval (two big-endian bytes a sample
+// above 255), scaled to 0..255: [H][W][C] bytes.
 std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorDesc& expected) {
   std::ifstream in(path, std::ios::binary);
   check(bool(in), path.c_str(), "cannot open the image");
-  std::string magic;
-  int width = 0, height = 0, maxval = 0;
-  in >> magic >> width >> height >> maxval;
-  check(bool(in) && (magic == "P5" || magic == "P6") && maxval == 255, path.c_str(),
-        "header: expected a binary PGM (P5) or PPM (P6) with maxval 255");
-  in.get();
-  const int channels = magic == "P5" ? 1 : 3;
+  const std::string magic = netpbm_field(in);
+  int64_t width = 0, height = 0, maxval = 0;
+  try {
+    width = std::stoll(netpbm_field(in));
+    height = std::stoll(netpbm_field(in));
+    maxval = std::stoll(netpbm_field(in));
+  } catch (const std::exception&) {
+    maxval = 0;
+  }
+  check((magic == "P5" || magic == "P6") && width > 0 && height > 0 && maxval >= 1 && maxval <= 65535,
+        path.c_str(), "header: expected a binary PGM (P5) or PPM (P6): magic, width, height, maxval 1 to 65535");
+  const int64_t channels = magic == "P5" ? 1 : 3;
   check(height == expected.height && width == expected.width && channels == expected.channels,
         path.c_str(), "image is ", height, "×", width, "×", channels, "; the model expects ",
         expected.height, "×", expected.width, "×", expected.channels);
-  std::vector<uint8_t> pixels(size_t(height) * width * channels);
-  in.read(reinterpret_cast<char*>(pixels.data()), std::streamsize(pixels.size()));
-  check(in.gcount() == std::streamsize(pixels.size()), path.c_str(), "pixel data: expected ",
-        pixels.size(), " bytes, the file has ", in.gcount());
+  const size_t samples = size_t(height * width * channels), sample_bytes = maxval > 255 ? 2 : 1;
+  std::vector<uint8_t> raw(samples * sample_bytes);
+  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
+  check(in.gcount() == std::streamsize(raw.size()), path.c_str(), "pixel data: expected ", raw.size(),
+        " bytes, the file has ", in.gcount());
+  std::vector<uint8_t> pixels(samples);
+  for (size_t i = 0; i < samples; ++i) {
+    const int64_t v = sample_bytes == 2 ? int64_t(raw[2 * i]) << 8 | raw[2 * i + 1] : raw[i];
+    check(v <= maxval, path.c_str(), "sample ", i, " is ", v, "; expected ≤ maxval ", maxval);
+    pixels[i] = uint8_t((v * 255 + maxval / 2) / maxval);  // rounded to nearest
+  }
   return pixels;
 }
 

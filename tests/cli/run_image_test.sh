@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `maqd run MODEL --image ...` on Netpbm files as image tools write them:
+# the first 100 Fashion-MNIST test images, each as a plain binary PGM, as
+# one with comment lines in its header (GIMP and ImageMagick write them) and
+# as a 16-bit PGM (maxval 65535, which scales back to the same bytes). All
+# three must give the same classes, and as many right as `maqd run --limit
+# 100` counts on the same images: the integer engine sees the same pixels.
+# Usage: run_image_test.sh path/to/maqd
+set -uo pipefail
+maqd=$1
+data=/usr/share/datasets/fashion-mnist
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+count=100
+
+"$maqd" train --arch "(16C3)x2-AP-(32C3)x2-AP-10C1-GAP" --mw 3 --ma 4 --epochs 1 --train-limit 6000 \
+  --test-limit 200 --batch-size 50 --threads 2 --out "$dir/run" >"$dir/log" 2>&1 || fail "training failed"
+"$maqd" export "$dir/run" -o "$dir/model.maqd" >>"$dir/log" 2>&1 || fail "export failed"
+
+zcat "$data/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c $((count * 784)) >"$dir/images.bin"
+mapfile -t labels < <(zcat "$data/t10k-labels-idx1-ubyte.gz" | tail -c +9 | head -c $count | od -An -tu1 -v | tr -s ' ' '\n' | sed '/^$/d')
+[ "${#labels[@]}" = $count ] || fail "read ${#labels[@]} labels, expected $count"
+plain=() commented=() wide=()
+for ((i = 0; i < count; ++i)); do
+  dd if="$dir/images.bin" of="$dir/pixels" bs=784 skip=$i count=1 status=none
+  { printf 'P5\n28 28\n255\n'; cat "$dir/pixels"; } >"$dir/$i.pgm"
+  { printf 'P5\n# Created by GIMP\n28 # width\n28\n# maxval follows\n255\n'; cat "$dir/pixels"; } >"$dir/$i-comment.pgm"
+  { printf 'P5 28 28 65535\n'
+    perl -e 'binmode STDIN; binmode STDOUT; local $/; print pack("n*", map { $_ * 257 } unpack("C*", <STDIN>))' \
+      <"$dir/pixels"; } >"$dir/$i-16bit.pgm"
+  plain+=("$dir/$i.pgm") commented+=("$dir/$i-comment.pgm") wide+=("$dir/$i-16bit.pgm")
+done
+
+classes() {  # the class printed for each file, in order
+  "$maqd" run "$dir/model.maqd" --image "$@" 2>>"$dir/log" | sed -E 's/.*: class ([0-9]+)$/\1/' ||
+    fail "maqd run --image failed"
+}
+mapfile -t by_plain < <(classes "${plain[@]}")
+mapfile -t by_comment < <(classes "${commented[@]}")
+mapfile -t by_wide < <(classes "${wide[@]}")
+[ "${#by_plain[@]}" = $count ] || fail "got ${#by_plain[@]} classes for $count images"
+[ "${by_plain[*]}" = "${by_comment[*]}" ] || fail "commented headers gave other classes"
+[ "${by_plain[*]}" = "${by_wide[*]}" ] || fail "16-bit images gave other classes"
+
+right=0
+for ((i = 0; i < count; ++i)); do [ "${by_plain[i]}" = "${labels[i]}" ] && right=$((right + 1)); done
+accuracy=$("$maqd" run "$dir/model.maqd" --limit $count --json 2>>"$dir/log" | sed -E 's/.*"accuracy":([0-9.]+).*/\1/')
+expected=$(awk -v a="$accuracy" -v n=$count 'BEGIN { printf "%d", a * n + 0.5 }')
+[ "$right" = "$expected" ] || fail "--image got $right of $count right, maqd run --limit $count $expected"
+# A model near chance (10 of 100) would make the comparison weak.
+[ "$right" -ge 30 ] || fail "only $right of $count right: the model did not learn"
+echo "PASS: $right of $count right, the same from plain, commented and 16-bit PGMs as from maqd run"
