@@ -353,11 +353,18 @@ void register_run(CLI::App& app) {
     const int classes = model.num_classes();
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
+      // Named as the model's data set names its classes, where it does.
+      const auto dataset = model.text.find("dataset");
+      const std::vector<std::string>& names =
+          data::class_names(dataset != model.text.end() ? dataset->second : "");
       for (const std::string& path : a->images) {
         const std::vector<uint8_t> pixels = read_netpbm(path, model.input());
         engine.run(pixels.data(), 1, logits.data());
-        const int label = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        std::printf("%s: class %d\n", path.c_str(), label);
+        const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        if (names.size() == logits.size())
+          std::printf("%s: class %zu (%s)\n", path.c_str(), label, names[label].c_str());
+        else
+          std::printf("%s: class %zu\n", path.c_str(), label);
       }
       return;
     }

@@ -33,13 +33,17 @@ for ((i = 0; i < count; ++i)); do
 done
 
 classes() {  # the class printed for each file, in order
-  "$maqd" run "$dir/model.maqd" --image "$@" 2>>"$dir/log" | sed -E 's/.*: class ([0-9]+)$/\1/' ||
+  "$maqd" run "$dir/model.maqd" --image "$@" 2>>"$dir/log" | sed -E 's/.*: class ([0-9]+) \(.+\)$/\1/' ||
     fail "maqd run --image failed"
 }
 mapfile -t by_plain < <(classes "${plain[@]}")
 mapfile -t by_comment < <(classes "${commented[@]}")
 mapfile -t by_wide < <(classes "${wide[@]}")
 [ "${#by_plain[@]}" = $count ] || fail "got ${#by_plain[@]} classes for $count images"
+[[ ${by_plain[0]} =~ ^[0-9]$ ]] || fail "expected 'FILE: class N (NAME)', got '${by_plain[0]}'"
+# Fashion-MNIST's own names follow the number.
+"$maqd" run "$dir/model.maqd" --image "${plain[0]}" | grep -Eq ': class [0-9] \((T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot)\)$' ||
+  fail "no Fashion-MNIST class name after the number"
 [ "${by_plain[*]}" = "${by_comment[*]}" ] || fail "commented headers gave other classes"
 [ "${by_plain[*]}" = "${by_wide[*]}" ] || fail "16-bit images gave other classes"
 

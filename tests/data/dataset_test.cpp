@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/fixtures.h"
@@ -66,6 +67,25 @@ TEST(LoadDataset, Dispatches) {
 
 // The published figures for Fashion-MNIST: 60000 + 10000 images of 28x28,
 // 6000 / 1000 per class, training pixel mean 0.2860 and std 0.3530.
+// One name per class of each kind that has names; CIFAR-100's meta files
+// list both sets alphabetically, so that order is the label order.
+TEST(ClassNames, OnePerClassInTheDistributionsOrder) {
+  using maqd::data::class_names;
+  EXPECT_EQ(class_names("fashion-mnist").size(), 10u);
+  EXPECT_EQ(class_names("fashion-mnist")[9], "Ankle boot");
+  EXPECT_EQ(class_names("cifar10").size(), 10u);
+  EXPECT_EQ(class_names("cifar10")[0], "airplane");
+  EXPECT_EQ(class_names("cifar100").size(), 100u);
+  EXPECT_EQ(class_names("cifar100-coarse").size(), 20u);
+  for (const char* kind : {"cifar100", "cifar100-coarse"}) {
+    const std::vector<std::string>& names = class_names(kind);
+    EXPECT_TRUE(std::is_sorted(names.begin(), names.end())) << kind;
+    EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end()) << kind;
+  }
+  EXPECT_TRUE(class_names("mnist").empty());
+  EXPECT_TRUE(class_names("nonsense").empty());
+}
+
 TEST(DebianFashionMnist, LoadsWithTheDefaultDirectory) {
   if (!std::filesystem::is_directory(maqd::data::kDebianFashionMnistDir)) {
     GTEST_SKIP() << maqd::data::kDebianFashionMnistDir << " is absent (Debian package dataset-fashion-mnist)";

@@ -29,6 +29,49 @@ const std::vector<std::string>& dataset_kinds() {
   return kinds;
 }
 
+const std::vector<std::string>& class_names(const std::string& kind) {
+  static const std::vector<std::string> none;
+  static const std::vector<std::string> fashion_mnist = {
+      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  static const std::vector<std::string> cifar10 = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                   "dog",      "frog",       "horse", "ship", "truck"};
+  static const std::vector<std::string> cifar100 = {
+      "apple",        "aquarium_fish", "baby",      "bear",         "beaver",     "bed",
+      "bee",          "beetle",        "bicycle",   "bottle",       "bowl",       "boy",
+      "bridge",       "bus",           "butterfly", "camel",        "can",        "castle",
+      "caterpillar",  "cattle",        "chair",     "chimpanzee",   "clock",      "cloud",
+      "cockroach",    "couch",         "crab",      "crocodile",    "cup",        "dinosaur",
+      "dolphin",      "elephant",      "flatfish",  "forest",       "fox",        "girl",
+      "hamster",      "house",         "kangaroo",  "keyboard",     "lamp",       "lawn_mower",
+      "leopard",      "lion",          "lizard",    "lobster",      "man",        "maple_tree",
+      "motorcycle",   "mountain",      "mouse",     "mushroom",     "oak_tree",   "orange",
+      "orchid",       "otter",         "palm_tree", "pear",         "pickup_truck", "pine_tree",
+      "plain",        "plate",         "poppy",     "porcupine",    "possum",     "rabbit",
+      "raccoon",      "ray",           "road",      "rocket",       "rose",       "sea",
+      "seal",         "shark",         "shrew",     "skunk",        "skyscraper", "snail",
+      "snake",        "spider",        "squirrel",  "streetcar",    "sunflower",  "sweet_pepper",
+      "table",        "tank",          "telephone", "television",   "tiger",      "tractor",
+      "train",        "trout",         "tulip",     "turtle",       "wardrobe",   "whale",
+      "willow_tree",  "wolf",          "woman",     "worm"};
+  static const std::vector<std::string> cifar100_coarse = {
+      "aquatic_mammals",       "fish",
+      "flowers",               "food_containers",
+      "fruit_and_vegetables",  "household_electrical_devices",
+      "household_furniture",   "insects",
+      "large_carnivores",      "large_man-made_outdoor_things",
+      "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+      "medium_mammals",        "non-insect_invertebrates",
+      "people",                "reptiles",
+      "small_mammals",         "trees",
+      "vehicles_1",            "vehicles_2"};
+  if (kind == "fashion-mnist") return fashion_mnist;
+  if (kind == "cifar10") return cifar10;
+  if (kind == "cifar100") return cifar100;
+  if (kind == "cifar100-coarse") return cifar100_coarse;
+  return none;
+}
+
 Dataset load_dataset(const std::string& kind, const std::string& dir, bool train) {
   if (kind == "fashion-mnist") {
     if (!dir.empty()) return load_fashion_mnist(dir, train);

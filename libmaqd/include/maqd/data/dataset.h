@@ -32,6 +32,10 @@ struct Dataset {
 // The kinds load_dataset() accepts, for help texts and error messages.
 const std::vector<std::string>& dataset_kinds();
 
+// The names of a kind's classes, by label (as its distribution names them);
+// empty for a kind whose labels are their own names (mnist) or unknown.
+const std::vector<std::string>& class_names(const std::string& kind);
+
 // The one entry point the CLI uses. kind: "fashion-mnist", "mnist", "cifar10",
 // "cifar100" (fine labels) or "cifar100-coarse". An empty dir means the
 // default, which only Fashion-MNIST has (kDebianFashionMnistDir). Every
