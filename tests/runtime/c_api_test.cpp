@@ -41,6 +41,13 @@ std::string run_command(const std::string& command, int* status) {
   return output;
 }
 
+// A program built for the target, run as ctest runs the tests: under the
+// cross build's emulator (qemu-aarch64) where there is one.
+std::string target_program(const std::string& path) {
+  const std::string emulator = MAQD_TEST_EMULATOR;
+  return emulator.empty() ? path : emulator + " " + path;
+}
+
 TEST(CApi, CProgramClassifiesLikeTheEngine) {
   TempFolder temp;
   const maqd_rt::Model model = maqd_test::small_model(3);
@@ -61,7 +68,7 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
 
     int status = 0;
     const std::string out =
-        run_command(std::string(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
+        run_command(target_program(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
     EXPECT_EQ(status, 0) << out;
     EXPECT_EQ(out, "class " + std::to_string(expected) + "\n");
   }
@@ -93,7 +100,7 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
                     &status);
     ASSERT_EQ(status, 0) << compiler_output;
     const std::string dumped = (temp.path / (std::string("dumped-") + standard)).string();
-    const std::string output = run_command(program + " " + dumped, &status);
+    const std::string output = run_command(target_program(program) + " " + dumped, &status);
     ASSERT_EQ(status, 0) << output;
     std::ifstream in(dumped, std::ios::binary);
     const std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -114,7 +121,7 @@ TEST(CApi, CProgramReportsABrokenFile) {
   const std::string path = (temp.path / "broken.maqd").string();
   std::ofstream(path) << "not a model";
   int status = 0;
-  const std::string out = run_command(std::string(MAQD_CLASSIFY_IMAGE_EXE) + " " + path + " x", &status);
+  const std::string out = run_command(target_program(MAQD_CLASSIFY_IMAGE_EXE) + " " + path + " x", &status);
   EXPECT_EQ(status, 1) << out;
   EXPECT_NE(out.find("broken.maqd"), std::string::npos) << out;
 }
