@@ -26,15 +26,16 @@ command -v npm >/dev/null || packages+=(npm)
 # PyTorch that bench_training's peer script runs on, and perf for profiles.
 # `setup.sh --firmware` adds the Cortex-M cross toolchain and QEMU that the
 # firmware test (tests/firmware) needs; the test command passes it, the main
-# job does not need it. `setup.sh --cross` adds the aarch64 cross compiler,
-# QEMU's user-mode emulator and GoogleTest's sources, with which the test
-# command builds the runtime and its tests for 64-bit ARM and runs them.
+# job does not need it. `setup.sh --cross` adds the 64-bit and 32-bit ARM
+# Linux cross compilers, QEMU's user-mode emulator and GoogleTest's sources,
+# with which the test command builds the runtime and its tests for ARM and
+# runs them.
 for option in "$@"; do
   case $option in
     --bench) packages+=(python3-torch linux-perf) ;;
     --firmware)
       packages+=(gcc-arm-none-eabi picolibc-arm-none-eabi libstdc++-arm-none-eabi-picolibc qemu-system-arm) ;;
-    --cross) packages+=(g++-aarch64-linux-gnu qemu-user googletest) ;;
+    --cross) packages+=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user googletest) ;;
     *) echo "setup.sh: unknown option '$option'; expected --bench, --firmware or --cross" >&2; exit 2 ;;
   esac
 done

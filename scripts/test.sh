@@ -6,8 +6,9 @@
 # libFuzzer target of the model-file reader runs for a few seconds. The
 # firmware test cross-compiles the runtime's core for a Cortex-M4 and runs it
 # under QEMU (setup.sh --firmware installs the toolchain). Last, the runtime
-# and its tests are cross-built for 64-bit ARM (cmake/aarch64-linux-gnu.cmake)
-# and run under qemu-aarch64: its scalar kernels on a CPU that is not x86.
+# and its tests are cross-built for 64-bit and 32-bit ARM Linux
+# (cmake/linux-cross.cmake) and run under QEMU: its scalar kernels on CPUs
+# that are not x86, and its file checks with a 32-bit size_t.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${MAQD_JOBS:-2}
@@ -22,7 +23,10 @@ cmake -S . -B build-runtime-only -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAQD_RUNT
   "${runtime_compilers[@]}"
 cmake --build build-runtime-only -j"$jobs"
 ctest --test-dir build-runtime-only -j"$jobs" --output-on-failure
-cmake -S . -B build-runtime-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAQD_RUNTIME_ONLY=ON \
-  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DMAQD_GTEST_SOURCE_DIR=/usr/src/googletest
-cmake --build build-runtime-aarch64 -j"$jobs"
-ctest --test-dir build-runtime-aarch64 -j"$jobs" --output-on-failure
+for triple in aarch64-linux-gnu arm-linux-gnueabihf; do
+  cmake -S . -B "build-runtime-$triple" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAQD_RUNTIME_ONLY=ON \
+    -DCMAKE_TOOLCHAIN_FILE=cmake/linux-cross.cmake -DMAQD_CROSS_TRIPLE="$triple" \
+    -DMAQD_GTEST_SOURCE_DIR=/usr/src/googletest
+  cmake --build "build-runtime-$triple" -j"$jobs"
+  ctest --test-dir "build-runtime-$triple" -j"$jobs" --output-on-failure
+done
