@@ -47,10 +47,15 @@ torch::Tensor channels_last(const torch::Tensor& images) {
   return images.permute({0, 2, 3, 1}).contiguous();
 }
 
+// The data set the model was trained on, as export recorded it ("" if none).
+std::string model_dataset(const maqd_rt::Model& model) {
+  const auto found = model.text.find("dataset");
+  return found != model.text.end() ? found->second : "";
+}
+
 data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
                             const std::string& dir, int64_t limit) {
-  const auto found = model.text.find("dataset");
-  const std::string kind = !kind_arg.empty() ? kind_arg : found != model.text.end() ? found->second : "";
+  const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   data::Dataset test = data::load_dataset(kind, dir, /*train=*/false);
   const maqd_rt::TensorDesc& in = model.input();
@@ -354,9 +359,7 @@ void register_run(CLI::App& app) {
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
       // Named as the model's data set names its classes, where it does.
-      const auto dataset = model.text.find("dataset");
-      const std::vector<std::string>& names =
-          data::class_names(dataset != model.text.end() ? dataset->second : "");
+      const std::vector<std::string>& names = data::class_names(model_dataset(model));
       for (const std::string& path : a->images) {
         const std::vector<uint8_t> pixels = read_netpbm(path, model.input());
         engine.run(pixels.data(), 1, logits.data());
