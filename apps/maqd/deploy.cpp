@@ -5,7 +5,6 @@
 //   bench MODEL.maqd --checkpoint CK  runtime vs onnxruntime (float, int8) and
 //                                     LibTorch float, alternating rounds
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +30,7 @@
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
+#include "maqd_rt/image.hpp"
 #include "onnxruntime.h"
 
 namespace maqd::cli {
@@ -64,56 +64,6 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
         "; the model expects ", in.channels, "×", in.height, "×", in.width);
   if (limit > 0 && limit < test.size()) test = test.head(limit);
   return test;
-}
-
-// The next header field of a Netpbm file: whitespace and `#` comments
-// (which GIMP and ImageMagick write) are skipped.
-std::string netpbm_field(std::istream& in) {
-  std::string field;
-  for (int c = in.get(); c != EOF; c = in.get()) {
-    if (c == '#' && field.empty()) {
-      while (c != EOF && c != '\n' && c != '\r') c = in.get();
-    } else if (std::isspace(c)) {
-      if (!field.empty()) return field;  // the one whitespace after it is consumed
-    } else {
-      field += char(c);
-    }
-  }
-  return field;
-}
-
-// Binary PGM (P5) or PPM (P6), any maxval (two big-endian bytes a sample
-// above 255), scaled to 0..255: [H][W][C] bytes.
-std::vector<uint8_t> read_netpbm(const std::string& path, const maqd_rt::TensorDesc& expected) {
-  std::ifstream in(path, std::ios::binary);
-  check(bool(in), path.c_str(), "cannot open the image");
-  const std::string magic = netpbm_field(in);
-  int64_t width = 0, height = 0, maxval = 0;
-  try {
-    width = std::stoll(netpbm_field(in));
-    height = std::stoll(netpbm_field(in));
-    maxval = std::stoll(netpbm_field(in));
-  } catch (const std::exception&) {
-    maxval = 0;
-  }
-  check((magic == "P5" || magic == "P6") && width > 0 && height > 0 && maxval >= 1 && maxval <= 65535,
-        path.c_str(), "header: expected a binary PGM (P5) or PPM (P6): magic, width, height, maxval 1 to 65535");
-  const int64_t channels = magic == "P5" ? 1 : 3;
-  check(height == expected.height && width == expected.width && channels == expected.channels,
-        path.c_str(), "image is ", height, "×", width, "×", channels, "; the model expects ",
-        expected.height, "×", expected.width, "×", expected.channels);
-  const size_t samples = size_t(height * width * channels), sample_bytes = maxval > 255 ? 2 : 1;
-  std::vector<uint8_t> raw(samples * sample_bytes);
-  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
-  check(in.gcount() == std::streamsize(raw.size()), path.c_str(), "pixel data: expected ", raw.size(),
-        " bytes, the file has ", in.gcount());
-  std::vector<uint8_t> pixels(samples);
-  for (size_t i = 0; i < samples; ++i) {
-    const int64_t v = sample_bytes == 2 ? int64_t(raw[2 * i]) << 8 | raw[2 * i + 1] : raw[i];
-    check(v <= maxval, path.c_str(), "sample ", i, " is ", v, "; expected ≤ maxval ", maxval);
-    pixels[i] = uint8_t((v * 255 + maxval / 2) / maxval);  // rounded to nearest
-  }
-  return pixels;
 }
 
 // The runtime's logits [N, classes] for u8 images [N, H, W, C], `batch` per call.
@@ -359,9 +309,9 @@ void register_run(CLI::App& app) {
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
       // Named as the model's data set names its classes, where it does.
-      const std::vector<std::string>& names = data::class_names(model_dataset(model));
+      const std::vector<std::string> names = model.class_names();
       for (const std::string& path : a->images) {
-        const std::vector<uint8_t> pixels = read_netpbm(path, model.input());
+        const std::vector<uint8_t> pixels = maqd_rt::read_netpbm(path, model.input());
         engine.run(pixels.data(), 1, logits.data());
         const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
         if (names.size() == logits.size())

@@ -138,6 +138,18 @@ int32_t Model::num_classes() const {
   return tensors[size_t(out)].channels;
 }
 
+std::vector<std::string> Model::class_names() const {
+  const auto found = text.find("class_names");
+  if (found == text.end()) return {};
+  std::vector<std::string> names;
+  size_t begin = 0;
+  for (size_t end; (end = found->second.find('\n', begin)) != std::string::npos; begin = end + 1)
+    names.push_back(found->second.substr(begin, end - begin));
+  names.push_back(found->second.substr(begin));
+  if (names.size() != size_t(num_classes())) return {};
+  return names;
+}
+
 std::vector<ValueRange> validate(const Model& model) {
   // Sized within the cap: the check refuses a larger count before it writes.
   std::vector<ValueRange> ranges(std::min<size_t>(model.tensors.size(), kMaxTensors));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `maqd run MODEL --image ...` on Netpbm files as image tools write them:
+# `maqd run MODEL --image ...` and maqd-rt on Netpbm files as image tools write them:
 # the first 100 Fashion-MNIST test images, each as a plain binary PGM, as
 # one with comment lines in its header (GIMP and ImageMagick write them) and
 # as a 16-bit PGM (maxval 65535, which scales back to the same bytes). All
@@ -46,6 +46,12 @@ mapfile -t by_wide < <(classes "${wide[@]}")
   fail "no Fashion-MNIST class name after the number"
 [ "${by_plain[*]}" = "${by_comment[*]}" ] || fail "commented headers gave other classes"
 [ "${by_plain[*]}" = "${by_wide[*]}" ] || fail "16-bit images gave other classes"
+
+# maqd-rt, the runtime's own program beside maqd, says the same of each image.
+"$maqd" run "$dir/model.maqd" --image "${plain[@]}" >"$dir/by-maqd" 2>>"$dir/log"
+"$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 "${plain[@]}" >"$dir/by-maqd-rt" 2>>"$dir/log" ||
+  fail "maqd-rt failed"
+cmp -s "$dir/by-maqd" "$dir/by-maqd-rt" || fail "maqd-rt and maqd run --image disagree: $(diff "$dir/by-maqd" "$dir/by-maqd-rt" | head -3)"
 
 right=0
 for ((i = 0; i < count; ++i)); do [ "${by_plain[i]}" = "${labels[i]}" ] && right=$((right + 1)); done

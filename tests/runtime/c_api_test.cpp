@@ -219,4 +219,88 @@ TEST(CApi, VersionAndLimitHaveTheirOwnCodes) {
   EXPECT_EQ(model, nullptr);
 }
 
+// maqd-rt, the runtime's own program, classifies PGM and PPM images as
+// the engine does and names the classes the model file records.
+TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
+  TempFolder temp;
+  for (const int channels : {1, 3}) {
+    SCOPED_TRACE(channels);
+    // input (4×5×channels) → gap_linear: 3 classes, each weighing the
+    // channels' means differently, so the class follows the pixels.
+    maqd_rt::Model model;
+    model.tensors = {{maqd_rt::DType::kU8, 4, 5, channels}, {maqd_rt::DType::kF32, 1, 1, 3}};
+    maqd_rt::Op fc;
+    fc.kind = maqd_rt::OpKind::kGapLinear;
+    fc.name = "fc";
+    fc.inputs = {0};
+    fc.output = 1;
+    fc.scale.assign(size_t(channels), 1.0f / 255);
+    fc.offset.assign(size_t(channels), -0.5f);
+    for (int k = 0; k < 3; ++k)
+      for (int c = 0; c < channels; ++c) fc.weight.push_back(float((k + 1) * (c % 2 == 0 ? 1 : -1)) - 1.5f * float(k == 1));
+    fc.bias = {0.1f, 0.0f, -0.1f};
+    model.ops = {fc};
+    model.text["class_names"] = "dark\nmiddle\nbright thing";
+    const std::string model_path = (temp.path / "model.maqd").string();
+    maqd_rt::save_model(model, model_path);
+
+    maqd_rt::Engine engine(model);
+    const size_t image_bytes = size_t(model.input().elements());
+    std::vector<float> logits(3);
+    std::string expected, images;
+    std::vector<int> seen(3, 0);
+    for (int image = 0; image < 12; ++image) {
+      std::vector<uint8_t> pixels(image_bytes);
+      for (size_t i = 0; i < image_bytes; ++i) pixels[i] = uint8_t((image * 23 + int(i) * (image % 5)) % 256);
+      const std::string path = (temp.path / ("image" + std::to_string(image) + (channels == 1 ? ".pgm" : ".ppm"))).string();
+      std::ofstream out(path, std::ios::binary);
+      out << (channels == 1 ? "P5" : "P6") << "\n# test image\n5 4\n255\n";
+      out.write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
+      out.close();
+      engine.run(pixels.data(), 1, logits.data());
+      const int label = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      ++seen[size_t(label)];
+      expected += path + ": class " + std::to_string(label) + " (" + model.class_names()[size_t(label)] + ")\n";
+      images += " " + path;
+    }
+    EXPECT_GE(std::count_if(seen.begin(), seen.end(), [](int n) { return n > 0; }), 2)
+        << "the images should not all fall in one class";
+    int status = 0;
+    for (const char* threads : {"1", "3"}) {
+      const std::string out = run_command(
+          target_program(MAQD_RT_TOOL_EXE) + " --threads " + threads + " " + model_path + images, &status);
+      EXPECT_EQ(status, 0) << out;
+      EXPECT_EQ(out, expected);
+    }
+    const std::string info = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --info", &status);
+    EXPECT_EQ(status, 0) << info;
+    EXPECT_NE(info.find("classes: 3 (0 dark, 1 middle, 2 bright thing)"), std::string::npos) << info;
+    const std::string bench =
+        run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --bench 0.05", &status);
+    EXPECT_EQ(status, 0) << bench;
+    EXPECT_NE(bench.find(" images/s ("), std::string::npos) << bench;
+  }
+}
+
+TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
+  TempFolder temp;
+  const std::string model_path = (temp.path / "model.maqd").string();
+  maqd_rt::save_model(maqd_test::tiny_model(), model_path);
+  const std::string tool = target_program(MAQD_RT_TOOL_EXE);
+  int status = 0;
+  std::string out = run_command(tool + " " + model_path, &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(out, "maqd-rt: error: no image given (maqd-rt --help)\n");
+  out = run_command(tool + " " + model_path + " --threads 0 x.pgm", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--threads is '0'; expected a number from 1"), std::string::npos) << out;
+  out = run_command(tool + " " + (temp.path / "none.maqd").string() + " x.pgm", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("none.maqd: cannot open for reading"), std::string::npos) << out;
+  out = run_command(tool + " " + model_path + " " + (temp.path / "missing.pgm").string(), &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("missing.pgm: cannot open the image"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+}
+
 }  // namespace

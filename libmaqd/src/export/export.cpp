@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "maqd/data/dataset.h"
 #include "maqd/error.h"
 #include "maqd/ops/weight_quantizer.h"
 
@@ -449,6 +450,17 @@ maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
   model.integers["ma"] = o.act_quant->levels;
   model.integers["num_classes"] = o.num_classes;
   model.integers["width_permille"] = int64_t(std::llround(o.width * 1000));
+  // The data set's class names, so that a program holding only the model
+  // (maqd-rt, maqd run --image) can name what it sees.
+  const auto dataset = model.text.find("dataset");
+  if (dataset != model.text.end()) {
+    const std::vector<std::string>& names = data::class_names(dataset->second);
+    if (int64_t(names.size()) == o.num_classes) {
+      std::string lines;
+      for (const std::string& name : names) lines += (lines.empty() ? "" : "\n") + name;
+      model.text["class_names"] = lines;
+    }
+  }
   maqd_rt::validate(model);
   return model;
 }

@@ -77,6 +77,10 @@ struct Model {
 
   const TensorDesc& input() const { return tensors.at(0); }
   int32_t num_classes() const;  // channels of the last op's output
+  // The classes' names by label, from text "class_names" (one per line, as
+  // `maqd export` records the data set's); empty when the file has none or
+  // not exactly one per class.
+  std::vector<std::string> class_names() const;
 };
 
 // Throws maqd_rt::Error naming the op, the field and what was expected when

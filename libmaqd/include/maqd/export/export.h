@@ -29,7 +29,8 @@ int32_t packed_weight_bits(const WeightQuantOptions& q);
 // `network` must quantize weights and activations (--mw and --ma) and use
 // LBN or BN; anything that does not fold throws maqd::Error naming the layer
 // and the reason. `stats` is the training set's input normalization;
-// `metadata` is copied into the model's text metadata (e.g. dataset).
+// `metadata` is copied into the model's text metadata (e.g. dataset; a
+// known dataset also records its class_names).
 maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
                             const std::map<std::string, std::string>& metadata = {});
 

@@ -1,0 +1,168 @@
+// maqd-rt: classifies images with a .maqd model using the runtime alone (no
+// LibTorch, nothing beyond the C++ library), for the machine a model is
+// deployed on: a cheap x86 or ARM Linux board.
+//   maqd-rt MODEL.maqd IMAGE...       the class of each binary PGM/PPM image
+//   maqd-rt MODEL.maqd --info         the model's metadata, shapes and memory
+//   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s over S seconds
+// Errors are one line on stderr, exit 1 (2 for a bad command line).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "maqd_rt.h"
+#include "maqd_rt/engine.hpp"
+#include "maqd_rt/format.hpp"
+#include "maqd_rt/image.hpp"
+
+namespace {
+
+const char kUsage[] =
+    "usage: maqd-rt MODEL.maqd [--threads N] IMAGE...     print the class of each image\n"
+    "       maqd-rt MODEL.maqd --info                     print the model's metadata and memory\n"
+    "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
+    "                                                     images/s (on the images, or one of zeros)\n"
+    "Images are binary PGM (P5) or PPM (P6) of the model's input size. MAQD_ISA=scalar|avx2|avx512\n"
+    "caps the kernels' instruction set.\n";
+
+struct UsageError {
+  std::string message;
+};
+
+struct Args {
+  std::string model;
+  std::vector<std::string> images;
+  int threads = 1;
+  bool info = false;
+  double bench_seconds = 0;
+};
+
+// A whole-string number in [low, high], or a UsageError naming the flag.
+double number_arg(const std::string& flag, const char* text, double low, double high) {
+  char* end = nullptr;
+  const double value = text ? std::strtod(text, &end) : 0;
+  if (!text || end == text || *end != '\0' || !(value >= low && value <= high))
+    throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " +
+                     std::to_string(low) + " to " + std::to_string(high)};
+  return value;
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg == "--threads") {
+      const double threads = number_arg(arg, next, 1, maqd_rt::kMaxEngineThreads);
+      if (threads != int(threads)) throw UsageError{"--threads is '" + std::string(next) + "'; expected a whole number"};
+      a.threads = int(threads);
+      ++i;
+    } else if (arg == "--bench") {
+      a.bench_seconds = number_arg(arg, next, 0.01, 3600);
+      ++i;
+    } else if (arg == "--info") {
+      a.info = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      throw UsageError{"unknown option '" + arg + "'"};
+    } else if (a.model.empty()) {
+      a.model = arg;
+    } else {
+      a.images.push_back(arg);
+    }
+  }
+  if (a.model.empty()) throw UsageError{"no model given"};
+  if (!a.info && a.bench_seconds == 0 && a.images.empty()) throw UsageError{"no image given"};
+  if (a.info && (a.bench_seconds > 0 || !a.images.empty()))
+    throw UsageError{"--info takes no images and no --bench"};
+  return a;
+}
+
+void print_info(const maqd_rt::Engine& engine) {
+  const maqd_rt::Model& m = engine.model();
+  std::printf("format version %u\n", m.version);
+  for (const auto& [key, value] : m.text)
+    if (key != "class_names") std::printf("%s: %s\n", key.c_str(), value.c_str());
+  for (const auto& [key, value] : m.integers) std::printf("%s: %lld\n", key.c_str(), (long long)value);
+  std::printf("input: %d×%d×%d bytes (height×width×channels)\n", m.input().height, m.input().width,
+              m.input().channels);
+  const std::vector<std::string> names = m.class_names();
+  std::printf("classes: %d", m.num_classes());
+  for (size_t k = 0; k < names.size(); ++k) std::printf("%s%zu %s", k ? ", " : " (", k, names[k].c_str());
+  std::printf("%s\n", names.empty() ? "" : ")");
+  std::printf("ops: %zu; kernels: %s; arena: %zu bytes for %d thread(s); prepared weights: %zu bytes\n",
+              m.ops.size(), engine.isa(), engine.arena_bytes(), engine.threads(),
+              engine.prepared_weight_bytes());
+}
+
+int run(const Args& a) {
+  maqd_rt::EngineOptions options;
+  options.threads = a.threads;
+  maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
+  if (a.info) {
+    print_info(engine);
+    return 0;
+  }
+  const maqd_rt::Model& model = engine.model();
+  const size_t image_bytes = size_t(model.input().elements());
+  std::vector<uint8_t> batch;
+  for (const std::string& path : a.images) {
+    const std::vector<uint8_t> pixels = maqd_rt::read_netpbm(path, model.input());
+    batch.insert(batch.end(), pixels.begin(), pixels.end());
+  }
+  const int64_t count = a.images.empty() ? 1 : int64_t(a.images.size());
+  if (a.images.empty()) batch.assign(image_bytes, 0);
+  std::vector<float> logits(size_t(count) * size_t(model.num_classes()));
+  if (a.bench_seconds > 0) {
+    using Clock = std::chrono::steady_clock;
+    engine.run(batch.data(), count, logits.data());  // warm: caches, threads
+    int64_t images = 0;
+    const auto start = Clock::now();
+    double seconds = 0;
+    while (seconds < a.bench_seconds) {
+      engine.run(batch.data(), count, logits.data());
+      images += count;
+      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    }
+    std::printf("%.1f images/s (%lld images in %.2f s, batch %lld, %s kernels, %d thread(s))\n",
+                double(images) / seconds, (long long)images, seconds, (long long)count, engine.isa(),
+                engine.threads());
+    return 0;
+  }
+  engine.run(batch.data(), count, logits.data());
+  const std::vector<std::string> names = model.class_names();
+  const size_t classes = size_t(model.num_classes());
+  for (size_t i = 0; i < a.images.size(); ++i) {
+    const float* row = logits.data() + i * classes;
+    const size_t label = size_t(std::max_element(row, row + classes) - row);
+    if (names.empty())
+      std::printf("%s: class %zu\n", a.images[i].c_str(), label);
+    else
+      std::printf("%s: class %zu (%s)\n", a.images[i].c_str(), label, names[label].c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::printf("maqd-rt %s\n", maqd_rt_version());
+    return 0;
+  }
+  try {
+    return run(parse(argc, argv));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "maqd-rt: error: %s (maqd-rt --help)\n", e.message.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "maqd-rt: error: %s\n", e.what());
+    return 1;
+  }
+}

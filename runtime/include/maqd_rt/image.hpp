@@ -1,0 +1,21 @@
+// Images from files, for programs that classify them (maqd-rt, maqd run
+// --image): binary Netpbm, the simplest format every image tool writes
+// (`convert shoe.png -resize 28x28! shoe.pgm`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "maqd_rt/model.hpp"
+
+namespace maqd_rt {
+
+// A binary PGM (P5, one channel) or PPM (P6, three) of exactly `expected`'s
+// height, width and channels, as [height][width][channels] bytes. Header
+// comments are skipped; a maxval other than 255 (up to 65535, two
+// big-endian bytes a sample) is scaled to 0..255, rounded. Throws
+// maqd_rt::Error naming the file and what was expected.
+std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expected);
+
+}  // namespace maqd_rt

@@ -1,0 +1,109 @@
+// read_netpbm (maqd_rt/image.hpp) and Model::class_names: what maqd-rt and
+// `maqd run --image` read besides the model's arithmetic.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "maqd_rt/error.hpp"
+#include "maqd_rt/image.hpp"
+#include "runtime/model_fixtures.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class NetpbmFile : public ::testing::Test {
+ protected:
+  void TearDown() override { fs::remove(path_); }
+  // Writes `header` then `pixels` and reads it back as an image of `shape`.
+  std::vector<uint8_t> read(const std::string& header, const std::vector<uint8_t>& pixels,
+                            maqd_rt::TensorDesc shape) {
+    std::ofstream out(path_, std::ios::binary);
+    out << header;
+    out.write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
+    out.close();
+    return maqd_rt::read_netpbm(path_, shape);
+  }
+  std::string error(const std::string& header, const std::vector<uint8_t>& pixels,
+                    maqd_rt::TensorDesc shape) {
+    try {
+      read(header, pixels, shape);
+    } catch (const maqd_rt::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  const std::string path_ = (fs::temp_directory_path() / ("maqd_image_" + std::to_string(getpid()))).string();
+  const maqd_rt::TensorDesc gray_{maqd_rt::DType::kU8, 2, 3, 1};
+};
+
+TEST_F(NetpbmFile, ReadsAPlainPgmRowByRow) {
+  const std::vector<uint8_t> pixels{0, 1, 2, 253, 254, 255};
+  EXPECT_EQ(read("P5\n3 2\n255\n", pixels, gray_), pixels);
+}
+
+TEST_F(NetpbmFile, SkipsHeaderCommentsAndAnyWhitespace) {
+  const std::vector<uint8_t> pixels{10, 20, 30, 40, 50, 60};
+  EXPECT_EQ(read("P5 # from GIMP\n# a whole comment line\r\n3\t2 # width, height\n255\n", pixels, gray_),
+            pixels);
+  // A first pixel that looks like whitespace or '#' is data: one byte
+  // ends the header.
+  const std::vector<uint8_t> tricky{' ', '#', '\n', 4, 5, 6};
+  EXPECT_EQ(read("P5 3 2 255 ", tricky, gray_), tricky);
+}
+
+TEST_F(NetpbmFile, ReadsAPpmAsRgbTriples) {
+  const maqd_rt::TensorDesc rgb{maqd_rt::DType::kU8, 1, 2, 3};
+  const std::vector<uint8_t> pixels{1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(read("P6\n2 1\n255\n", pixels, rgb), pixels);
+}
+
+TEST_F(NetpbmFile, ScalesOtherMaxvalsToEightBitsRounded) {
+  // maxval 15: v · 255 / 15 = 17 v exactly.
+  EXPECT_EQ(read("P5 3 2 15\n", {0, 1, 2, 7, 14, 15}, gray_), (std::vector<uint8_t>{0, 17, 34, 119, 238, 255}));
+  // maxval 2: 0, 127.5 → 128 (halves round up), 255.
+  EXPECT_EQ(read("P5 3 2 2\n", {0, 1, 2, 2, 1, 0}, gray_), (std::vector<uint8_t>{0, 128, 255, 255, 128, 0}));
+  // 16 bits, big-endian: v · 257 is v again; 0x8000 · 255 / 65535 = 127.50… → 128.
+  EXPECT_EQ(read("P5 3 2 65535\n", {0, 0, 0x01, 0x01, 0xFF, 0xFF, 0x80, 0x00, 0x7F, 0x7F, 0x00, 0x80}, gray_),
+            (std::vector<uint8_t>{0, 1, 255, 128, 127, 0}));
+}
+
+TEST_F(NetpbmFile, RefusesWhatItCannotRead) {
+  const std::vector<uint8_t> six(6, 0);
+  EXPECT_NE(error("P2\n3 2\n255\n", six, gray_).find("header: expected a binary PGM (P5) or PPM (P6)"),
+            std::string::npos);  // ASCII PGM
+  EXPECT_NE(error("P5\n3 2\n0\n", six, gray_).find("maxval 1 to 65535"), std::string::npos);
+  EXPECT_NE(error("P5\n3 2\n65536\n", six, gray_).find("maxval 1 to 65535"), std::string::npos);
+  EXPECT_NE(error("P5\n3 -2\n255\n", six, gray_).find("header"), std::string::npos);
+  EXPECT_NE(error("P5\n3", {}, gray_).find("header"), std::string::npos);
+  EXPECT_NE(error("P5\n2 3\n255\n", six, gray_).find("image is 3×2×1; the model expects 2×3×1"),
+            std::string::npos);
+  EXPECT_NE(error("P6\n3 2\n255\n", std::vector<uint8_t>(18, 0), gray_).find("image is 2×3×3"),
+            std::string::npos);
+  EXPECT_NE(error("P5\n3 2\n255\n", {1, 2, 3}, gray_).find("pixel data: expected 6 bytes, the file has 3"),
+            std::string::npos);
+  EXPECT_NE(error("P5\n3 2\n9\n", {1, 2, 10, 3, 4, 5}, gray_).find("sample 2 is 10; expected at most maxval 9"),
+            std::string::npos);
+  EXPECT_THROW(maqd_rt::read_netpbm(path_ + ".none", gray_), maqd_rt::Error);
+}
+
+TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {
+  maqd_rt::Model model = maqd_test::tiny_model();  // two classes
+  EXPECT_TRUE(model.class_names().empty());
+  model.text["class_names"] = "T-shirt/top\nAnkle boot";
+  EXPECT_EQ(model.class_names(), (std::vector<std::string>{"T-shirt/top", "Ankle boot"}));
+  model.text["class_names"] = "\nsecond";  // an empty name is still a name
+  EXPECT_EQ(model.class_names(), (std::vector<std::string>{"", "second"}));
+  model.text["class_names"] = "one\ntwo\nthree";
+  EXPECT_TRUE(model.class_names().empty());
+  model.text["class_names"] = "only";
+  EXPECT_TRUE(model.class_names().empty());
+}
+
+}  // namespace
