@@ -69,6 +69,10 @@ void maqd_rt_free(maqd_rt_model* model);
 /* The input image shape and the number of classes (logits per image). */
 int maqd_rt_input_shape(const maqd_rt_model* model, int* height, int* width, int* channels);
 int maqd_rt_num_classes(const maqd_rt_model* model, int* classes);
+/* The name of class `label` (0 .. classes − 1) as the model file records it
+ * (`maqd export` does for Fashion-MNIST and CIFAR), valid until
+ * maqd_rt_free; *name is NULL for a file without names. */
+int maqd_rt_class_name(const maqd_rt_model* model, int label, const char** name);
 /* Bytes of working memory the model holds (planned once at load). */
 int maqd_rt_arena_bytes(const maqd_rt_model* model, size_t* bytes);
 

@@ -16,6 +16,7 @@
 struct maqd_rt_model {
   std::unique_ptr<maqd_rt::Engine> engine;
   std::vector<float> logits;  // maqd_rt_classify's one image
+  std::vector<std::string> class_names;  // held for maqd_rt_class_name's pointers
 };
 
 namespace {
@@ -76,6 +77,7 @@ int load(const char* function, int threads, size_t max_arena_bytes, maqd_rt_mode
     auto handle = std::make_unique<maqd_rt_model>();
     handle->engine = std::make_unique<maqd_rt::Engine>(read(), options);
     handle->logits.resize(size_t(handle->engine->model().num_classes()));
+    handle->class_names = handle->engine->model().class_names();
     *out = handle.release();
   });
 }
@@ -149,6 +151,15 @@ int maqd_rt_num_classes(const maqd_rt_model* model, int* classes) {
   return guarded([&] {
     require(model && classes, "maqd_rt_num_classes: a pointer argument is NULL");
     *classes = model->engine->model().num_classes();
+  });
+}
+
+int maqd_rt_class_name(const maqd_rt_model* model, int label, const char** name) {
+  return guarded([&] {
+    require(model && name, "maqd_rt_class_name: a pointer argument is NULL");
+    const int classes = model->engine->model().num_classes();
+    require(label >= 0 && label < classes, "maqd_rt_class_name: label out of range 0 .. classes − 1");
+    *name = model->class_names.empty() ? nullptr : model->class_names[size_t(label)].c_str();
   });
 }
 

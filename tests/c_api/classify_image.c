@@ -1,7 +1,8 @@
 /* A C program that uses maqd-rt through maqd_rt.h alone: it classifies one
  * raw image ([height][width][channels] bytes) with a .maqd model.
  * Usage: classify_image MODEL.maqd IMAGE.raw
- * Prints "class N" and exits 0, or prints the runtime's error and exits 1.
+ * Prints "class N" (with the class's name where the model file has one)
+ * and exits 0, or prints the runtime's error and exits 1.
  * tests/runtime/c_api_test.cpp builds and runs it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,10 @@ int main(int argc, char** argv) {
   } else if (maqd_rt_classify(model, pixels, &label) != MAQD_RT_OK) {
     fprintf(stderr, "error: %s\n", maqd_rt_last_error());
   } else {
-    printf("class %d\n", label);
+    const char* name = NULL; /* the model file's name for the class, if it has one */
+    maqd_rt_class_name(model, label, &name);
+    if (name != NULL) printf("class %d (%s)\n", label, name);
+    else printf("class %d\n", label);
     status = 0;
   }
   if (file != NULL) fclose(file);

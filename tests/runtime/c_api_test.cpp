@@ -50,7 +50,8 @@ std::string target_program(const std::string& path) {
 
 TEST(CApi, CProgramClassifiesLikeTheEngine) {
   TempFolder temp;
-  const maqd_rt::Model model = maqd_test::small_model(3);
+  maqd_rt::Model model = maqd_test::small_model(3);
+  model.text["class_names"] = "zero\none\ntwo\nthree";
   const std::string model_path = (temp.path / "model.maqd").string();
   maqd_rt::save_model(model, model_path);
 
@@ -70,7 +71,7 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
     const std::string out =
         run_command(target_program(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
     EXPECT_EQ(status, 0) << out;
-    EXPECT_EQ(out, "class " + std::to_string(expected) + "\n");
+    EXPECT_EQ(out, "class " + std::to_string(expected) + " (" + model.class_names()[size_t(expected)] + ")\n");
   }
 }
 
@@ -217,6 +218,28 @@ TEST(CApi, VersionAndLimitHaveTheirOwnCodes) {
   maqd_test::reseal(bytes);
   EXPECT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, &model), MAQD_RT_UNSUPPORTED_VERSION);
   EXPECT_EQ(model, nullptr);
+}
+
+TEST(CApi, ClassNamesFromTheModelFile) {
+  maqd_rt::Model named = maqd_test::tiny_model();  // two classes
+  named.text["class_names"] = "cat\ndog";
+  for (const bool with_names : {true, false}) {
+    const std::vector<uint8_t> bytes = maqd_rt::write_model(with_names ? named : maqd_test::tiny_model());
+    maqd_rt_model* model = nullptr;
+    ASSERT_EQ(maqd_rt_load_memory(bytes.data(), bytes.size(), 1, &model), MAQD_RT_OK) << maqd_rt_last_error();
+    const char* name = "unset";
+    ASSERT_EQ(maqd_rt_class_name(model, 1, &name), MAQD_RT_OK);
+    if (with_names)
+      EXPECT_STREQ(name, "dog");
+    else
+      EXPECT_EQ(name, nullptr);
+    EXPECT_EQ(maqd_rt_class_name(model, 2, &name), MAQD_RT_BAD_ARGUMENT);
+    EXPECT_NE(std::string(maqd_rt_last_error()).find("label out of range"), std::string::npos);
+    EXPECT_EQ(maqd_rt_class_name(model, -1, &name), MAQD_RT_BAD_ARGUMENT);
+    EXPECT_EQ(maqd_rt_class_name(model, 0, nullptr), MAQD_RT_BAD_ARGUMENT);
+    EXPECT_EQ(maqd_rt_class_name(nullptr, 0, &name), MAQD_RT_BAD_ARGUMENT);
+    maqd_rt_free(model);
+  }
 }
 
 // maqd-rt, the runtime's own program, classifies PGM and PPM images as
