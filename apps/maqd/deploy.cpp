@@ -497,7 +497,11 @@ void describe_model_file(const std::string& path) {
   const maqd_rt::Model model = maqd_rt::load_model(path);
   std::printf("%s: format version %u, %lld bytes\n", path.c_str(), model.version,
               (long long)std::filesystem::file_size(path));
-  for (const auto& [key, value] : model.text) std::printf("  %-16s %s\n", key.c_str(), value.c_str());
+  for (const auto& [key, value] : model.text) {
+    std::string line = value;  // class_names holds one name a line: keep the table's rows
+    for (size_t at; (at = line.find('\n')) != std::string::npos;) line.replace(at, 1, ", ");
+    std::printf("  %-16s %s\n", key.c_str(), line.c_str());
+  }
   for (const auto& [key, value] : model.integers)
     std::printf("  %-16s %lld\n", key.c_str(), (long long)value);
   std::printf("\n%-4s %-28s %-11s %-16s %-5s %10s\n", "op", "layer", "kind", "output", "dtype",

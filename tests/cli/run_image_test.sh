@@ -47,6 +47,9 @@ mapfile -t by_wide < <(classes "${wide[@]}")
 [ "${by_plain[*]}" = "${by_comment[*]}" ] || fail "commented headers gave other classes"
 [ "${by_plain[*]}" = "${by_wide[*]}" ] || fail "16-bit images gave other classes"
 
+# The names are in the model file; maqd info lists them on one line.
+"$maqd" info "$dir/model.maqd" | grep -q "^  class_names  *T-shirt/top, Trouser, .*, Bag, Ankle boot$" ||
+  fail "maqd info does not list the class names on one line"
 # maqd-rt, the runtime's own program beside maqd, says the same of each image.
 "$maqd" run "$dir/model.maqd" --image "${plain[@]}" >"$dir/by-maqd" 2>>"$dir/log"
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 "${plain[@]}" >"$dir/by-maqd-rt" 2>>"$dir/log" ||
