@@ -17,6 +17,9 @@ if(MAQD_CROSS_TRIPLE STREQUAL "aarch64-linux-gnu")
 elseif(MAQD_CROSS_TRIPLE STREQUAL "arm-linux-gnueabihf")
   set(CMAKE_SYSTEM_PROCESSOR arm)
   set(qemu qemu-arm)
+  # GCC notes on every std::vector<int64_t> that its ABI changed in GCC 7.1:
+  # nothing here links code built before that.
+  set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")
 else()
   message(FATAL_ERROR "MAQD_CROSS_TRIPLE is '${MAQD_CROSS_TRIPLE}'; expected aarch64-linux-gnu or arm-linux-gnueabihf")
 endif()
