@@ -45,8 +45,11 @@ double number_arg(const std::string& flag, const char* text, double low, double 
   char* end = nullptr;
   const double value = text ? std::strtod(text, &end) : 0;
   if (!text || end == text || *end != '\0' || !(value >= low && value <= high))
-    throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " +
-                     std::to_string(low) + " to " + std::to_string(high)};
+  {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", low, high);
+    throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " + range};
+  }
   return value;
 }
 
@@ -148,10 +151,11 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
   if (argc == 2 && std::string(argv[1]) == "--version") {
     std::printf("maqd-rt %s\n", maqd_rt_version());
     return 0;
