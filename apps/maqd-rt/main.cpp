@@ -44,8 +44,7 @@ struct Args {
 double number_arg(const std::string& flag, const char* text, double low, double high) {
   char* end = nullptr;
   const double value = text ? std::strtod(text, &end) : 0;
-  if (!text || end == text || *end != '\0' || !(value >= low && value <= high))
-  {
+  if (!text || end == text || *end != '\0' || !(value >= low && value <= high)) {
     char range[64];
     std::snprintf(range, sizeof range, "%g to %g", low, high);
     throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " + range};
@@ -135,15 +134,11 @@ int run(const Args& a) {
     return 0;
   }
   engine.run(batch.data(), count, logits.data());
-  const std::vector<std::string> names = model.class_names();
   const size_t classes = size_t(model.num_classes());
   for (size_t i = 0; i < a.images.size(); ++i) {
     const float* row = logits.data() + i * classes;
     const size_t label = size_t(std::max_element(row, row + classes) - row);
-    if (names.empty())
-      std::printf("%s: class %zu\n", a.images[i].c_str(), label);
-    else
-      std::printf("%s: class %zu (%s)\n", a.images[i].c_str(), label, names[label].c_str());
+    std::printf("%s: class %s\n", a.images[i].c_str(), model.class_label(label).c_str());
   }
   return 0;
 }

@@ -308,16 +308,11 @@ void register_run(CLI::App& app) {
     const int classes = model.num_classes();
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
-      // Named as the model's data set names its classes, where it does.
-      const std::vector<std::string> names = model.class_names();
       for (const std::string& path : a->images) {
         const std::vector<uint8_t> pixels = maqd_rt::read_netpbm(path, model.input());
         engine.run(pixels.data(), 1, logits.data());
         const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        if (names.size() == logits.size())
-          std::printf("%s: class %zu (%s)\n", path.c_str(), label, names[label].c_str());
-        else
-          std::printf("%s: class %zu\n", path.c_str(), label);
+        std::printf("%s: class %s\n", path.c_str(), model.class_label(label).c_str());
       }
       return;
     }

@@ -150,6 +150,11 @@ std::vector<std::string> Model::class_names() const {
   return names;
 }
 
+std::string Model::class_label(size_t label) const {
+  const std::vector<std::string> names = class_names();
+  return std::to_string(label) + (label < names.size() ? " (" + names[label] + ")" : "");
+}
+
 std::vector<ValueRange> validate(const Model& model) {
   // Sized within the cap: the check refuses a larger count before it writes.
   std::vector<ValueRange> ranges(std::min<size_t>(model.tensors.size(), kMaxTensors));

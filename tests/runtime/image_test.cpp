@@ -96,8 +96,10 @@ TEST_F(NetpbmFile, RefusesWhatItCannotRead) {
 TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {
   maqd_rt::Model model = maqd_test::tiny_model();  // two classes
   EXPECT_TRUE(model.class_names().empty());
+  EXPECT_EQ(model.class_label(1), "1");
   model.text["class_names"] = "T-shirt/top\nAnkle boot";
   EXPECT_EQ(model.class_names(), (std::vector<std::string>{"T-shirt/top", "Ankle boot"}));
+  EXPECT_EQ(model.class_label(1), "1 (Ankle boot)");
   model.text["class_names"] = "\nsecond";  // an empty name is still a name
   EXPECT_EQ(model.class_names(), (std::vector<std::string>{"", "second"}));
   model.text["class_names"] = "one\ntwo\nthree";

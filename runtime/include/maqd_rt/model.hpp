@@ -81,6 +81,8 @@ struct Model {
   // `maqd export` records the data set's); empty when the file has none or
   // not exactly one per class.
   std::vector<std::string> class_names() const;
+  // How programs print a prediction: "7 (Sneaker)", or "7" without names.
+  std::string class_label(size_t label) const;
 };
 
 // Throws maqd_rt::Error naming the op, the field and what was expected when
