@@ -52,6 +52,8 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
   TempFolder temp;
   maqd_rt::Model model = maqd_test::small_model(3);
   model.text["class_names"] = "zero\none\ntwo\nthree";
+  const std::vector<std::string> names = model.class_names();
+  ASSERT_EQ(names.size(), 4u);
   const std::string model_path = (temp.path / "model.maqd").string();
   maqd_rt::save_model(model, model_path);
 
@@ -71,7 +73,7 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
     const std::string out =
         run_command(target_program(MAQD_CLASSIFY_IMAGE_EXE) + " " + model_path + " " + image_path, &status);
     EXPECT_EQ(status, 0) << out;
-    EXPECT_EQ(out, "class " + std::to_string(expected) + " (" + model.class_names()[size_t(expected)] + ")\n");
+    EXPECT_EQ(out, "class " + std::to_string(expected) + " (" + names[size_t(expected)] + ")\n");
   }
 }
 
@@ -264,6 +266,8 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     fc.bias = {0.1f, 0.0f, -0.1f};
     model.ops = {fc};
     model.text["class_names"] = "dark\nmiddle\nbright thing";
+    const std::vector<std::string> names = model.class_names();
+    ASSERT_EQ(names.size(), 3u);
     const std::string model_path = (temp.path / "model.maqd").string();
     maqd_rt::save_model(model, model_path);
 
@@ -283,7 +287,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
       engine.run(pixels.data(), 1, logits.data());
       const int label = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
       ++seen[size_t(label)];
-      expected += path + ": class " + std::to_string(label) + " (" + model.class_names()[size_t(label)] + ")\n";
+      expected += path + ": class " + std::to_string(label) + " (" + names[size_t(label)] + ")\n";
       images += " " + path;
     }
     EXPECT_GE(std::count_if(seen.begin(), seen.end(), [](int n) { return n > 0; }), 2)
