@@ -9,9 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "maqd_rt.h"
@@ -19,27 +16,19 @@
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
+#include "common/subprocess.h"
 #include "runtime/model_fixtures.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempFolder {
-  fs::path path = fs::temp_directory_path() / ("maqd_c_api_" + std::to_string(::getpid()));
-  TempFolder() { fs::create_directories(path); }
-  ~TempFolder() { fs::remove_all(path); }
-};
+using maqd_test::run_command;
 
-std::string run_command(const std::string& command, int* status) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  char buffer[256];
-  while (pipe && std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int raw = pipe ? ::pclose(pipe) : -1;
-  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return output;
-}
+// One folder per test process (the suite runs as one process).
+struct TempFolder : maqd_test::TempFolder {
+  TempFolder() : maqd_test::TempFolder("maqd_c_api_") {}
+};
 
 // A program built for the target, run as ctest runs the tests: under the
 // cross build's emulator (qemu-aarch64) where there is one.
@@ -250,22 +239,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
   TempFolder temp;
   for (const int channels : {1, 3}) {
     SCOPED_TRACE(channels);
-    // input (4×5×channels) → gap_linear: 3 classes, each weighing the
-    // channels' means differently, so the class follows the pixels.
-    maqd_rt::Model model;
-    model.tensors = {{maqd_rt::DType::kU8, 4, 5, channels}, {maqd_rt::DType::kF32, 1, 1, 3}};
-    maqd_rt::Op fc;
-    fc.kind = maqd_rt::OpKind::kGapLinear;
-    fc.name = "fc";
-    fc.inputs = {0};
-    fc.output = 1;
-    fc.scale.assign(size_t(channels), 1.0f / 255);
-    fc.offset.assign(size_t(channels), -0.5f);
-    for (int k = 0; k < 3; ++k)
-      for (int c = 0; c < channels; ++c) fc.weight.push_back(float((k + 1) * (c % 2 == 0 ? 1 : -1)) - 1.5f * float(k == 1));
-    fc.bias = {0.1f, 0.0f, -0.1f};
-    model.ops = {fc};
-    model.text["class_names"] = "dark\nmiddle\nbright thing";
+    const maqd_rt::Model model = maqd_test::image_model(channels);
     const std::vector<std::string> names = model.class_names();
     ASSERT_EQ(names.size(), 3u);
     const std::string model_path = (temp.path / "model.maqd").string();

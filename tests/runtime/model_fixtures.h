@@ -152,4 +152,22 @@ inline maqd_rt::Model tiny_model() {
   return m;
 }
 
+// An image classifier on 4×5 Netpbm-sized images (1 channel: PGM, 3: PPM):
+// input → gap_linear into 3 named classes ("dark", "middle", "bright
+// thing"), each weighing the channels' means differently, so the class
+// follows the pixels.
+inline maqd_rt::Model image_model(int32_t channels) {
+  maqd_rt::Model m;
+  m.tensors = {{maqd_rt::DType::kU8, 4, 5, channels}, {maqd_rt::DType::kF32, 1, 1, 3}};
+  auto fc = fixture_op(maqd_rt::OpKind::kGapLinear, "fc", {0}, 1);
+  fc.scale.assign(size_t(channels), 1.0f / 255);
+  fc.offset.assign(size_t(channels), -0.5f);
+  for (int k = 0; k < 3; ++k)
+    for (int c = 0; c < channels; ++c) fc.weight.push_back(float((k + 1) * (c % 2 == 0 ? 1 : -1)) - 1.5f * float(k == 1));
+  fc.bias = {0.1f, 0.0f, -0.1f};
+  m.ops = {fc};
+  m.text["class_names"] = "dark\nmiddle\nbright thing";
+  return m;
+}
+
 }  // namespace maqd_test
