@@ -4,9 +4,7 @@
 # is allowed, before anything is loaded or written.
 # Usage: bad_arguments_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+source "$(dirname "$0")/common.sh"
 failures=0
 
 # expect_error PATTERN ARGS...: maqd ARGS fails with one error line matching PATTERN.

@@ -7,10 +7,7 @@
 # agreement is printed (it is not exact, docs/format.md says why).
 # Usage: onnx_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 # The issue-4 network shape at a small width, trained for one epoch on 6000
 # images: a trained model whose codes use every level.

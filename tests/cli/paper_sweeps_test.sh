@@ -5,11 +5,8 @@
 # 1 label byte + 3072 pixels per record; CIFAR-100: coarse and fine labels).
 # Usage: paper_sweeps_test.sh path/to/maqd path/to/experiments/paper
 set -uo pipefail
-maqd=$1
+source "$(dirname "$0")/common.sh"
 paper=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
 
 # records FILE COUNT LABEL_BYTES: COUNT records with labels 0..9 (and 0..19 coarse).
 records() {

@@ -3,10 +3,7 @@
 # the epoch: one per 10 % of it (or every 30 s), before the epoch's line.
 # Needs Debian's Fashion-MNIST. Usage: progress_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 # 2000 images in batches of 20: 100 steps, so a line at least every 10.
 # --epochs twice: the later value wins (scripts/main.sh puts the user's

@@ -7,11 +7,8 @@
 # 100` counts on the same images: the integer engine sees the same pixels.
 # Usage: run_image_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
+source "$(dirname "$0")/common.sh"
 data=/usr/share/datasets/fashion-mnist
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
 count=100
 
 "$maqd" train --arch "(16C3)x2-AP-(32C3)x2-AP-10C1-GAP" --mw 3 --ma 4 --epochs 1 --train-limit 6000 \

@@ -11,10 +11,7 @@
 # Needs Debian's Fashion-MNIST and gnuplot (scripts/setup.sh installs both).
 # Usage: sweep_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 cat >"$dir/tiny.toml" <<'TOML'
 description = "sweep_test.sh: three tiny runs"

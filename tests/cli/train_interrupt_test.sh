@@ -5,10 +5,7 @@
 # Fashion-MNIST (scripts/setup.sh installs it).
 # Usage: train_interrupt_test.sh path/to/maqd
 set -uo pipefail
-maqd=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; echo "--- log:"; cat "$dir/log" 2>/dev/null; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 args=(--arch "(8C3)-AP-10C1-GAP" --train-limit 20000 --test-limit 200 --batch-size 10
       --epochs 1 --threads 1 --out "$dir/run")

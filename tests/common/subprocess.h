@@ -1,28 +1,13 @@
-// For tests that run programs: a temporary folder removed with its
-// contents at the end of the scope, and a shell command's output (stdout
-// and stderr together) with its exit status.
+// For tests that run programs: a shell command's output (stdout and stderr
+// together) with its exit status.
 #pragma once
 
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 namespace maqd_test {
-
-struct TempFolder {
-  std::filesystem::path path;
-  explicit TempFolder(const std::string& prefix)
-      : path(std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempFolder() { std::filesystem::remove_all(path); }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-};
 
 // *status: the exit code, or −1 where the command did not exit normally.
 inline std::string run_command(const std::string& command, int* status) {

@@ -1,13 +1,10 @@
 // Writers of small files in the real IDX and CIFAR formats, byte by byte as
 // the formats' documentation lays them out (independent of the readers),
-// and a temporary folder removed at the end of each test.
+// and a temporary folder removed at the end of each test (common/temp_dir.h).
 #pragma once
 
-#include <unistd.h>
 #include <zlib.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -15,33 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.h"
+
 namespace maqd_test {
 
 using Bytes = std::vector<uint8_t>;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = std::filesystem::temp_directory_path() /
-            ("maqd-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-             "-" + std::to_string(now));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void append_be32(Bytes& out, uint32_t v) {
   out.push_back(static_cast<uint8_t>(v >> 24));

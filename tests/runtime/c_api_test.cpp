@@ -17,6 +17,7 @@
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "common/subprocess.h"
+#include "common/temp_dir.h"
 #include "runtime/model_fixtures.h"
 
 namespace {
@@ -24,11 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using maqd_test::run_command;
-
-// One folder per test process (the suite runs as one process).
-struct TempFolder : maqd_test::TempFolder {
-  TempFolder() : maqd_test::TempFolder("maqd_c_api_") {}
-};
 
 // A program built for the target, run as ctest runs the tests: under the
 // cross build's emulator (qemu-aarch64) where there is one.
@@ -38,12 +34,12 @@ std::string target_program(const std::string& path) {
 }
 
 TEST(CApi, CProgramClassifiesLikeTheEngine) {
-  TempFolder temp;
+  maqd_test::TempDir temp;
   maqd_rt::Model model = maqd_test::small_model(3);
   model.text["class_names"] = "zero\none\ntwo\nthree";
   const std::vector<std::string> names = model.class_names();
   ASSERT_EQ(names.size(), 4u);
-  const std::string model_path = (temp.path / "model.maqd").string();
+  const std::string model_path = (temp.path() / "model.maqd").string();
   maqd_rt::save_model(model, model_path);
 
   maqd_rt::Engine engine(model);
@@ -52,7 +48,7 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
   for (int image = 0; image < 4; ++image) {
     std::vector<uint8_t> pixels(image_bytes);
     for (size_t i = 0; i < image_bytes; ++i) pixels[i] = uint8_t((i * 37 + image * 101) % 256);
-    const std::string image_path = (temp.path / ("image" + std::to_string(image) + ".raw")).string();
+    const std::string image_path = (temp.path() / ("image" + std::to_string(image) + ".raw")).string();
     std::ofstream(image_path, std::ios::binary)
         .write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
     engine.run(pixels.data(), 1, logits.data());
@@ -70,10 +66,10 @@ TEST(CApi, CProgramClassifiesLikeTheEngine) {
 // and the program it is linked into holds the model's bytes, 64-byte
 // aligned, under the symbol given.
 TEST(CArray, CompilesAndHoldsTheModelBytes) {
-  TempFolder temp;
+  maqd_test::TempDir temp;
   const std::vector<uint8_t> bytes = maqd_rt::write_model(maqd_test::small_model(3));
-  std::ofstream(temp.path / "model.c") << maqd_rt::model_c_source(bytes, "test_model", "a test */ model");
-  std::ofstream(temp.path / "main.c")
+  std::ofstream(temp.path() / "model.c") << maqd_rt::model_c_source(bytes, "test_model", "a test */ model");
+  std::ofstream(temp.path() / "main.c")
       << "#include <stdint.h>\n#include <stdio.h>\n#include <stddef.h>\n"
          "extern const uint8_t test_model[];\nextern const size_t test_model_size;\n"
          "int main(int argc, char** argv) {\n"
@@ -84,14 +80,14 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
          "  return fclose(out) != 0;\n}\n";
   for (const char* standard : {"c99", "c11"}) {
     SCOPED_TRACE(standard);
-    const std::string program = (temp.path / (std::string("dump-") + standard)).string();
+    const std::string program = (temp.path() / (std::string("dump-") + standard)).string();
     int status = 0;
     const std::string compiler_output =
         run_command(std::string(MAQD_C_COMPILER) + " -std=" + standard + " -Wall -Werror -o " + program +
-                        " " + (temp.path / "model.c").string() + " " + (temp.path / "main.c").string(),
+                        " " + (temp.path() / "model.c").string() + " " + (temp.path() / "main.c").string(),
                     &status);
     ASSERT_EQ(status, 0) << compiler_output;
-    const std::string dumped = (temp.path / (std::string("dumped-") + standard)).string();
+    const std::string dumped = (temp.path() / (std::string("dumped-") + standard)).string();
     const std::string output = run_command(target_program(program) + " " + dumped, &status);
     ASSERT_EQ(status, 0) << output;
     std::ifstream in(dumped, std::ios::binary);
@@ -109,8 +105,8 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
 }
 
 TEST(CApi, CProgramReportsABrokenFile) {
-  TempFolder temp;
-  const std::string path = (temp.path / "broken.maqd").string();
+  maqd_test::TempDir temp;
+  const std::string path = (temp.path() / "broken.maqd").string();
   std::ofstream(path) << "not a model";
   int status = 0;
   const std::string out = run_command(target_program(MAQD_CLASSIFY_IMAGE_EXE) + " " + path + " x", &status);
@@ -236,13 +232,13 @@ TEST(CApi, ClassNamesFromTheModelFile) {
 // maqd-rt, the runtime's own program, classifies PGM and PPM images as
 // the engine does and names the classes the model file records.
 TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
-  TempFolder temp;
+  maqd_test::TempDir temp;
   for (const int channels : {1, 3}) {
     SCOPED_TRACE(channels);
     const maqd_rt::Model model = maqd_test::image_model(channels);
     const std::vector<std::string> names = model.class_names();
     ASSERT_EQ(names.size(), 3u);
-    const std::string model_path = (temp.path / "model.maqd").string();
+    const std::string model_path = (temp.path() / "model.maqd").string();
     maqd_rt::save_model(model, model_path);
 
     maqd_rt::Engine engine(model);
@@ -253,7 +249,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     for (int image = 0; image < 12; ++image) {
       std::vector<uint8_t> pixels(image_bytes);
       for (size_t i = 0; i < image_bytes; ++i) pixels[i] = uint8_t((image * 23 + int(i) * (image % 5)) % 256);
-      const std::string path = (temp.path / ("image" + std::to_string(image) + (channels == 1 ? ".pgm" : ".ppm"))).string();
+      const std::string path = (temp.path() / ("image" + std::to_string(image) + (channels == 1 ? ".pgm" : ".ppm"))).string();
       std::ofstream out(path, std::ios::binary);
       out << (channels == 1 ? "P5" : "P6") << "\n# test image\n5 4\n255\n";
       out.write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
@@ -284,8 +280,8 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
 }
 
 TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
-  TempFolder temp;
-  const std::string model_path = (temp.path / "model.maqd").string();
+  maqd_test::TempDir temp;
+  const std::string model_path = (temp.path() / "model.maqd").string();
   maqd_rt::save_model(maqd_test::tiny_model(), model_path);
   const std::string tool = target_program(MAQD_RT_TOOL_EXE);
   int status = 0;
@@ -295,10 +291,10 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
   out = run_command(tool + " " + model_path + " --threads 0 x.pgm", &status);
   EXPECT_EQ(status, 2);
   EXPECT_NE(out.find("--threads is '0'; expected a number from 1"), std::string::npos) << out;
-  out = run_command(tool + " " + (temp.path / "none.maqd").string() + " x.pgm", &status);
+  out = run_command(tool + " " + (temp.path() / "none.maqd").string() + " x.pgm", &status);
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("none.maqd: cannot open for reading"), std::string::npos) << out;
-  out = run_command(tool + " " + model_path + " " + (temp.path / "missing.pgm").string(), &status);
+  out = run_command(tool + " " + model_path + " " + (temp.path() / "missing.pgm").string(), &status);
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("missing.pgm: cannot open the image"), std::string::npos) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;

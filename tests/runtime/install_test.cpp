@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "common/subprocess.h"
+#include "common/temp_dir.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
 #include "runtime/model_fixtures.h"
@@ -130,14 +131,14 @@ class Install : public testing::Test {
  protected:
   void SetUp() override {
     if (cross_build()) GTEST_SKIP() << "a cross build: programs built against the installed copy would be the host's";
-    prefix = install_moved_runtime(temp.path);
+    prefix = install_moved_runtime(temp.path());
     ASSERT_FALSE(HasFailure());
     const maqd_rt::Model model = maqd_test::image_model(1);
     maqd_rt::save_model(model, model_path);
-    images = write_images(model, temp.path);
+    images = write_images(model, temp.path());
   }
-  maqd_test::TempFolder temp{"maqd_install_"};
-  fs::path prefix, model_path = temp.path / "model.maqd";
+  maqd_test::TempDir temp;
+  fs::path prefix, model_path = temp.path() / "model.maqd";
   Images images;
 };
 
@@ -152,11 +153,11 @@ TEST_F(Install, CMakeProjectBuildsAgainstTheInstalledRuntime) {
   };
   // Another minor version is refused: 0.x releases may change the API.
   int status = 0;
-  std::string out = configure(MAQD_RT_OTHER_MINOR_VERSION, temp.path / "refused", &status);
+  std::string out = configure(MAQD_RT_OTHER_MINOR_VERSION, temp.path() / "refused", &status);
   EXPECT_NE(status, 0) << out;
   EXPECT_NE(out.find("maqd_rt"), std::string::npos) << out;
 
-  const fs::path build = temp.path / "consumer";
+  const fs::path build = temp.path() / "consumer";
   out = configure(MAQD_RT_VERSION, build, &status);
   ASSERT_EQ(status, 0) << out;
   out = run_command(std::string(MAQD_CMAKE_COMMAND) + " --build " + quoted(build), &status);
@@ -180,7 +181,7 @@ TEST_F(Install, PkgConfigBuildsTheCExample) {
   std::string out = run_command(pkg_config + "--modversion maqd_rt", &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_EQ(out, std::string(MAQD_RT_VERSION) + "\n");
-  const fs::path program = temp.path / "classify_image";
+  const fs::path program = temp.path() / "classify_image";
   // --static: the library is C++, and a C program's link needs its
   // dependencies named (Libs.private).
   out = run_command("'" MAQD_C_COMPILER "' -std=c99 -o " + quoted(program) + " " +
