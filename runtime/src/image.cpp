@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <utility>
 
 #include "maqd_rt/error.hpp"
 
@@ -36,9 +37,9 @@ int64_t header_number(const std::string& field) {
   return value;
 }
 
-}  // namespace
-
-std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expected) {
+// Reads the image; where `expected` is given, its size is checked before
+// the pixels are read.
+NetpbmImage read_image(const std::string& path, const TensorDesc* expected) {
   const std::string where = printable(path) + ": ";
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(where + "cannot open the image", Status::kBadFile);
@@ -51,20 +52,27 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expe
                         "maxval 1 to 65535",
                 Status::kBadFile);
   const int64_t channels = magic == "P5" ? 1 : 3;
-  if (height != expected.height || width != expected.width || channels != expected.channels)
+  if (expected != nullptr &&
+      (height != expected->height || width != expected->width || channels != expected->channels))
     throw Error(where + "image is " + std::to_string(height) + "×" + std::to_string(width) + "×" +
-                    std::to_string(channels) + "; the model expects " + std::to_string(expected.height) +
-                    "×" + std::to_string(expected.width) + "×" + std::to_string(expected.channels),
+                    std::to_string(channels) + "; the model expects " + std::to_string(expected->height) +
+                    "×" + std::to_string(expected->width) + "×" + std::to_string(expected->channels),
                 Status::kBadArgument);
-  const size_t samples = size_t(height * width * channels), sample_bytes = maxval > 255 ? 2 : 1;
-  std::vector<uint8_t> raw(samples * sample_bytes);
-  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
-  if (size_t(in.gcount()) != raw.size())
-    throw Error(where + "pixel data: expected " + std::to_string(raw.size()) + " bytes, the file has " +
-                    std::to_string(in.gcount()),
+  // At most 9 digits each: the products below fit int64. The file's length
+  // is checked before anything is allocated for a header's claim.
+  const int64_t samples = height * width * channels, sample_bytes = maxval > 255 ? 2 : 1;
+  const std::streampos pixels_at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const int64_t available = int64_t(in.tellg() - pixels_at);
+  in.seekg(pixels_at);
+  if (!in || available < samples * sample_bytes)
+    throw Error(where + "pixel data: expected " + std::to_string(samples * sample_bytes) +
+                    " bytes, the file has " + std::to_string(in ? available : 0),
                 Status::kBadFile);
-  std::vector<uint8_t> pixels(samples);
-  for (size_t i = 0; i < samples; ++i) {
+  std::vector<uint8_t> raw(size_t(samples * sample_bytes));
+  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
+  std::vector<uint8_t> pixels(size_t(samples), 0);
+  for (size_t i = 0; i < size_t(samples); ++i) {
     const int64_t v = sample_bytes == 2 ? int64_t(raw[2 * i]) << 8 | raw[2 * i + 1] : raw[i];
     if (v > maxval)
       throw Error(where + "sample " + std::to_string(i) + " is " + std::to_string(v) +
@@ -72,7 +80,18 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expe
                   Status::kBadFile);
     pixels[i] = uint8_t((v * 255 + maxval / 2) / maxval);  // rounded to nearest
   }
-  return pixels;
+  NetpbmImage image;
+  image.shape = {DType::kU8, int32_t(height), int32_t(width), int32_t(channels)};
+  image.pixels = std::move(pixels);
+  return image;
+}
+
+}  // namespace
+
+NetpbmImage read_netpbm(const std::string& path) { return read_image(path, nullptr); }
+
+std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expected) {
+  return read_image(path, &expected).pixels;
 }
 
 }  // namespace maqd_rt

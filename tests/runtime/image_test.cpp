@@ -93,6 +93,28 @@ TEST_F(NetpbmFile, RefusesWhatItCannotRead) {
   EXPECT_THROW(maqd_rt::read_netpbm(path_ + ".none", gray_), maqd_rt::Error);
 }
 
+// Without an expected size (a data set's images): the header's size, and
+// a header claiming more pixels than the file holds is refused before
+// anything is allocated for them.
+TEST_F(NetpbmFile, ReadsAnySizeAndChecksTheClaimAgainstTheFile) {
+  const std::vector<uint8_t> pixels{1, 2, 3, 4, 5, 6};
+  std::ofstream(path_, std::ios::binary) << "P6 # rgb\n2 1\n255\n" << std::string(pixels.begin(), pixels.end());
+  const maqd_rt::NetpbmImage image = maqd_rt::read_netpbm(path_);
+  EXPECT_EQ(image.shape.height, 1);
+  EXPECT_EQ(image.shape.width, 2);
+  EXPECT_EQ(image.shape.channels, 3);
+  EXPECT_EQ(image.pixels, pixels);
+  std::ofstream(path_, std::ios::binary) << "P5\n999999999 999999999\n65535\n" << std::string(pixels.begin(), pixels.end());
+  try {
+    maqd_rt::read_netpbm(path_);
+    ADD_FAILURE() << "a header claiming 2e18 bytes was read";
+  } catch (const maqd_rt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pixel data: expected 1999999996000000002 bytes, the file has 6"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {
   maqd_rt::Model model = maqd_test::tiny_model();  // two classes
   EXPECT_TRUE(model.class_names().empty());

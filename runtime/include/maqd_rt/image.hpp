@@ -18,4 +18,11 @@ namespace maqd_rt {
 // maqd_rt::Error naming the file and what was expected.
 std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expected);
 
+// The same for an image of any size (reading a data set of them).
+struct NetpbmImage {
+  TensorDesc shape;             // u8, height, width, channels (1 or 3)
+  std::vector<uint8_t> pixels;  // [height][width][channels]
+};
+NetpbmImage read_netpbm(const std::string& path);
+
 }  // namespace maqd_rt
