@@ -227,7 +227,8 @@ void register_export(CLI::App& app) {
     const std::string path = checkpoint_file(a->checkpoint);
     Network network = train::load_network(path, &checkpoint);
     const maqd_rt::Model model =
-        export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}});
+        export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}},
+                     checkpoint.shape.class_names);
     if (a->format == "c-array") {
       const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
       const std::string source =

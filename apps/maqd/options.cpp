@@ -9,7 +9,7 @@ namespace maqd::cli {
 
 void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   const std::string data = "Data", net = "Network", opt = "Optimization", exec = "Execution";
-  cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse")
+  cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, or folder: your own PGM/PPM images in --data-dir's train/CLASS/ and test/CLASS/")
       ->capture_default_str()->group(data);
   cmd.add_option("--data-dir", c.data_dir, "Folder of the data set's files (default: Fashion-MNIST at Debian's path)")->group(data);
   cmd.add_option("--train-limit", c.train_limit, "Use only the first N training images (0: all)")->capture_default_str()->group(data);

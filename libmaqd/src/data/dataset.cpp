@@ -5,6 +5,7 @@
 
 #include "maqd/data/cifar.h"
 #include "maqd/data/idx.h"
+#include "maqd/data/image_folder.h"
 #include "maqd/error.h"
 
 namespace maqd::data {
@@ -25,7 +26,7 @@ Dataset Dataset::range(int64_t begin, int64_t end) const {
 
 const std::vector<std::string>& dataset_kinds() {
   static const std::vector<std::string> kinds = {"fashion-mnist", "mnist", "cifar10", "cifar100",
-                                                 "cifar100-coarse"};
+                                                 "cifar100-coarse", "folder"};
   return kinds;
 }
 
@@ -72,7 +73,9 @@ const std::vector<std::string>& class_names(const std::string& kind) {
   return none;
 }
 
-Dataset load_dataset(const std::string& kind, const std::string& dir, bool train) {
+namespace {
+
+Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool train) {
   if (kind == "fashion-mnist") {
     if (!dir.empty()) return load_fashion_mnist(dir, train);
     check(std::filesystem::is_directory(kDebianFashionMnistDir), "load_dataset",
@@ -89,7 +92,16 @@ Dataset load_dataset(const std::string& kind, const std::string& dir, bool train
   check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files (maqd: --data-dir)");
   if (kind == "mnist") return load_mnist(dir, train);
   if (kind == "cifar10") return load_cifar10(dir, train);
+  if (kind == "folder") return load_image_folder(dir, train);
   return load_cifar100(dir, train, kind == "cifar100-coarse");
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& kind, const std::string& dir, bool train) {
+  Dataset data = load_known_dataset(kind, dir, train);
+  if (data.class_names.empty()) data.class_names = class_names(kind);
+  return data;
 }
 
 }  // namespace maqd::data

@@ -438,7 +438,8 @@ int32_t packed_weight_bits(const WeightQuantOptions& q) {
 }
 
 maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
-                            const std::map<std::string, std::string>& metadata) {
+                            const std::map<std::string, std::string>& metadata,
+                            const std::vector<std::string>& class_names) {
   maqd_rt::Model model = Exporter(network, stats).run();
   const NetworkOptions& o = network->options();
   model.text = metadata;
@@ -450,16 +451,16 @@ maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
   model.integers["ma"] = o.act_quant->levels;
   model.integers["num_classes"] = o.num_classes;
   model.integers["width_permille"] = int64_t(std::llround(o.width * 1000));
-  // The data set's class names, so that a program holding only the model
-  // (maqd-rt, maqd run --image) can name what it sees.
+  // The classes' names, so that a program holding only the model
+  // (maqd-rt, maqd run --image) can name what it sees: those given (the
+  // checkpoint's, from its data set), else a known data set's.
   const auto dataset = model.text.find("dataset");
-  if (dataset != model.text.end()) {
-    const std::vector<std::string>& names = data::class_names(dataset->second);
-    if (int64_t(names.size()) == o.num_classes) {
-      std::string lines;
-      for (const std::string& name : names) lines += (lines.empty() ? "" : "\n") + name;
-      model.text["class_names"] = lines;
-    }
+  const std::vector<std::string>& names =
+      !class_names.empty() || dataset == model.text.end() ? class_names : data::class_names(dataset->second);
+  if (int64_t(names.size()) == o.num_classes) {
+    std::string lines;
+    for (const std::string& name : names) lines += (lines.empty() ? "" : "\n") + name;
+    model.text["class_names"] = lines;
   }
   maqd_rt::validate(model);
   return model;

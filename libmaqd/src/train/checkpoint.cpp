@@ -31,7 +31,8 @@ nlohmann::json header_json(const Checkpoint& c) {
            {{"channels", c.shape.channels},
             {"height", c.shape.height},
             {"width", c.shape.width},
-            {"num_classes", c.shape.num_classes}}},
+            {"num_classes", c.shape.num_classes},
+            {"class_names", c.shape.class_names}}},
           {"stats", {{"mean", c.stats.mean}, {"std", c.stats.std}}}};
 }
 
@@ -59,7 +60,8 @@ Checkpoint checkpoint_from_header(const std::string& text, const std::string& pa
     c.state.epoch_seconds = s.at("epoch_seconds").get<double>();
     const auto& shape = j.at("shape");
     c.shape = {shape.at("channels").get<int64_t>(), shape.at("height").get<int64_t>(),
-               shape.at("width").get<int64_t>(), shape.at("num_classes").get<int64_t>()};
+               shape.at("width").get<int64_t>(), shape.at("num_classes").get<int64_t>(),
+               shape.value("class_names", std::vector<std::string>{})};
     c.stats.mean = j.at("stats").at("mean").get<std::vector<double>>();
     c.stats.std = j.at("stats").at("std").get<std::vector<double>>();
   } catch (const nlohmann::json::exception& e) {

@@ -304,6 +304,36 @@ const std::vector<std::string>& options_a_resume_may_change() {
 std::string checkpoint_path(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
 std::string metrics_path(const std::string& out_dir) { return (fs::path(out_dir) / "metrics.jsonl").string(); }
 
+namespace {
+
+// "3 classes (bag, sneaker, trouser) of 1×28×28 images".
+std::string describe_data(int64_t num_classes, const std::vector<std::string>& names, int64_t channels,
+                          int64_t height, int64_t width) {
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  return std::to_string(num_classes) + " classes" + (list.empty() ? "" : " (" + list + ")") + " of " +
+         std::to_string(channels) + "×" + std::to_string(height) + "×" + std::to_string(width) + " images";
+}
+
+// A resumed run must see the data it started with: --data-dir may change
+// (the files moved), but a folder data set read from elsewhere could hold
+// other classes, or the same number in another order, and every label
+// would then mean another class than the network learnt.
+void check_same_data(const Checkpoint& checkpoint, const data::Dataset& train_set, const TrainConfig& config) {
+  const DataShape& was = checkpoint.shape;
+  const bool same_names = was.class_names.empty() || was.class_names == train_set.class_names;
+  check(same_names && was.num_classes == train_set.num_classes && was.channels == train_set.channels() &&
+            was.height == train_set.height() && was.width == train_set.width(),
+        (config.data_dir.empty() ? train_set.name : config.data_dir).c_str(), "holds ",
+        describe_data(train_set.num_classes, train_set.class_names, train_set.channels(), train_set.height(),
+                      train_set.width()),
+        "; the run in ", config.out_dir, " started on ",
+        describe_data(was.num_classes, was.class_names, was.channels, was.height, was.width),
+        ": resume it with the data it started with");
+}
+
+}  // namespace
+
 TrainResult run_training(const TrainConfig& requested, bool resume, const TrainCallbacks& callbacks,
                          const std::atomic<bool>* stop, const DistributedOptions& distributed) {
   validate(distributed);
@@ -324,6 +354,7 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const data::Dataset test_set = load_limited(config, false);
   note("data: " + train_set.name + " " + std::to_string(train_set.size()) + " training, " +
        test_set.name + " " + std::to_string(test_set.size()) + " test images");
+  if (resuming) check_same_data(checkpoint, train_set, config);
   const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
 
   std::unique_ptr<DataParallel> parallel;
@@ -361,7 +392,8 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   if (parallel) share_network(*parallel, network, distributed.sync_norm);
 
   Checkpoint current{config, state,
-                     {train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes},
+                     {train_set.channels(), train_set.height(), train_set.width(), train_set.num_classes,
+                      train_set.class_names},
                      stats};
   const LossOptions loss_opts = loss_options(config);
   const int64_t batches = (train_set.size() + config.batch_size - 1) / config.batch_size;

@@ -16,6 +16,9 @@ struct Dataset {
   torch::Tensor images;    // uint8 [N, C, H, W], contiguous
   torch::Tensor labels;    // int64 [N], each in 0..num_classes-1
   int64_t num_classes = 0;
+  // The classes' names by label, where the data set has them (empty for
+  // mnist, whose labels are their own names).
+  std::vector<std::string> class_names;
 
   int64_t size() const { return images.size(0); }
   int64_t channels() const { return images.size(1); }
@@ -37,7 +40,8 @@ const std::vector<std::string>& dataset_kinds();
 const std::vector<std::string>& class_names(const std::string& kind);
 
 // The one entry point the CLI uses. kind: "fashion-mnist", "mnist", "cifar10",
-// "cifar100" (fine labels) or "cifar100-coarse". An empty dir means the
+// "cifar100" (fine labels), "cifar100-coarse" or "folder" (your own images,
+// maqd/data/image_folder.h). An empty dir means the
 // default, which only Fashion-MNIST has (kDebianFashionMnistDir). Every
 // problem with the files is raised here as maqd::Error, before training.
 Dataset load_dataset(const std::string& kind, const std::string& dir, bool train);

@@ -29,10 +29,12 @@ int32_t packed_weight_bits(const WeightQuantOptions& q);
 // `network` must quantize weights and activations (--mw and --ma) and use
 // LBN or BN; anything that does not fold throws maqd::Error naming the layer
 // and the reason. `stats` is the training set's input normalization;
-// `metadata` is copied into the model's text metadata (e.g. dataset; a
-// known dataset also records its class_names).
+// `metadata` is copied into the model's text metadata (e.g. dataset).
+// `class_names` (one per class; the checkpoint's) are recorded as the
+// text key class_names; without them, those of a known dataset.
 maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
-                            const std::map<std::string, std::string>& metadata = {});
+                            const std::map<std::string, std::string>& metadata = {},
+                            const std::vector<std::string>& class_names = {});
 
 // How far the runtime agrees with LibTorch's evaluation of the network it
 // was exported from: predictions, and the codes of every activation layer

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/optim/sgd.h>
 
@@ -27,6 +28,7 @@ struct TrainingState {
 // What the network was built for: the training set's image shape and classes.
 struct DataShape {
   int64_t channels = 0, height = 0, width = 0, num_classes = 0;
+  std::vector<std::string> class_names;  // where the data set names them (absent before 0.2)
 };
 
 struct Checkpoint {

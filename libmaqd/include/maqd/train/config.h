@@ -16,7 +16,7 @@ namespace maqd::train {
 
 struct TrainConfig {
   // Data
-  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | cifar100 | cifar100-coarse
+  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | cifar100 | cifar100-coarse | folder
   std::string data_dir;                   // empty: the data set's default location
   int64_t train_limit = 0;                // > 0: use the first N training samples
   int64_t test_limit = 0;                 // > 0: use the first N test samples

@@ -1,0 +1,29 @@
+// Your own images as a data set: one folder per class, binary PGM or PPM
+// files (the format maqd-rt reads on the device), all of one size:
+//
+//   DIR/train/CLASS/*.pgm     the training set, one subfolder per class
+//   DIR/test/CLASS/*.pgm      the test set (the same classes, or some of them)
+//
+// Labels follow the class folders' names in byte order (as `ls` in the C
+// locale lists them), taken from DIR/train for both sets, so the two agree
+// on every label. The set holds the first image (by file name) of every
+// class, then the second of each, and so on, so --train-limit's first N
+// images cover the classes alike. Throws maqd::Error naming
+// the folder or file and what was expected: a missing set, a class without
+// images, a file that is not PGM/PPM, an image of another size than the
+// first, a test class the training set lacks.
+#pragma once
+
+#include <string>
+
+#include "maqd/data/dataset.h"
+
+namespace maqd::data {
+
+// The image file names accepted (lowercase compare): .pgm, .ppm, .pnm.
+bool is_netpbm_name(const std::string& file_name);
+
+// Named "folder/train" or "folder/test"; class_names holds the folders' names.
+Dataset load_image_folder(const std::string& dir, bool train);
+
+}  // namespace maqd::data

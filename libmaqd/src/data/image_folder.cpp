@@ -1,0 +1,115 @@
+#include "maqd/data/image_folder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "maqd/error.h"
+#include "maqd_rt/image.hpp"
+
+namespace maqd::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Entries of `dir` (names only, byte order), skipping hidden ones (".DS_Store",
+// editors' files), which no user means as data.
+std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
+  std::vector<std::string> names;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (folders && entry.is_directory()) names.push_back(name);
+    if (!folders && !entry.is_directory()) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+fs::path split_folder(const std::string& dir, const char* split) {
+  const fs::path path = fs::path(dir) / split;
+  check(fs::is_directory(path), path.string().c_str(),
+        "no such folder; expected DIR/train/CLASS/*.pgm and DIR/test/CLASS/*.pgm (binary PGM or PPM) "
+        "under the --data-dir of a folder data set");
+  return path;
+}
+
+}  // namespace
+
+bool is_netpbm_name(const std::string& file_name) {
+  const std::string extension = fs::path(file_name).extension().string();
+  std::string lower;
+  for (char c : extension) lower += char(std::tolower(static_cast<unsigned char>(c)));
+  return lower == ".pgm" || lower == ".ppm" || lower == ".pnm";
+}
+
+Dataset load_image_folder(const std::string& dir, bool train) {
+  // The classes are the training set's folders, for the test set too.
+  const std::vector<std::string> classes = sorted_entries(split_folder(dir, "train"), true);
+  check(classes.size() >= 2, (fs::path(dir) / "train").string().c_str(), classes.size(),
+        " class folder(s); expected at least 2, one per class");
+  const fs::path root = split_folder(dir, train ? "train" : "test");
+
+  // Each class's images, [H][W][C] each, then taken in turn from every
+  // class (round robin), so that --train-limit's first N images hold every
+  // class alike and not the first classes' only.
+  std::vector<std::vector<std::vector<uint8_t>>> per_class(classes.size());
+  maqd_rt::TensorDesc shape;
+  std::string first_image;
+  for (const std::string& folder : sorted_entries(root, true)) {
+    const auto found = std::find(classes.begin(), classes.end(), folder);
+    check(found != classes.end(), (root / folder).string().c_str(),
+          "a test class the training set does not have; expected one of the folders of ",
+          (fs::path(dir) / "train").string());
+    const std::vector<std::string> files = sorted_entries(root / folder, false);
+    check(!files.empty(), (root / folder).string().c_str(), "no images in this class folder");
+    for (const std::string& file : files) {
+      const std::string path = (root / folder / file).string();
+      check(is_netpbm_name(file), path.c_str(),
+            "not an image this reader takes; expected binary PGM or PPM (.pgm, .ppm, .pnm), e.g. "
+            "`convert IN.png OUT.pgm` with ImageMagick");
+      // The runtime's reader (maqd-rt reads the same files on the device);
+      // its errors name the file.
+      maqd_rt::NetpbmImage image = maqd_rt::read_netpbm(path);
+      const maqd_rt::TensorDesc& got = image.shape;
+      if (first_image.empty()) {
+        shape = got;
+        first_image = path;
+      }
+      check(got.height == shape.height && got.width == shape.width && got.channels == shape.channels,
+            path.c_str(), "image is ", got.height, "×", got.width, "×", got.channels, "; expected ",
+            shape.height, "×", shape.width, "×", shape.channels, " like ", first_image,
+            " (every image of a data set has one size)");
+      per_class[size_t(found - classes.begin())].push_back(std::move(image.pixels));
+    }
+  }
+  check(!first_image.empty(), root.string().c_str(), "no class folders; expected one folder of images per class");
+
+  std::vector<uint8_t> pixels;  // [N][H][W][C]
+  std::vector<int64_t> labels;
+  for (size_t turn = 0;; ++turn) {
+    const size_t before = labels.size();
+    for (size_t label = 0; label < per_class.size(); ++label) {
+      if (turn >= per_class[label].size()) continue;
+      pixels.insert(pixels.end(), per_class[label][turn].begin(), per_class[label][turn].end());
+      labels.push_back(int64_t(label));
+    }
+    if (labels.size() == before) break;
+  }
+
+  Dataset data;
+  data.name = std::string("folder/") + (train ? "train" : "test");
+  data.num_classes = int64_t(classes.size());
+  data.class_names = classes;
+  const int64_t n = int64_t(labels.size());
+  // clone() first: for one channel the permuted view already counts as
+  // contiguous, and contiguous() would return a view of `pixels`.
+  data.images = torch::from_blob(pixels.data(), {n, shape.height, shape.width, shape.channels}, torch::kUInt8)
+                    .clone()
+                    .permute({0, 3, 1, 2})
+                    .contiguous();
+  data.labels = torch::from_blob(labels.data(), {n}, torch::kInt64).clone();
+  return data;
+}
+
+}  // namespace maqd::data

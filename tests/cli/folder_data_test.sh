@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A data set of your own images (`--data folder`): three Fashion-MNIST
+# classes written as PGM files in DIR/train/CLASS/ and DIR/test/CLASS/,
+# trained, exported and classified. The class names must come from the
+# folders (checkpoint, model file, maqd info, maqd-rt), the network must
+# learn (so the pixels and labels reached it intact), and maqd-rt's named
+# answers must be right exactly as often as `maqd run` counts on the same
+# test folder.
+# Usage: folder_data_test.sh path/to/maqd
+set -uo pipefail
+source "$(dirname "$0")/common.sh"
+data=/usr/share/datasets/fashion-mnist
+
+python3 - "$data" "$dir/images" <<'PY' || fail "could not write the images"
+import gzip, os, sys
+data, out = sys.argv[1], sys.argv[2]
+names = {1: "trouser", 7: "sneaker", 8: "bag"}
+for split, prefix, per_class in (("train", "train", 600), ("test", "t10k", 100)):
+    images = gzip.open(f"{data}/{prefix}-images-idx3-ubyte.gz").read()[16:]
+    labels = gzip.open(f"{data}/{prefix}-labels-idx1-ubyte.gz").read()[8:]
+    written = {label: 0 for label in names}
+    for i, label in enumerate(labels):
+        if label in names and written[label] < per_class:
+            folder = f"{out}/{split}/{names[label]}"
+            os.makedirs(folder, exist_ok=True)
+            with open(f"{folder}/{i:05d}.pgm", "wb") as f:
+                f.write(b"P5\n28 28\n255\n" + images[i * 784:(i + 1) * 784])
+            written[label] += 1
+PY
+
+"$maqd" train --data folder --data-dir "$dir/images" --arch "(16C3)x2-AP-(32C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
+  --epochs 2 --batch-size 50 --threads 2 --out "$dir/run" >"$dir/log" 2>&1 || fail "training failed"
+grep -q "data: folder/train 1800 training, folder/test 300 test images" "$dir/log" || fail "the data line does not count 1800 and 300 images"
+accuracy=$(sed -nE 's/^done: .* test accuracy ([0-9.]+)%.*/\1/p' "$dir/log")
+awk -v a="$accuracy" 'BEGIN { exit !(a >= 80) }' || fail "test accuracy '$accuracy' % after 2 epochs; three easy classes should pass 80 %"
+
+"$maqd" export "$dir/run" -o "$dir/model.maqd" >>"$dir/log" 2>&1 || fail "export failed"
+"$maqd" info "$dir/model.maqd" | grep -q "^  class_names  *bag, sneaker, trouser$" ||
+  fail "the model file does not name the classes after the folders: $("$maqd" info "$dir/model.maqd" | grep -i class)"
+"$maqd" eval "$dir/run" >"$dir/eval" 2>>"$dir/log" || fail "maqd eval failed"
+grep -q "on folder/test (300 images)" "$dir/eval" || fail "maqd eval did not read the test folder: $(head -1 "$dir/eval")"
+
+# maqd run counts right answers on the test folder; maqd-rt names each image.
+counted=$("$maqd" run "$dir/model.maqd" --data-dir "$dir/images" 2>>"$dir/log" |
+  sed -nE 's/.*\(300 images\): accuracy ([0-9.]+)%.*/\1/p')
+[ -n "$counted" ] || fail "maqd run printed no accuracy for the 300 test images"
+"$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" "$dir"/images/test/*/*.pgm >"$dir/named" 2>>"$dir/log" || fail "maqd-rt failed"
+[ "$(wc -l <"$dir/named")" = 300 ] || fail "maqd-rt printed $(wc -l <"$dir/named") lines for 300 images"
+right=$(sed -nE 's|.*/test/([a-z]+)/[0-9]+\.pgm: class [0-9] \(([a-z]+)\)$|\1 \2|p' "$dir/named" | awk '$1 == $2' | wc -l)
+by_names=$(awk -v r="$right" 'BEGIN { printf "%.2f", 100 * r / 300 }')
+[ "$by_names" = "$counted" ] || fail "maqd-rt's names are right on $by_names % of the images, maqd run counts $counted %"
+# Resuming from a folder whose classes differ (a class renamed: the same
+# count, but "pants" sorts before "sneaker", so labels would shift) is refused.
+cp -r "$dir/images" "$dir/renamed" && mv "$dir/renamed/train/trouser" "$dir/renamed/train/pants" &&
+  mv "$dir/renamed/test/trouser" "$dir/renamed/test/pants" || fail "could not copy the images"
+"$maqd" train --resume --out "$dir/run" --data-dir "$dir/renamed" >"$dir/resumed" 2>&1 && fail "resumed on other classes"
+grep -q "^maqd: error: $dir/renamed: holds 3 classes (bag, pants, sneaker) of 1×28×28 images; the run in $dir/run started on 3 classes (bag, sneaker, trouser)" "$dir/resumed" ||
+  fail "resuming on other classes: $(tail -1 "$dir/resumed")"
+
+echo "OK: --data folder: $accuracy % after 2 epochs; maqd-rt names the folders' classes, right on $by_names % (maqd run: $counted %)"

@@ -1,0 +1,159 @@
+// Folder data sets (maqd/data/image_folder.h): your own PGM/PPM images, one
+// folder per class. The files are written here byte by byte; the loaded
+// tensors must hold exactly their pixels, labelled by the training set's
+// class folders in byte order, classes taken in turn.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/fixtures.h"
+#include "maqd/data/dataset.h"
+#include "maqd/data/image_folder.h"
+#include "maqd/error.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using maqd_test::Bytes;
+
+// Pixels [height][width][channels] of image `seed`, all different.
+Bytes pixels_of(int seed, int height, int width, int channels) {
+  Bytes out(size_t(height * width * channels));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(seed * 31 + int(i) * 7);
+  return out;
+}
+
+void write_netpbm(const fs::path& path, const Bytes& pixels, int height, int width, int channels) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << (channels == 1 ? "P5" : "P6") << "\n" << width << " " << height << "\n255\n";
+  out.write(reinterpret_cast<const char*>(pixels.data()), std::streamsize(pixels.size()));
+}
+
+// The image at `index` of a loaded set back in [H][W][C] order.
+Bytes loaded_pixels(const maqd::data::Dataset& data, int64_t index) {
+  const torch::Tensor hwc = data.images[index].permute({1, 2, 0}).contiguous();
+  return Bytes(hwc.data_ptr<uint8_t>(), hwc.data_ptr<uint8_t>() + hwc.numel());
+}
+
+std::string error_of(const std::string& dir, bool train) {
+  try {
+    maqd::data::load_image_folder(dir, train);
+  } catch (const maqd::Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a maqd::Error: ") + e.what();
+  }
+  return "no error";
+}
+
+class ImageFolder : public ::testing::TestWithParam<int> {};  // channels: 1 (PGM), 3 (PPM)
+
+TEST_P(ImageFolder, HoldsEveryFilesPixelsLabelledByTheTrainingClasses) {
+  const int channels = GetParam(), height = 3, width = 5;
+  const char* extension = channels == 1 ? ".pgm" : ".PPM";  // names compare without case
+  maqd_test::TempDir dir;
+  // Training classes made in another order than their names sort in;
+  // "b" has one image more than the others.
+  const std::vector<std::pair<std::string, int>> train = {{"b", 3}, {"a", 2}, {"c", 2}};
+  int seed = 0;
+  std::map<std::string, std::vector<Bytes>> written;
+  for (const auto& [name, count] : train)
+    for (int i = 0; i < count; ++i) {
+      written[name].push_back(pixels_of(++seed, height, width, channels));
+      write_netpbm(dir.path() / "train" / name / ("img" + std::to_string(i) + extension),
+                   written[name].back(), height, width, channels);
+    }
+  std::ofstream(dir.path() / "train" / "a" / ".DS_Store") << "hidden files are not data";
+  const Bytes test_image = pixels_of(++seed, height, width, channels);
+  write_netpbm(dir.path() / "test" / "c" / (std::string("only") + extension), test_image, height, width, channels);
+
+  const maqd::data::Dataset data = maqd::data::load_image_folder(dir.str(), true);
+  EXPECT_EQ(data.name, "folder/train");
+  EXPECT_EQ(data.num_classes, 3);
+  EXPECT_EQ(data.class_names, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(data.size(), 7);
+  EXPECT_EQ(data.channels(), channels);
+  EXPECT_EQ(data.height(), height);
+  EXPECT_EQ(data.width(), width);
+  EXPECT_TRUE(data.images.is_contiguous());
+  // Round robin over the classes: a0 b0 c0 a1 b1 c1 b2.
+  const std::vector<std::pair<int64_t, int>> order = {{0, 0}, {1, 0}, {2, 0}, {0, 1}, {1, 1}, {2, 1}, {1, 2}};
+  for (int64_t i = 0; i < data.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto [label, nth] = order[size_t(i)];
+    EXPECT_EQ(data.labels[i].item<int64_t>(), label);
+    EXPECT_EQ(loaded_pixels(data, i), written[data.class_names[size_t(label)]][size_t(nth)]);
+  }
+
+  // The test set labels by the training set's classes: "c" is 2 there.
+  const maqd::data::Dataset test = maqd::data::load_dataset("folder", dir.str(), false);
+  EXPECT_EQ(test.name, "folder/test");
+  EXPECT_EQ(test.num_classes, 3);
+  EXPECT_EQ(test.class_names, data.class_names);
+  ASSERT_EQ(test.size(), 1);
+  EXPECT_EQ(test.labels[0].item<int64_t>(), 2);
+  EXPECT_EQ(loaded_pixels(test, 0), test_image);
+}
+
+INSTANTIATE_TEST_SUITE_P(Channels, ImageFolder, ::testing::Values(1, 3));
+
+TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
+  maqd_test::TempDir dir;
+  const fs::path train = dir.path() / "train", test = dir.path() / "test";
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr(train.string() + ": no such folder; expected DIR/train/CLASS/*.pgm"));
+  write_netpbm(train / "a" / "1.pgm", pixels_of(1, 2, 2, 1), 2, 2, 1);
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr(train.string() + ": 1 class folder(s); expected at least 2"));
+  write_netpbm(train / "b" / "1.pgm", pixels_of(2, 2, 2, 1), 2, 2, 1);
+  EXPECT_EQ(maqd::data::load_image_folder(dir.str(), true).size(), 2);
+  EXPECT_THAT(error_of(dir.str(), false), HasSubstr(test.string() + ": no such folder"));
+
+  // An image of another size than the first names both.
+  write_netpbm(train / "b" / "2.pgm", pixels_of(3, 2, 3, 1), 2, 3, 1);
+  EXPECT_THAT(error_of(dir.str(), true),
+              HasSubstr((train / "b" / "2.pgm").string() + ": image is 2×3×1; expected 2×2×1 like " +
+                        (train / "a" / "1.pgm").string()));
+  fs::remove(train / "b" / "2.pgm");
+  write_netpbm(train / "b" / "2.ppm", pixels_of(3, 2, 2, 3), 2, 2, 3);  // same size, three channels
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr("2.ppm: image is 2×2×3; expected 2×2×1"));
+  fs::remove(train / "b" / "2.ppm");
+
+  std::ofstream(train / "b" / "photo.png") << "png bytes";
+  EXPECT_THAT(error_of(dir.str(), true),
+              HasSubstr((train / "b" / "photo.png").string() + ": not an image this reader takes; expected binary PGM or PPM"));
+  fs::remove(train / "b" / "photo.png");
+  std::ofstream(train / "b" / "broken.pgm") << "P2\n2 2\n255\n0 0 0 0\n";
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr("broken.pgm: header: expected a binary PGM (P5) or PPM (P6)"));
+  fs::remove(train / "b" / "broken.pgm");
+
+  fs::create_directories(train / "empty");
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr((train / "empty").string() + ": no images in this class folder"));
+  fs::remove(train / "empty");
+
+  fs::create_directories(test);
+  EXPECT_THAT(error_of(dir.str(), false), HasSubstr(test.string() + ": no class folders"));
+  write_netpbm(test / "z" / "1.pgm", pixels_of(4, 2, 2, 1), 2, 2, 1);
+  EXPECT_THAT(error_of(dir.str(), false),
+              HasSubstr((test / "z").string() + ": a test class the training set does not have"));
+
+  EXPECT_THAT([] {
+    try {
+      maqd::data::load_dataset("folder", "", true);
+    } catch (const maqd::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  }(), HasSubstr("folder has no default directory; give the folder of its files (maqd: --data-dir)"));
+}
+
+TEST(ImageFolderNames, NetpbmExtensionsInAnyCase) {
+  for (const char* name : {"a.pgm", "b.PPM", "c.Pnm", "x.y.pgm"}) EXPECT_TRUE(maqd::data::is_netpbm_name(name)) << name;
+  for (const char* name : {"a.png", "pgm", "a.pgm.bak", "a.jpg", ""}) EXPECT_FALSE(maqd::data::is_netpbm_name(name)) << name;
+}
+
+}  // namespace
