@@ -43,7 +43,8 @@ void register_eval(CLI::App& app) {
     Network network = train::load_network(path, &checkpoint);
     const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
     const std::string dir = a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir;
-    data::Dataset test = data::load_dataset(kind, dir, /*train=*/false);
+    // A folder data set is labelled by the classes the network learnt.
+    data::Dataset test = data::load_dataset(kind, dir, /*train=*/false, checkpoint.shape.class_names);
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height &&
               test.width() == shape.width && test.num_classes <= shape.num_classes,

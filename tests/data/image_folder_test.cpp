@@ -99,6 +99,18 @@ TEST_P(ImageFolder, HoldsEveryFilesPixelsLabelledByTheTrainingClasses) {
   ASSERT_EQ(test.size(), 1);
   EXPECT_EQ(test.labels[0].item<int64_t>(), 2);
   EXPECT_EQ(loaded_pixels(test, 0), test_image);
+
+  // A trained network's classes label another folder, which needs no
+  // train/: "c" is its class 0 here.
+  maqd_test::TempDir other;
+  fs::create_directories(other.path() / "test");
+  fs::copy(dir.path() / "test" / "c", other.path() / "test" / "c");
+  const maqd::data::Dataset relabelled = maqd::data::load_dataset("folder", other.str(), false, {"c", "b", "a"});
+  EXPECT_EQ(relabelled.class_names, (std::vector<std::string>{"c", "b", "a"}));
+  EXPECT_EQ(relabelled.num_classes, 3);
+  ASSERT_EQ(relabelled.size(), 1);
+  EXPECT_EQ(relabelled.labels[0].item<int64_t>(), 0);
+  EXPECT_EQ(loaded_pixels(relabelled, 0), test_image);
 }
 
 INSTANTIATE_TEST_SUITE_P(Channels, ImageFolder, ::testing::Values(1, 3));
@@ -139,7 +151,13 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   EXPECT_THAT(error_of(dir.str(), false), HasSubstr(test.string() + ": no class folders"));
   write_netpbm(test / "z" / "1.pgm", pixels_of(4, 2, 2, 1), 2, 2, 1);
   EXPECT_THAT(error_of(dir.str(), false),
-              HasSubstr((test / "z").string() + ": a test class the training set does not have"));
+              HasSubstr((test / "z").string() + ": a test class the training set does not have; expected one of a, b"));
+  try {
+    maqd::data::load_image_folder(dir.str(), false, {"a", "b"});
+    ADD_FAILURE() << "a class the network does not know was labelled";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr((test / "z").string() + ": a class the network was not trained on; expected one of a, b"));
+  }
 
   EXPECT_THAT([] {
     try {

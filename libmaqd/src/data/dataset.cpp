@@ -75,7 +75,8 @@ const std::vector<std::string>& class_names(const std::string& kind) {
 
 namespace {
 
-Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool train) {
+Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool train,
+                           const std::vector<std::string>& classes) {
   if (kind == "fashion-mnist") {
     if (!dir.empty()) return load_fashion_mnist(dir, train);
     check(std::filesystem::is_directory(kDebianFashionMnistDir), "load_dataset",
@@ -92,14 +93,15 @@ Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool
   check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files (maqd: --data-dir)");
   if (kind == "mnist") return load_mnist(dir, train);
   if (kind == "cifar10") return load_cifar10(dir, train);
-  if (kind == "folder") return load_image_folder(dir, train);
+  if (kind == "folder") return load_image_folder(dir, train, classes);
   return load_cifar100(dir, train, kind == "cifar100-coarse");
 }
 
 }  // namespace
 
-Dataset load_dataset(const std::string& kind, const std::string& dir, bool train) {
-  Dataset data = load_known_dataset(kind, dir, train);
+Dataset load_dataset(const std::string& kind, const std::string& dir, bool train,
+                     const std::vector<std::string>& classes) {
+  Dataset data = load_known_dataset(kind, dir, train, classes);
   if (data.class_names.empty()) data.class_names = class_names(kind);
   return data;
 }

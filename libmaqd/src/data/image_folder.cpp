@@ -43,12 +43,16 @@ bool is_netpbm_name(const std::string& file_name) {
   return lower == ".pgm" || lower == ".ppm" || lower == ".pnm";
 }
 
-Dataset load_image_folder(const std::string& dir, bool train) {
-  // The classes are the training set's folders, for the test set too.
-  const std::vector<std::string> classes = sorted_entries(split_folder(dir, "train"), true);
+Dataset load_image_folder(const std::string& dir, bool train, const std::vector<std::string>& given_classes) {
+  // The classes are the training set's folders, for the test set too,
+  // unless a trained network's are given.
+  const bool given = !given_classes.empty();
+  const std::vector<std::string> classes = given ? given_classes : sorted_entries(split_folder(dir, "train"), true);
   check(classes.size() >= 2, (fs::path(dir) / "train").string().c_str(), classes.size(),
         " class folder(s); expected at least 2, one per class");
   const fs::path root = split_folder(dir, train ? "train" : "test");
+  std::string class_list;
+  for (const std::string& name : classes) class_list += (class_list.empty() ? "" : ", ") + name;
 
   // Each class's images, [H][W][C] each, then taken in turn from every
   // class (round robin), so that --train-limit's first N images hold every
@@ -59,8 +63,8 @@ Dataset load_image_folder(const std::string& dir, bool train) {
   for (const std::string& folder : sorted_entries(root, true)) {
     const auto found = std::find(classes.begin(), classes.end(), folder);
     check(found != classes.end(), (root / folder).string().c_str(),
-          "a test class the training set does not have; expected one of the folders of ",
-          (fs::path(dir) / "train").string());
+          given ? "a class the network was not trained on; expected one of " : "a test class the training set does not have; expected one of ",
+          class_list);
     const std::vector<std::string> files = sorted_entries(root / folder, false);
     check(!files.empty(), (root / folder).string().c_str(), "no images in this class folder");
     for (const std::string& file : files) {

@@ -44,6 +44,9 @@ const std::vector<std::string>& class_names(const std::string& kind);
 // maqd/data/image_folder.h). An empty dir means the
 // default, which only Fashion-MNIST has (kDebianFashionMnistDir). Every
 // problem with the files is raised here as maqd::Error, before training.
-Dataset load_dataset(const std::string& kind, const std::string& dir, bool train);
+// `classes`: for "folder", the label order to use (a trained network's
+// class names), see load_image_folder; the other kinds' are fixed.
+Dataset load_dataset(const std::string& kind, const std::string& dir, bool train,
+                     const std::vector<std::string>& classes = {});
 
 }  // namespace maqd::data

@@ -6,7 +6,8 @@
 //
 // Labels follow the class folders' names in byte order (as `ls` in the C
 // locale lists them), taken from DIR/train for both sets, so the two agree
-// on every label. The set holds the first image (by file name) of every
+// on every label; or, where `classes` is given (a trained network's, to
+// evaluate it on other images), that list, and DIR/train is not needed. The set holds the first image (by file name) of every
 // class, then the second of each, and so on, so --train-limit's first N
 // images cover the classes alike. Throws maqd::Error naming
 // the folder or file and what was expected: a missing set, a class without
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "maqd/data/dataset.h"
 
@@ -23,7 +25,7 @@ namespace maqd::data {
 // The image file names accepted (lowercase compare): .pgm, .ppm, .pnm.
 bool is_netpbm_name(const std::string& file_name);
 
-// Named "folder/train" or "folder/test"; class_names holds the folders' names.
-Dataset load_image_folder(const std::string& dir, bool train);
+// Named "folder/train" or "folder/test"; class_names holds the classes.
+Dataset load_image_folder(const std::string& dir, bool train, const std::vector<std::string>& classes = {});
 
 }  // namespace maqd::data
