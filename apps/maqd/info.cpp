@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "maqd/export/export.h"
 #include "maqd/nn/training_memory.h"
+#include "maqd/text.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 
@@ -85,9 +86,10 @@ void register_info(CLI::App& app) {
                 c.weight_standardization ? "+WS" : "", c.mw ? std::to_string(c.mw).c_str() : "float",
                 c.ma ? std::to_string(c.ma).c_str() : "ReLU",
                 (long long)checkpoint.state.epochs_done, (long long)c.epochs, c.dataset.c_str());
-    std::printf("input %lld×%lld×%lld, %lld classes\n\n", (long long)checkpoint.shape.channels,
+    const std::string names = join(checkpoint.shape.class_names, ", ");  // where the checkpoint records them
+    std::printf("input %lld×%lld×%lld, %lld classes%s\n\n", (long long)checkpoint.shape.channels,
                 (long long)checkpoint.shape.height, (long long)checkpoint.shape.width,
-                (long long)checkpoint.shape.num_classes);
+                (long long)checkpoint.shape.num_classes, names.empty() ? "" : (" (" + names + ")").c_str());
     std::printf("%-26s %-8s %-16s %-11s %10s %7s %5s\n", "layer", "token", "out shape", "weight",
                 "params", "levels", "bits");
     int64_t params_total = 0;

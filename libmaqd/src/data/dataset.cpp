@@ -7,6 +7,7 @@
 #include "maqd/data/idx.h"
 #include "maqd/data/image_folder.h"
 #include "maqd/error.h"
+#include "maqd/text.h"
 
 namespace maqd::data {
 
@@ -86,9 +87,7 @@ Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool
   }
   const bool known = std::count(dataset_kinds().begin(), dataset_kinds().end(), kind) > 0;
   if (!known) {
-    std::string list;
-    for (const std::string& k : dataset_kinds()) list += (list.empty() ? "" : ", ") + k;
-    throw Error("load_dataset: kind \"" + kind + "\", expected one of " + list);
+    throw Error("load_dataset: kind \"" + kind + "\", expected one of " + join(dataset_kinds(), ", "));
   }
   check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files (maqd: --data-dir)");
   if (kind == "mnist") return load_mnist(dir, train);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "maqd/error.h"
+#include "maqd/text.h"
 #include "maqd_rt/image.hpp"
 
 namespace maqd::data {
@@ -51,8 +52,7 @@ Dataset load_image_folder(const std::string& dir, bool train, const std::vector<
   check(classes.size() >= 2, (fs::path(dir) / "train").string().c_str(), classes.size(),
         " class folder(s); expected at least 2, one per class");
   const fs::path root = split_folder(dir, train ? "train" : "test");
-  std::string class_list;
-  for (const std::string& name : classes) class_list += (class_list.empty() ? "" : ", ") + name;
+  const std::string class_list = join(classes, ", ");
 
   // Each class's images, [H][W][C] each, then taken in turn from every
   // class (round robin), so that --train-limit's first N images hold every

@@ -13,6 +13,7 @@
 
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
+#include "maqd/text.h"
 #include "maqd/files.h"
 #include "maqd/ops/code_conv.h"
 #include "maqd/process.h"
@@ -309,8 +310,7 @@ namespace {
 // "3 classes (bag, sneaker, trouser) of 1×28×28 images".
 std::string describe_data(int64_t num_classes, const std::vector<std::string>& names, int64_t channels,
                           int64_t height, int64_t width) {
-  std::string list;
-  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  const std::string list = join(names, ", ");
   return std::to_string(num_classes) + " classes" + (list.empty() ? "" : " (" + list + ")") + " of " +
          std::to_string(channels) + "×" + std::to_string(height) + "×" + std::to_string(width) + " images";
 }
