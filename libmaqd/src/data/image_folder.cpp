@@ -89,30 +89,30 @@ Dataset load_image_folder(const std::string& dir, bool train, const std::vector<
   }
   check(!first_image.empty(), root.string().c_str(), "no class folders; expected one folder of images per class");
 
-  std::vector<uint8_t> pixels;  // [N][H][W][C]
-  std::vector<int64_t> labels;
-  for (size_t turn = 0;; ++turn) {
-    const size_t before = labels.size();
+  // Round robin into one [N][H][W][C] tensor, each image freed once
+  // copied, so the set is held about twice at the peak, not three times.
+  int64_t n = 0;
+  for (const auto& images : per_class) n += int64_t(images.size());
+  torch::Tensor hwc = torch::empty({n, shape.height, shape.width, shape.channels}, torch::kUInt8);
+  torch::Tensor labels = torch::empty({n}, torch::kInt64);
+  uint8_t* to = hwc.data_ptr<uint8_t>();
+  int64_t* label_out = labels.data_ptr<int64_t>();
+  const size_t image_bytes = size_t(shape.height) * size_t(shape.width) * size_t(shape.channels);
+  for (size_t turn = 0, taken = 0; taken < size_t(n); ++turn)
     for (size_t label = 0; label < per_class.size(); ++label) {
       if (turn >= per_class[label].size()) continue;
-      pixels.insert(pixels.end(), per_class[label][turn].begin(), per_class[label][turn].end());
-      labels.push_back(int64_t(label));
+      std::vector<uint8_t>& image = per_class[label][turn];
+      std::copy(image.begin(), image.end(), to + taken * image_bytes);
+      std::vector<uint8_t>().swap(image);
+      label_out[taken++] = int64_t(label);
     }
-    if (labels.size() == before) break;
-  }
 
   Dataset data;
   data.name = std::string("folder/") + (train ? "train" : "test");
   data.num_classes = int64_t(classes.size());
   data.class_names = classes;
-  const int64_t n = int64_t(labels.size());
-  // clone() first: for one channel the permuted view already counts as
-  // contiguous, and contiguous() would return a view of `pixels`.
-  data.images = torch::from_blob(pixels.data(), {n, shape.height, shape.width, shape.channels}, torch::kUInt8)
-                    .clone()
-                    .permute({0, 3, 1, 2})
-                    .contiguous();
-  data.labels = torch::from_blob(labels.data(), {n}, torch::kInt64).clone();
+  data.images = hwc.permute({0, 3, 1, 2}).contiguous();
+  data.labels = labels;
   return data;
 }
 
