@@ -37,6 +37,8 @@ awk -v a="$accuracy" 'BEGIN { exit !(a >= 80) }' || fail "test accuracy '$accura
 "$maqd" export "$dir/run" -o "$dir/model.maqd" >>"$dir/log" 2>&1 || fail "export failed"
 "$maqd" info "$dir/model.maqd" | grep -q "^  class_names  *bag, sneaker, trouser$" ||
   fail "the model file does not name the classes after the folders: $("$maqd" info "$dir/model.maqd" | grep -i class)"
+"$maqd" info "$dir/model.maqd" | grep -q "^  arch  *(16C3)x2-AP-(32C3)x2-AP-3C1-GAP$" ||
+  fail "the model's arch does not end in its 3 outputs: $("$maqd" info "$dir/model.maqd" | grep arch)"
 "$maqd" info "$dir/run" | grep -q "^input 1×28×28, 3 classes (bag, sneaker, trouser)$" ||
   fail "maqd info RUN does not name the classes: $("$maqd" info "$dir/run" | sed -n 2p)"
 "$maqd" eval "$dir/run" >"$dir/eval" 2>>"$dir/log" || fail "maqd eval failed"

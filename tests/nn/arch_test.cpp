@@ -198,6 +198,18 @@ TEST(ArchParser, BadNotationIsAnErrorNamingArchPositionAndToken) {
   }
 }
 
+// What a model file records as its arch: the output count as built.
+TEST(ArchNotation, OutputCountFollowsTheClasses) {
+  EXPECT_EQ(maqd::notation_with_classes("(64C3)x2-AP-10C1-GAP", 3), "(64C3)x2-AP-3C1-GAP");
+  EXPECT_EQ(maqd::notation_with_classes("(64C3)x2-AP-10C1-GAP", 10), "(64C3)x2-AP-10C1-GAP");
+  EXPECT_EQ(maqd::notation_with_classes("8C3-AP-10C1-AP-GAP", 100), "8C3-AP-100C1-AP-GAP");
+  EXPECT_EQ(maqd::notation_with_classes("vgg", 100),
+            "(64C3)x2-(128C3)x2-AP-(256C3)x4-AP-(512C3)x4-AP-(512C3)x4-100C1-GAP");
+  // Inside a repeated group the token is also a hidden layer: the expanded
+  // form, with only the output changed.
+  EXPECT_EQ(maqd::notation_with_classes("(8C3-10C1)x2-GAP", 3), "8C3-10C1-8C3-3C1-GAP");
+}
+
 TEST(ArchParser, DeepNestingIsRefusedNotOverflowed) {
   const std::string text = std::string(100, '(') + "8C3" + std::string(100, ')') + "-10C1-GAP";
   const std::string message = parse_error(text);

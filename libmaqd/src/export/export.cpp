@@ -443,7 +443,7 @@ maqd_rt::Model export_model(Network& network, const data::ChannelStats& stats,
   maqd_rt::Model model = Exporter(network, stats).run();
   const NetworkOptions& o = network->options();
   model.text = metadata;
-  model.text["arch"] = network->arch_notation();
+  model.text["arch"] = notation_with_classes(network->arch_notation(), o.num_classes);
   model.text["norm"] = to_string(o.norm);
   model.text["delta_w"] = o.weight_quant->delta == WeightDelta::kFloor ? "floor" : "half";
   model.text["producer"] = std::string("maqd ") + MAQD_VERSION_STRING;

@@ -3,6 +3,7 @@
 // marked once the whole sequence is known.
 #include "maqd/nn/arch.h"
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -286,6 +287,20 @@ std::string format_arch(const std::vector<ArchLayer>& layers) {
     }
   }
   return out;
+}
+
+std::string notation_with_classes(const std::string& notation, int64_t num_classes) {
+  const std::string resolved = resolve_arch(notation);
+  std::vector<ArchLayer> layers = parse_arch(resolved);
+  const auto output = std::find_if(layers.begin(), layers.end(), [](const ArchLayer& l) { return l.is_output; });
+  if (output == layers.end() || output->channels == num_classes) return resolved;
+  output->channels = num_classes;
+  // The count rewritten where it is written; where that token stands for
+  // more than the output layer (inside a repeated group), the expanded form.
+  const std::string written = std::to_string(parse_arch(resolved)[size_t(output - layers.begin())].channels);
+  std::string rewritten = resolved;
+  rewritten.replace(output->position, written.size(), std::to_string(num_classes));
+  return parse_arch(rewritten) == layers ? rewritten : format_arch(layers);
 }
 
 }  // namespace maqd

@@ -77,4 +77,10 @@ std::vector<ArchLayer> parse_arch(const std::string& name_or_notation);
 // (e.g. "64C3-64C3-AP-10C1-GAP"); parse_arch(format_arch(l)) == l.
 std::string format_arch(const std::vector<ArchLayer>& layers);
 
+// The notation as a network with `num_classes` outputs is built: the output
+// conv's count as written (the paper writes 10C1 for CIFAR-10) replaced by
+// num_classes, e.g. "(64C3)x2-AP-10C1-GAP" → "(64C3)x2-AP-3C1-GAP". What a
+// model file records, so that its arch says what it computes.
+std::string notation_with_classes(const std::string& notation, int64_t num_classes);
+
 }  // namespace maqd
