@@ -30,7 +30,8 @@ PY
 
 "$maqd" train --data folder --data-dir "$dir/images" --arch "(16C3)x2-AP-(32C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
   --epochs 2 --batch-size 50 --threads 2 --out "$dir/run" >"$dir/log" 2>&1 || fail "training failed"
-grep -q "data: folder/train 1800 training, folder/test 300 test images" "$dir/log" || fail "the data line does not count 1800 and 300 images"
+grep -q "^data: folder/train 1800 training, folder/test 300 test images; 3 classes: bag, sneaker, trouser$" "$dir/log" ||
+  fail "the data line does not count 1800 and 300 images in 3 named classes: $(grep '^data:' "$dir/log")"
 accuracy=$(sed -nE 's/^done: .* test accuracy ([0-9.]+)%.*/\1/p' "$dir/log")
 awk -v a="$accuracy" 'BEGIN { exit !(a >= 80) }' || fail "test accuracy '$accuracy' % after 2 epochs; three easy classes should pass 80 %"
 

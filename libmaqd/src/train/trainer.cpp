@@ -352,8 +352,12 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
 
   const data::Dataset train_set = load_limited(config, true);
   const data::Dataset test_set = load_limited(config, false);
+  // A folder set's labels are the user's folders: show how they were read.
+  const std::string classes = config.dataset == "folder" ? "; " + std::to_string(train_set.num_classes) +
+                                                               " classes: " + join(train_set.class_names, ", ")
+                                                         : "";
   note("data: " + train_set.name + " " + std::to_string(train_set.size()) + " training, " +
-       test_set.name + " " + std::to_string(test_set.size()) + " test images");
+       test_set.name + " " + std::to_string(test_set.size()) + " test images" + classes);
   if (resuming) check_same_data(checkpoint, train_set, config);
   const data::ChannelStats stats = resuming ? checkpoint.stats : data::compute_channel_stats(train_set);
 
