@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "maqd/data/dataset.h"
+
 namespace maqd::cli {
 
 int& exit_code();  // set by a subcommand's callback; main returns it
@@ -15,6 +17,12 @@ void register_info(CLI::App& app);
 void register_deploy(CLI::App& app);  // export, run, bench
 void register_sweep(CLI::App& app);
 void register_plot(CLI::App& app);
+
+// How eval and run read a test set: labelled by the network's classes (a
+// folder set's), the first `limit` images (0: all), and a long read's
+// progress noted on stderr (stdout may be --json).
+data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
+                                   const std::string& dir);
 
 // maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
 void describe_model_file(const std::string& path);

@@ -57,13 +57,12 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
                             const std::string& dir, int64_t limit) {
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
-  // A folder data set is labelled by the classes the model file names.
-  data::Dataset test = data::load_dataset(kind, dir, /*train=*/false, model.class_names());
+  const data::Dataset test =
+      data::load_dataset(kind, dir, /*train=*/false, test_set_options(model.class_names(), limit, dir));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
         "; the model expects ", in.channels, "×", in.height, "×", in.width);
-  if (limit > 0 && limit < test.size()) test = test.head(limit);
   return test;
 }
 

@@ -1,6 +1,7 @@
 // maqd eval CHECKPOINT: accuracy, test loss, R_w and R_a overall and per
 // layer, on the checkpoint's data set or another with the same image shape.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,16 @@
 #include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
+
+data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
+                                   const std::string& dir) {
+  data::LoadOptions options;
+  options.classes = classes;
+  options.limit = limit;
+  auto on_stderr = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
+  options.progress = data::progress_notes((std::filesystem::path(dir) / "test").string(), on_stderr);
+  return options;
+}
 
 void register_eval(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint: accuracy, loss, R_w, R_a");
@@ -43,16 +54,15 @@ void register_eval(CLI::App& app) {
     Network network = train::load_network(path, &checkpoint);
     const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
     const std::string dir = a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir;
-    // A folder data set is labelled by the classes the network learnt.
-    data::Dataset test = data::load_dataset(kind, dir, /*train=*/false, checkpoint.shape.class_names);
+    const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
+    const data::Dataset test = data::load_dataset(
+        kind, dir, /*train=*/false, test_set_options(checkpoint.shape.class_names, limit, dir));
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height &&
               test.width() == shape.width && test.num_classes <= shape.num_classes,
           test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
           " with ", test.num_classes, " classes; the checkpoint expects ", shape.channels, "×",
           shape.height, "×", shape.width, " with ", shape.num_classes);
-    const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
-    if (limit > 0 && limit < test.size()) test = test.head(limit);
     const train::EvalResult r = train::evaluate(network, test, checkpoint.stats, a->batch_size,
                                                 train::loss_options(checkpoint.config),
                                                 torch::Device(torch::kCPU));

@@ -63,6 +63,13 @@ TEST(LoadDataset, Dispatches) {
   EXPECT_EQ(maqd::data::load_dataset("cifar100-coarse", dir.str(), false).labels[0].item<int64_t>(), 2);
   maqd_test::write_file(dir.file("test_batch.bin"), maqd_test::cifar_records(0, {{6}}));
   EXPECT_EQ(maqd::data::load_dataset("cifar10", dir.str(), false).labels[0].item<int64_t>(), 6);
+  // A limit gives the first N of a built-in set too.
+  maqd_test::write_file(dir.file("test_batch.bin"), maqd_test::cifar_records(0, {{6}, {2}, {9}}));
+  maqd::data::LoadOptions two;
+  two.limit = 2;
+  const maqd::data::Dataset first_two = maqd::data::load_dataset("cifar10", dir.str(), false, two);
+  ASSERT_EQ(first_two.size(), 2);
+  EXPECT_EQ(first_two.labels[1].item<int64_t>(), 2);
 }
 
 // The published figures for Fashion-MNIST: 60000 + 10000 images of 28x28,

@@ -105,7 +105,9 @@ TEST_P(ImageFolder, HoldsEveryFilesPixelsLabelledByTheTrainingClasses) {
   maqd_test::TempDir other;
   fs::create_directories(other.path() / "test");
   fs::copy(dir.path() / "test" / "c", other.path() / "test" / "c");
-  const maqd::data::Dataset relabelled = maqd::data::load_dataset("folder", other.str(), false, {"c", "b", "a"});
+  maqd::data::LoadOptions relabel;
+  relabel.classes = {"c", "b", "a"};
+  const maqd::data::Dataset relabelled = maqd::data::load_dataset("folder", other.str(), false, relabel);
   EXPECT_EQ(relabelled.class_names, (std::vector<std::string>{"c", "b", "a"}));
   EXPECT_EQ(relabelled.num_classes, 3);
   ASSERT_EQ(relabelled.size(), 1);
@@ -153,7 +155,9 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   EXPECT_THAT(error_of(dir.str(), false),
               HasSubstr((test / "z").string() + ": a test class the training set does not have; expected one of a, b"));
   try {
-    maqd::data::load_image_folder(dir.str(), false, {"a", "b"});
+    maqd::data::LoadOptions known;
+    known.classes = {"a", "b"};
+    maqd::data::load_image_folder(dir.str(), false, known);
     ADD_FAILURE() << "a class the network does not know was labelled";
   } catch (const maqd::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr((test / "z").string() + ": a class the network was not trained on; expected one of a, b"));
@@ -167,6 +171,65 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
     }
     return std::string("no error");
   }(), HasSubstr("folder has no default directory; give the folder of its files (maqd: --data-dir)"));
+}
+
+// A limit reads only the files the set's first N images need, and gives
+// exactly the first N of the whole set; progress counts the files read.
+TEST(ImageFolderLimit, ReadsOnlyTheFilesTheFirstImagesNeed) {
+  maqd_test::TempDir dir;
+  const fs::path train = dir.path() / "train";
+  // Classes of 1, 4 and 2 images: the round robin runs out of "a" first.
+  const std::vector<std::pair<std::string, int>> classes = {{"a", 1}, {"b", 4}, {"c", 2}};
+  int seed = 0;
+  for (const auto& [name, count] : classes)
+    for (int i = 0; i < count; ++i)
+      write_netpbm(train / name / ("img" + std::to_string(i) + ".pgm"), pixels_of(++seed, 2, 3, 1), 2, 3, 1);
+  const maqd::data::Dataset whole = maqd::data::load_image_folder(dir.str(), true);
+  ASSERT_EQ(whole.size(), 7);
+  for (int64_t limit = 1; limit <= 8; ++limit) {
+    SCOPED_TRACE(limit);
+    std::vector<std::pair<int64_t, int64_t>> calls;
+    maqd::data::LoadOptions options;
+    options.limit = limit;
+    options.progress = [&](int64_t read, int64_t total) { calls.emplace_back(read, total); };
+    const maqd::data::Dataset part = maqd::data::load_dataset("folder", dir.str(), true, options);
+    const int64_t expected = std::min<int64_t>(limit, whole.size());
+    ASSERT_EQ(part.size(), expected);
+    EXPECT_TRUE(torch::equal(part.labels, whole.labels.narrow(0, 0, expected)));
+    EXPECT_TRUE(torch::equal(part.images, whole.images.narrow(0, 0, expected)));
+    EXPECT_EQ(part.class_names, whole.class_names);
+    ASSERT_EQ(calls.size(), size_t(expected)) << "one progress call per file read";
+    for (size_t i = 0; i < calls.size(); ++i) EXPECT_EQ(calls[i], std::make_pair(int64_t(i) + 1, expected));
+  }
+
+  // b's last image is the set's seventh: a broken one there stops the whole
+  // set, not the first six.
+  std::ofstream(train / "b" / "img3.pgm", std::ios::trunc) << "P5\n3 2\n255\n";  // no pixels
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr("img3.pgm"));
+  maqd::data::LoadOptions six;
+  six.limit = 6;
+  EXPECT_EQ(maqd::data::load_image_folder(dir.str(), true, six).size(), 6);
+  // Names are checked for every file before any is read, limit or not.
+  std::ofstream(train / "c" / "notes.txt") << "not an image";
+  maqd::data::LoadOptions one;
+  one.limit = 1;
+  EXPECT_THROW(maqd::data::load_image_folder(dir.str(), true, one), maqd::Error);
+  one.limit = -1;
+  EXPECT_THROW(maqd::data::load_dataset("folder", dir.str(), true, one), maqd::Error);
+}
+
+TEST(ProgressNotes, QuietUntilAnIntervalHasPassedThenOneNoteAnInterval) {
+  std::vector<std::string> notes;
+  auto record = [&](const std::string& text) { notes.push_back(text); };
+  auto every_call = maqd::data::progress_notes("dir/train", record, std::chrono::milliseconds(0));
+  every_call(1, 3);
+  every_call(3, 3);
+  EXPECT_EQ(notes, (std::vector<std::string>{"reading dir/train: 1 of 3 images (33%)",
+                                             "reading dir/train: 3 of 3 images (100%)"}));
+  notes.clear();
+  auto hourly = maqd::data::progress_notes("dir/train", record, std::chrono::hours(1));
+  for (int64_t i = 1; i <= 1000; ++i) hourly(i, 1000);
+  EXPECT_TRUE(notes.empty()) << "a read shorter than the interval printed " << notes.size() << " notes";
 }
 
 TEST(ImageFolderNames, NetpbmExtensionsInAnyCase) {

@@ -77,7 +77,7 @@ const std::vector<std::string>& class_names(const std::string& kind) {
 namespace {
 
 Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool train,
-                           const std::vector<std::string>& classes) {
+                           const LoadOptions& options) {
   if (kind == "fashion-mnist") {
     if (!dir.empty()) return load_fashion_mnist(dir, train);
     check(std::filesystem::is_directory(kDebianFashionMnistDir), "load_dataset",
@@ -92,17 +92,32 @@ Dataset load_known_dataset(const std::string& kind, const std::string& dir, bool
   check(!dir.empty(), "load_dataset", kind, " has no default directory; give the folder of its files (maqd: --data-dir)");
   if (kind == "mnist") return load_mnist(dir, train);
   if (kind == "cifar10") return load_cifar10(dir, train);
-  if (kind == "folder") return load_image_folder(dir, train, classes);
+  if (kind == "folder") return load_image_folder(dir, train, options);
   return load_cifar100(dir, train, kind == "cifar100-coarse");
 }
 
 }  // namespace
 
 Dataset load_dataset(const std::string& kind, const std::string& dir, bool train,
-                     const std::vector<std::string>& classes) {
-  Dataset data = load_known_dataset(kind, dir, train, classes);
+                     const LoadOptions& options) {
+  check(options.limit >= 0, "load_dataset", "limit ", options.limit, "; expected 0 (all) or a positive count");
+  Dataset data = load_known_dataset(kind, dir, train, options);
   if (data.class_names.empty()) data.class_names = class_names(kind);
-  return data;
+  return options.limit > 0 ? data.head(options.limit) : data;
+}
+
+std::function<void(int64_t, int64_t)> progress_notes(
+    const std::string& what, std::function<void(const std::string&)> note,
+    std::chrono::milliseconds interval) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last = Clock::now();
+  return [what, note = std::move(note), interval, last](int64_t read, int64_t total) mutable {
+    const Clock::time_point now = Clock::now();
+    if (now - last < interval) return;
+    last = now;
+    note("reading " + what + ": " + std::to_string(read) + " of " + std::to_string(total) + " images (" +
+         std::to_string(100 * read / std::max<int64_t>(total, 1)) + "%)");
+  };
 }
 
 }  // namespace maqd::data

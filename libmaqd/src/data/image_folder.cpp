@@ -44,34 +44,55 @@ bool is_netpbm_name(const std::string& file_name) {
   return lower == ".pgm" || lower == ".ppm" || lower == ".pnm";
 }
 
-Dataset load_image_folder(const std::string& dir, bool train, const std::vector<std::string>& given_classes) {
+Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options) {
   // The classes are the training set's folders, for the test set too,
   // unless a trained network's are given.
-  const bool given = !given_classes.empty();
-  const std::vector<std::string> classes = given ? given_classes : sorted_entries(split_folder(dir, "train"), true);
+  const bool given = !options.classes.empty();
+  const std::vector<std::string> classes =
+      given ? options.classes : sorted_entries(split_folder(dir, "train"), true);
   check(classes.size() >= 2, (fs::path(dir) / "train").string().c_str(), classes.size(),
         " class folder(s); expected at least 2, one per class");
+  check(options.limit >= 0, "load_dataset", "limit ", options.limit, "; expected 0 (all) or a positive count");
   const fs::path root = split_folder(dir, train ? "train" : "test");
   const std::string class_list = join(classes, ", ");
 
-  // Each class's images, [H][W][C] each, then taken in turn from every
-  // class (round robin), so that --train-limit's first N images hold every
-  // class alike and not the first classes' only.
-  std::vector<std::vector<std::vector<uint8_t>>> per_class(classes.size());
-  maqd_rt::TensorDesc shape;
-  std::string first_image;
+  // Every class's files, listed and checked by name before any is read.
+  std::vector<std::vector<std::string>> files(classes.size());
   for (const std::string& folder : sorted_entries(root, true)) {
     const auto found = std::find(classes.begin(), classes.end(), folder);
     check(found != classes.end(), (root / folder).string().c_str(),
           given ? "a class the network was not trained on; expected one of " : "a test class the training set does not have; expected one of ",
           class_list);
-    const std::vector<std::string> files = sorted_entries(root / folder, false);
-    check(!files.empty(), (root / folder).string().c_str(), "no images in this class folder");
-    for (const std::string& file : files) {
-      const std::string path = (root / folder / file).string();
-      check(is_netpbm_name(file), path.c_str(),
+    std::vector<std::string>& paths = files[size_t(found - classes.begin())];
+    for (const std::string& file : sorted_entries(root / folder, false)) {
+      paths.push_back((root / folder / file).string());
+      check(is_netpbm_name(file), paths.back().c_str(),
             "not an image this reader takes; expected binary PGM or PPM (.pgm, .ppm, .pnm), e.g. "
             "`convert IN.png OUT.pgm` with ImageMagick");
+    }
+    check(!paths.empty(), (root / folder).string().c_str(), "no images in this class folder");
+  }
+  size_t listed = 0;
+  for (const auto& paths : files) listed += paths.size();
+  check(listed > 0, root.string().c_str(), "no class folders; expected one folder of images per class");
+
+  // The set is the classes' images taken in turn (round robin), so the
+  // first `limit` of it hold `wanted[c]` images of class c: count them
+  // without reading, then read only those.
+  std::vector<size_t> wanted(classes.size(), 0);
+  const size_t total = options.limit > 0 ? std::min(listed, size_t(options.limit)) : listed;
+  for (size_t turn = 0, taken = 0; taken < total; ++turn)
+    for (size_t label = 0; label < classes.size() && taken < total; ++label)
+      if (turn < files[label].size()) ++wanted[label], ++taken;
+
+  // Each class's images, [H][W][C] each.
+  std::vector<std::vector<std::vector<uint8_t>>> per_class(classes.size());
+  maqd_rt::TensorDesc shape;
+  std::string first_image;
+  int64_t read = 0;
+  for (size_t label = 0; label < classes.size(); ++label)
+    for (size_t i = 0; i < wanted[label]; ++i) {
+      const std::string& path = files[label][i];
       // The runtime's reader (maqd-rt reads the same files on the device);
       // its errors name the file.
       maqd_rt::NetpbmImage image = maqd_rt::read_netpbm(path);
@@ -84,21 +105,19 @@ Dataset load_image_folder(const std::string& dir, bool train, const std::vector<
             path.c_str(), "image is ", got.height, "×", got.width, "×", got.channels, "; expected ",
             shape.height, "×", shape.width, "×", shape.channels, " like ", first_image,
             " (every image of a data set has one size)");
-      per_class[size_t(found - classes.begin())].push_back(std::move(image.pixels));
+      per_class[label].push_back(std::move(image.pixels));
+      if (options.progress) options.progress(++read, int64_t(total));
     }
-  }
-  check(!first_image.empty(), root.string().c_str(), "no class folders; expected one folder of images per class");
 
   // Round robin into one [N][H][W][C] tensor, each image freed once
   // copied, so the set is held about twice at the peak, not three times.
-  int64_t n = 0;
-  for (const auto& images : per_class) n += int64_t(images.size());
+  const int64_t n = int64_t(total);
   torch::Tensor hwc = torch::empty({n, shape.height, shape.width, shape.channels}, torch::kUInt8);
   torch::Tensor labels = torch::empty({n}, torch::kInt64);
   uint8_t* to = hwc.data_ptr<uint8_t>();
   int64_t* label_out = labels.data_ptr<int64_t>();
   const size_t image_bytes = size_t(shape.height) * size_t(shape.width) * size_t(shape.channels);
-  for (size_t turn = 0, taken = 0; taken < size_t(n); ++turn)
+  for (size_t turn = 0, taken = 0; taken < total; ++turn)
     for (size_t label = 0; label < per_class.size(); ++label) {
       if (turn >= per_class[label].size()) continue;
       std::vector<uint8_t>& image = per_class[label][turn];

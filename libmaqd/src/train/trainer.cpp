@@ -71,10 +71,15 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   write_file_atomically(path, j.dump(2) + "\n");
 }
 
-data::Dataset load_limited(const TrainConfig& config, bool train) {
-  data::Dataset d = data::load_dataset(config.dataset, config.data_dir, train);
-  const int64_t limit = train ? config.train_limit : config.test_limit;
-  return (limit > 0 && limit < d.size()) ? d.head(limit) : d;
+// The run's training or test set, within its limit; a long read (a large
+// folder set) notes its progress every few seconds.
+data::Dataset load_limited(const TrainConfig& config, bool train,
+                           const std::function<void(const std::string&)>& note) {
+  data::LoadOptions options;
+  options.limit = train ? config.train_limit : config.test_limit;
+  const std::string split = train ? "train" : "test";
+  options.progress = data::progress_notes((std::filesystem::path(config.data_dir) / split).string(), note);
+  return data::load_dataset(config.dataset, config.data_dir, train, options);
 }
 
 // The last epoch's metrics plus the best test accuracy over all epochs.
@@ -350,8 +355,8 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   const torch::Device device = resolve_device(config.device);
   check_precision_runs_here(config);
 
-  const data::Dataset train_set = load_limited(config, true);
-  const data::Dataset test_set = load_limited(config, false);
+  const data::Dataset train_set = load_limited(config, true, note);
+  const data::Dataset test_set = load_limited(config, false, note);
   // A folder set's labels are the user's folders: show how they were read.
   const std::string classes = config.dataset == "folder" ? "; " + std::to_string(train_set.num_classes) +
                                                                " classes: " + join(train_set.class_names, ", ")

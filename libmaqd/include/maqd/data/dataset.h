@@ -3,7 +3,9 @@
 // the loader crop, flip and normalize in one pass per batch.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,14 +41,33 @@ const std::vector<std::string>& dataset_kinds();
 // empty for a kind whose labels are their own names (mnist) or unknown.
 const std::vector<std::string>& class_names(const std::string& kind);
 
+// What load_dataset reads beyond the kind and folder.
+struct LoadOptions {
+  // For "folder": the label order to use (a trained network's class names),
+  // see load_image_folder; the other kinds' are fixed.
+  std::vector<std::string> classes;
+  // The set's first `limit` samples only (0: all), as head(limit) gives
+  // them; a folder set reads no more image files than that.
+  int64_t limit = 0;
+  // For "folder", after each image read: how many of how many are read
+  // (the built-in sets read in a second or two and call nothing).
+  std::function<void(int64_t read, int64_t total)> progress;
+};
+
 // The one entry point the CLI uses. kind: "fashion-mnist", "mnist", "cifar10",
 // "cifar100" (fine labels), "cifar100-coarse" or "folder" (your own images,
 // maqd/data/image_folder.h). An empty dir means the
 // default, which only Fashion-MNIST has (kDebianFashionMnistDir). Every
 // problem with the files is raised here as maqd::Error, before training.
-// `classes`: for "folder", the label order to use (a trained network's
-// class names), see load_image_folder; the other kinds' are fixed.
 Dataset load_dataset(const std::string& kind, const std::string& dir, bool train,
-                     const std::vector<std::string>& classes = {});
+                     const LoadOptions& options = {});
+
+// A LoadOptions::progress that calls `note` with "reading WHAT: R of T
+// images (P%)" once `interval` has passed since it was made and at most once
+// an interval after that, so a long read is never silent and a short one
+// prints nothing.
+std::function<void(int64_t, int64_t)> progress_notes(
+    const std::string& what, std::function<void(const std::string&)> note,
+    std::chrono::milliseconds interval = std::chrono::seconds(5));
 
 }  // namespace maqd::data

@@ -6,13 +6,14 @@
 //
 // Labels follow the class folders' names in byte order (as `ls` in the C
 // locale lists them), taken from DIR/train for both sets, so the two agree
-// on every label; or, where `classes` is given (a trained network's, to
-// evaluate it on other images), that list, and DIR/train is not needed. The set holds the first image (by file name) of every
-// class, then the second of each, and so on, so --train-limit's first N
-// images cover the classes alike. Throws maqd::Error naming
-// the folder or file and what was expected: a missing set, a class without
-// images, a file that is not PGM/PPM, an image of another size than the
-// first, a test class the training set lacks.
+// on every label; or, where options.classes is given (a trained network's,
+// to evaluate it on other images), that list, and DIR/train is not needed.
+// The set holds the first image (by file name) of every class, then the
+// second of each, and so on, so --train-limit's first N images cover the
+// classes alike. Throws maqd::Error naming the folder or file and what was
+// expected: a missing set, a class without images, a file that is not
+// PGM/PPM (by name, checked for every file before any is read), an image
+// of another size than the first, a test class the training set lacks.
 #pragma once
 
 #include <string>
@@ -26,6 +27,8 @@ namespace maqd::data {
 bool is_netpbm_name(const std::string& file_name);
 
 // Named "folder/train" or "folder/test"; class_names holds the classes.
-Dataset load_image_folder(const std::string& dir, bool train, const std::vector<std::string>& classes = {});
+// options: the label order, a limit (only the files the set's first `limit`
+// samples need are read) and progress (maqd/data/dataset.h).
+Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options = {});
 
 }  // namespace maqd::data
