@@ -1,6 +1,5 @@
 #include "maqd_rt/image.hpp"
 
-#include <cctype>
 #include <fstream>
 #include <utility>
 
@@ -9,15 +8,19 @@
 namespace maqd_rt {
 namespace {
 
-// The next header field: whitespace and `#` comments (GIMP and ImageMagick
-// write them) are skipped, and the one whitespace byte after the field is
-// consumed, so that after maxval the stream is at the pixels.
-std::string netpbm_field(std::istream& in) {
+bool is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+// The next header field from `next()` (a byte, or -1 at the end):
+// whitespace and `#` comments (GIMP and ImageMagick write them) are
+// skipped, and the one whitespace byte after the field is consumed, so that
+// after maxval the source is at the pixels.
+template <class NextByte>
+std::string header_field(NextByte& next) {
   std::string field;
-  for (int c = in.get(); c != EOF; c = in.get()) {
+  for (int c = next(); c >= 0; c = next()) {
     if (c == '#' && field.empty()) {
-      while (c != EOF && c != '\n' && c != '\r') c = in.get();
-    } else if (std::isspace(c)) {
+      while (c >= 0 && c != '\n' && c != '\r') c = next();
+    } else if (is_space(c)) {
       if (!field.empty()) return field;
     } else {
       field += char(c);
@@ -37,61 +40,94 @@ int64_t header_number(const std::string& field) {
   return value;
 }
 
-// Reads the image; where `expected` is given, its size is checked before
-// the pixels are read.
-NetpbmImage read_image(const std::string& path, const TensorDesc* expected) {
-  const std::string where = printable(path) + ": ";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(where + "cannot open the image", Status::kBadFile);
-  const std::string magic = netpbm_field(in);
-  const int64_t width = header_number(netpbm_field(in));
-  const int64_t height = header_number(netpbm_field(in));
-  const int64_t maxval = header_number(netpbm_field(in));
-  if ((magic != "P5" && magic != "P6") || width < 1 || height < 1 || maxval < 1 || maxval > 65535)
+struct Header {
+  int64_t height = 0, width = 0, channels = 0, maxval = 0;
+  // At most 9 digits each: these products fit int64.
+  int64_t samples() const { return height * width * channels; }
+  int64_t pixel_bytes() const { return samples() * (maxval > 255 ? 2 : 1); }
+};
+
+// The header, checked; where `expected` is given, the size is checked
+// against it before any pixel is read.
+template <class NextByte>
+Header read_header(NextByte next, const std::string& where, const TensorDesc* expected) {
+  Header h;
+  const std::string magic = header_field(next);
+  h.width = header_number(header_field(next));
+  h.height = header_number(header_field(next));
+  h.maxval = header_number(header_field(next));
+  if ((magic != "P5" && magic != "P6") || h.width < 1 || h.height < 1 || h.maxval < 1 || h.maxval > 65535)
     throw Error(where + "header: expected a binary PGM (P5) or PPM (P6): magic, width, height, "
                         "maxval 1 to 65535",
                 Status::kBadFile);
-  const int64_t channels = magic == "P5" ? 1 : 3;
+  h.channels = magic == "P5" ? 1 : 3;
   if (expected != nullptr &&
-      (height != expected->height || width != expected->width || channels != expected->channels))
-    throw Error(where + "image is " + std::to_string(height) + "×" + std::to_string(width) + "×" +
-                    std::to_string(channels) + "; the model expects " + std::to_string(expected->height) +
+      (h.height != expected->height || h.width != expected->width || h.channels != expected->channels))
+    throw Error(where + "image is " + std::to_string(h.height) + "×" + std::to_string(h.width) + "×" +
+                    std::to_string(h.channels) + "; the model expects " + std::to_string(expected->height) +
                     "×" + std::to_string(expected->width) + "×" + std::to_string(expected->channels),
                 Status::kBadArgument);
-  // At most 9 digits each: the products below fit int64. The file's length
-  // is checked before anything is allocated for a header's claim.
-  const int64_t samples = height * width * channels, sample_bytes = maxval > 255 ? 2 : 1;
-  const std::streampos pixels_at = in.tellg();
-  in.seekg(0, std::ios::end);
-  const int64_t available = int64_t(in.tellg() - pixels_at);
-  in.seekg(pixels_at);
-  if (!in || available < samples * sample_bytes)
-    throw Error(where + "pixel data: expected " + std::to_string(samples * sample_bytes) +
-                    " bytes, the file has " + std::to_string(in ? available : 0),
+  return h;
+}
+
+// Checked before anything is allocated for a header's claim.
+void check_length(const Header& h, int64_t available, const std::string& where) {
+  if (available < h.pixel_bytes())
+    throw Error(where + "pixel data: expected " + std::to_string(h.pixel_bytes()) + " bytes, the file has " +
+                    std::to_string(available),
                 Status::kBadFile);
-  std::vector<uint8_t> raw(size_t(samples * sample_bytes));
-  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
-  std::vector<uint8_t> pixels(size_t(samples), 0);
-  for (size_t i = 0; i < size_t(samples); ++i) {
-    const int64_t v = sample_bytes == 2 ? int64_t(raw[2 * i]) << 8 | raw[2 * i + 1] : raw[i];
-    if (v > maxval)
+}
+
+// The image from its `h.pixel_bytes()` raw bytes, samples scaled to 0..255.
+NetpbmImage to_image(const Header& h, const uint8_t* raw, const std::string& where) {
+  const bool wide = h.maxval > 255;
+  std::vector<uint8_t> pixels(size_t(h.samples()), 0);
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    const int64_t v = wide ? int64_t(raw[2 * i]) << 8 | raw[2 * i + 1] : raw[i];
+    if (v > h.maxval)
       throw Error(where + "sample " + std::to_string(i) + " is " + std::to_string(v) +
-                      "; expected at most maxval " + std::to_string(maxval),
+                      "; expected at most maxval " + std::to_string(h.maxval),
                   Status::kBadFile);
-    pixels[i] = uint8_t((v * 255 + maxval / 2) / maxval);  // rounded to nearest
+    pixels[i] = uint8_t((v * 255 + h.maxval / 2) / h.maxval);  // rounded to nearest
   }
   NetpbmImage image;
-  image.shape = {DType::kU8, int32_t(height), int32_t(width), int32_t(channels)};
+  image.shape = {DType::kU8, int32_t(h.height), int32_t(h.width), int32_t(h.channels)};
   image.pixels = std::move(pixels);
   return image;
 }
 
+// A file is read header first, so that neither a wrong size nor a file
+// that is not an image at all is read whole.
+NetpbmImage read_file(const std::string& path, const TensorDesc* expected) {
+  const std::string where = printable(path) + ": ";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(where + "cannot open the image", Status::kBadFile);
+  const Header h = read_header([&in] { return in.get(); }, where, expected);
+  const std::streampos pixels_at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const int64_t available = in ? int64_t(in.tellg() - pixels_at) : 0;
+  in.seekg(pixels_at);
+  check_length(h, in ? available : 0, where);
+  std::vector<uint8_t> raw(size_t(h.pixel_bytes()));
+  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
+  if (!in) throw Error(where + "cannot read the pixel data", Status::kBadFile);
+  return to_image(h, raw.data(), where);
+}
+
 }  // namespace
 
-NetpbmImage read_netpbm(const std::string& path) { return read_image(path, nullptr); }
+NetpbmImage read_netpbm(const std::string& path) { return read_file(path, nullptr); }
 
 std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expected) {
-  return read_image(path, &expected).pixels;
+  return read_file(path, &expected).pixels;
+}
+
+NetpbmImage decode_netpbm(const uint8_t* data, size_t size, const std::string& name) {
+  const std::string where = printable(name) + ": ";
+  size_t at = 0;
+  const Header h = read_header([&] { return at < size ? int(data[at++]) : -1; }, where, nullptr);
+  check_length(h, int64_t(size - at), where);
+  return to_image(h, data + at, where);
 }
 
 }  // namespace maqd_rt

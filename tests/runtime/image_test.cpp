@@ -12,6 +12,7 @@
 
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/image.hpp"
+#include "common/seed.h"
 #include "runtime/model_fixtures.h"
 
 namespace {
@@ -113,6 +114,64 @@ TEST_F(NetpbmFile, ReadsAnySizeAndChecksTheClaimAgainstTheFile) {
               std::string::npos)
         << e.what();
   }
+}
+
+// The result of reading `bytes` from a file and of decoding them in memory:
+// the image, or the error's message (names the same).
+std::string outcome(const maqd_rt::NetpbmImage& image) {
+  return "image " + std::to_string(image.shape.height) + "x" + std::to_string(image.shape.width) + "x" +
+         std::to_string(image.shape.channels) + ": " + std::string(image.pixels.begin(), image.pixels.end());
+}
+
+// decode_netpbm (bytes in memory) and read_netpbm (a file) are one reader:
+// on seeded mutations of valid images (bits flipped, bytes cut, header
+// characters inserted) each input gives the same image or the same error
+// both ways, never another exception, and an accepted image holds
+// height × width × channels pixels.
+TEST_F(NetpbmFile, MemoryAndFileReadersAgreeOnMutatedImages) {
+  MAQD_SEEDED(seed);
+  maqd_test::FixtureValues random(seed);
+  const std::vector<std::string> seeds = {
+      std::string("P5\n3 2\n255\n") + std::string("\x00\x10\x80\xff\x01\x02", 6),
+      std::string("P6 # rgb\n2 1\n65535\n") + std::string(12, '\x7f'),
+      std::string("P5\n#c\r1 1 9\n\x09"),
+  };
+  const std::string inserted = "0123456789 \n\r\t#P56-+";
+  int images = 0, errors = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string bytes = seeds[size_t(random.next(0, int64_t(seeds.size()) - 1))];
+    for (int m = int(random.next(1, 3)); m > 0 && !bytes.empty(); --m) {
+      const size_t at = size_t(random.next(0, int64_t(bytes.size()) - 1));
+      switch (random.next(0, 3)) {
+        case 0: bytes[at] = char(bytes[at] ^ (1 << random.next(0, 7))); break;
+        case 1: bytes.resize(at); break;
+        case 2: bytes.insert(at, size_t(random.next(1, 3)), inserted[size_t(random.next(0, int64_t(inserted.size()) - 1))]); break;
+        case 3: bytes[at] = inserted[size_t(random.next(0, int64_t(inserted.size()) - 1))]; break;
+      }
+    }
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+    std::string from_file, from_memory;
+    try {
+      const maqd_rt::NetpbmImage image = maqd_rt::read_netpbm(path_);
+      EXPECT_EQ(image.pixels.size(), size_t(image.shape.height) * size_t(image.shape.width) * size_t(image.shape.channels));
+      EXPECT_TRUE(image.shape.channels == 1 || image.shape.channels == 3);
+      from_file = outcome(image);
+      ++images;
+    } catch (const maqd_rt::Error& e) {
+      from_file = e.what();
+      ++errors;
+    }
+    try {
+      from_memory = outcome(maqd_rt::decode_netpbm(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path_));
+    } catch (const maqd_rt::Error& e) {
+      from_memory = e.what();
+    }
+    EXPECT_EQ(from_memory, from_file);
+  }
+  // Both paths must actually be exercised.
+  EXPECT_GT(images, 100);
+  EXPECT_GT(errors, 100);
 }
 
 TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {

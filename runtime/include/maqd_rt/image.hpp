@@ -3,6 +3,7 @@
 // (`convert shoe.png -resize 28x28! shoe.pgm`).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,5 +25,9 @@ struct NetpbmImage {
   std::vector<uint8_t> pixels;  // [height][width][channels]
 };
 NetpbmImage read_netpbm(const std::string& path);
+
+// The same from bytes in memory (an image received rather than read from a
+// file); `name` stands for the file in error messages.
+NetpbmImage decode_netpbm(const uint8_t* data, size_t size, const std::string& name);
 
 }  // namespace maqd_rt
