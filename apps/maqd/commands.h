@@ -19,10 +19,11 @@ void register_sweep(CLI::App& app);
 void register_plot(CLI::App& app);
 
 // How eval and run read a test set: labelled by the network's classes (a
-// folder set's), the first `limit` images (0: all), and a long read's
-// progress noted on stderr (stdout may be --json).
+// folder set's), the first `limit` images (0: all), a folder set's test
+// split (0: DIR/test), and a long read's progress noted on stderr (stdout
+// may be --json).
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
-                                   const std::string& dir);
+                                   double test_split, const std::string& dir);
 
 // maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
 void describe_model_file(const std::string& path);

@@ -54,11 +54,11 @@ std::string model_dataset(const maqd_rt::Model& model) {
 }
 
 data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
-                            const std::string& dir, int64_t limit) {
+                            const std::string& dir, int64_t limit, double test_split) {
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
-  const data::Dataset test =
-      data::load_dataset(kind, dir, /*train=*/false, test_set_options(model.class_names(), limit, dir));
+  const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
+                                                test_set_options(model.class_names(), limit, test_split, dir));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
@@ -81,6 +81,7 @@ struct RunArgs {
   std::string model, dataset, data_dir, compare, onnx, reference = "float32";
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
+  double test_split = 0;
   int threads = 1;
   bool json = false, profile = false;
 };
@@ -115,7 +116,7 @@ void compare_run(const RunArgs& a) {
   const maqd_rt::Model model = maqd_rt::load_model(a.model);
   train::Checkpoint checkpoint;
   Network network = train::load_network(checkpoint_file(a.compare), &checkpoint);
-  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
+  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit, a.test_split);
   std::string isa;
   const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa,
                                             a.reference == "float64" ? torch::kDouble : torch::kFloat);
@@ -152,7 +153,7 @@ void onnx_run(const RunArgs& a) {
   options.threads = a.threads;
   maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
   const maqd_rt::Model& model = engine.model();
-  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit);
+  const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit, a.test_split);
   const int64_t n = test.size(), classes = model.num_classes();
   const torch::Tensor logits = runtime_logits(engine, channels_last(test.images), a.batch);
   OnnxRuntime ort;
@@ -269,6 +270,10 @@ void register_run(CLI::App& app) {
   cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
+  cmd->add_option("--test-split", a->test_split,
+                  "Folder sets: the test part of --data-dir's class folders, this fraction of each, as "
+                  "the run's --test-split held it out (0: --data-dir's test/)")
+      ->capture_default_str();
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Runtime threads")
       ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
@@ -317,7 +322,7 @@ void register_run(CLI::App& app) {
       }
       return;
     }
-    const data::Dataset test = load_test_set(model, a->dataset, a->data_dir, a->limit);
+    const data::Dataset test = load_test_set(model, a->dataset, a->data_dir, a->limit, a->test_split);
     const torch::Tensor images = channels_last(test.images);
     const int64_t n = test.size();
     const auto start = Clock::now();
@@ -398,9 +403,10 @@ void register_bench(CLI::App& app) {
                                              shape.width, shape.num_classes));
     float_net->eval();
     const int64_t largest = *std::max_element(a->batches.begin(), a->batches.end());
+    const bool own_data = a->data_dir.empty();
     const data::Dataset test = load_test_set(model, checkpoint.config.dataset,
-                                             a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir,
-                                             largest);
+                                             own_data ? checkpoint.config.data_dir : a->data_dir, largest,
+                                             own_data ? checkpoint.config.test_split : 0);
     check(test.size() >= largest, "bench", "the data set has ", test.size(), " images; --batch ",
           largest, " needs that many");
     const torch::Tensor raw = channels_last(test.images);

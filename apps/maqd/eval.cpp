@@ -3,12 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "commands.h"
 #include "maqd/data/dataset.h"
+#include "maqd/data/image_folder.h"
 #include "maqd/error.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/metrics.h"
@@ -18,12 +20,13 @@
 namespace maqd::cli {
 
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
-                                   const std::string& dir) {
+                                   double test_split, const std::string& dir) {
   data::LoadOptions options;
   options.classes = classes;
   options.limit = limit;
+  options.test_split = test_split;
   auto on_stderr = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
-  options.progress = data::progress_notes((std::filesystem::path(dir) / "test").string(), on_stderr);
+  options.progress = data::progress_notes(data::folder_part_name(dir, false, test_split), on_stderr);
   return options;
 }
 
@@ -32,6 +35,7 @@ void register_eval(CLI::App& app) {
   struct Args {
     std::string checkpoint, dataset, data_dir;
     int64_t test_limit = 0, batch_size = 100, threads = 0;
+    std::optional<double> test_split;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -39,6 +43,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--data", a->dataset, "Data set (default: the checkpoint's)");
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files (default: the checkpoint's)");
   cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
+  cmd->add_option("--test-split", a->test_split,
+                  "Folder sets: the test part of --data-dir's class folders, this fraction of each "
+                  "(default: the checkpoint's split of its own folder; with another --data-dir, 0: its test/)");
   cmd->add_option("--batch-size", a->batch_size, "Evaluation batch size")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads));
@@ -55,8 +62,11 @@ void register_eval(CLI::App& app) {
     const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
     const std::string dir = a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir;
     const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
+    const double split = a->test_split      ? *a->test_split
+                         : a->data_dir.empty() ? checkpoint.config.test_split
+                                               : 0;
     const data::Dataset test = data::load_dataset(
-        kind, dir, /*train=*/false, test_set_options(checkpoint.shape.class_names, limit, dir));
+        kind, dir, /*train=*/false, test_set_options(checkpoint.shape.class_names, limit, split, dir));
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height &&
               test.width() == shape.width && test.num_classes <= shape.num_classes,

@@ -14,6 +14,7 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   cmd.add_option("--data-dir", c.data_dir, "Folder of the data set's files (default: Fashion-MNIST at Debian's path)")->group(data);
   cmd.add_option("--train-limit", c.train_limit, "Use only the first N training images (0: all)")->capture_default_str()->group(data);
   cmd.add_option("--test-limit", c.test_limit, "Use only the first N test images (0: all)")->capture_default_str()->group(data);
+  cmd.add_option("--test-split", c.test_split, "Folder sets without test/: hold out this fraction of each class's images (evenly spaced by name) as the test set; the classes are --data-dir's folders")->capture_default_str()->group(data);
   cmd.add_option("--augment", c.augment, "Random crop (4-pixel padding) and horizontal flip")->capture_default_str()->group(data);
   cmd.add_option("--workers", c.workers, "Background threads preparing batches")->capture_default_str()->group(data);
 

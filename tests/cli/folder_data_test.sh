@@ -5,7 +5,7 @@
 # folders (checkpoint, model file, maqd info, maqd-rt), the network must
 # learn (so the pixels and labels reached it intact), and maqd-rt's named
 # answers must be right exactly as often as `maqd run` counts on the same
-# test folder.
+# test folder. Then one folder of class folders split by --test-split.
 # Usage: folder_data_test.sh path/to/maqd
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -79,5 +79,33 @@ cp -r "$dir/images" "$dir/renamed" && mv "$dir/renamed/train/trouser" "$dir/rena
 "$maqd" train --resume --out "$dir/run" --data-dir "$dir/renamed" >"$dir/resumed" 2>&1 && fail "resumed on other classes"
 grep -q "^maqd: error: $dir/renamed: holds 3 classes (bag, pants, sneaker) of 1×28×28 images; the run in $dir/run started on 3 classes (bag, sneaker, trouser)" "$dir/resumed" ||
   fail "resuming on other classes: $(tail -1 "$dir/resumed")"
+
+# One folder of class folders, no train/ and test/: --test-split holds out
+# every 8th image of each class (700 a class: 87 test, 613 training), and
+# eval and run read back exactly that test part.
+for class in bag sneaker trouser; do
+  mkdir -p "$dir/flat/$class" && cp "$dir/images/train/$class"/*.pgm "$dir/flat/$class/" &&
+    for f in "$dir/images/test/$class"/*.pgm; do cp "$f" "$dir/flat/$class/t$(basename "$f")"; done ||
+    fail "could not copy the images"
+done
+"$maqd" train --data folder --data-dir "$dir/flat" --test-split 0.125 --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
+  --epochs 1 --batch-size 50 --threads 2 --out "$dir/split-run" >"$dir/split-log" 2>&1 || fail "training with --test-split failed"
+grep -q "^data: folder/train 1839 training, folder/test 261 test images; 3 classes: bag, sneaker, trouser$" "$dir/split-log" ||
+  fail "--test-split 0.125 of 3 × 700 images: $(grep '^data:' "$dir/split-log"); expected 1839 and 261"
+split_trained=$(sed -nE 's/^done: .* test accuracy ([0-9.]+)%.*/\1/p' "$dir/split-log")
+"$maqd" eval "$dir/split-run" >"$dir/split-eval" 2>>"$dir/log" || fail "maqd eval of the split run failed"
+grep -q "on folder/test (261 images)" "$dir/split-eval" || fail "maqd eval did not read the split's test part: $(head -1 "$dir/split-eval")"
+split_evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/split-eval")
+[ "$split_evaluated" = "$split_trained" ] ||
+  fail "maqd eval gives $split_evaluated % on the test part, training's last test pass $split_trained %"
+"$maqd" export "$dir/split-run" -o "$dir/split.maqd" >>"$dir/log" 2>&1 || fail "export of the split run failed"
+"$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" --test-split 0.125 2>>"$dir/log" | grep -q "(261 images): accuracy" ||
+  fail "maqd run --test-split 0.125 did not read the 261 test images"
+"$maqd" train --data folder --data-dir "$dir/images" --test-split 0.1 --out "$dir/no-run" >"$dir/refused" 2>&1 &&
+  fail "--test-split beside a train/ folder was accepted"
+grep -q "^maqd: error: $dir/images/train: a train/ folder beside --test-split" "$dir/refused" ||
+  fail "--test-split beside train/: $(tail -1 "$dir/refused")"
+"$maqd" train --test-split 0.1 --out "$dir/no-run" >"$dir/refused" 2>&1 && fail "--test-split with Fashion-MNIST was accepted"
+grep -q "field test_split is 0.1 with data set fashion-mnist" "$dir/refused" || fail "--test-split with Fashion-MNIST: $(tail -1 "$dir/refused")"
 
 echo "OK: --data folder: $accuracy % after 2 epochs; maqd-rt names the folders' classes, right on $by_names % (maqd run: $counted %)"

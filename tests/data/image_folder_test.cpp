@@ -218,6 +218,63 @@ TEST(ImageFolderLimit, ReadsOnlyTheFilesTheFirstImagesNeed) {
   EXPECT_THROW(maqd::data::load_dataset("folder", dir.str(), true, one), maqd::Error);
 }
 
+// --test-split: DIR's own class folders, every class's files split by
+// position (the i-th is a test image where floor((i+1)f) > floor(if)); the
+// two parts hold each file exactly once.
+TEST(ImageFolderSplit, HoldsOutEvenlySpacedFilesOfEveryClass) {
+  maqd_test::TempDir dir;
+  // a: 10 files, b: 3, c: 1; at f = 0.25 a's 4th and 8th are test images,
+  // b and c have none.
+  const std::vector<std::pair<std::string, int>> classes = {{"a", 10}, {"b", 3}, {"c", 1}};
+  std::map<std::string, std::vector<Bytes>> written;
+  int seed = 0;
+  for (const auto& [name, count] : classes)
+    for (int i = 0; i < count; ++i) {
+      written[name].push_back(pixels_of(++seed, 2, 2, 1));
+      write_netpbm(dir.path() / name / ("img" + std::to_string(i) + ".pgm"), written[name].back(), 2, 2, 1);
+    }
+  maqd::data::LoadOptions options;
+  options.test_split = 0.25;
+  const maqd::data::Dataset train = maqd::data::load_dataset("folder", dir.str(), true, options);
+  const maqd::data::Dataset test = maqd::data::load_dataset("folder", dir.str(), false, options);
+  EXPECT_EQ(train.class_names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(test.class_names, train.class_names);
+  ASSERT_EQ(train.size(), 12);
+  ASSERT_EQ(test.size(), 2);
+  EXPECT_EQ(loaded_pixels(test, 0), written["a"][3]);
+  EXPECT_EQ(loaded_pixels(test, 1), written["a"][7]);
+  EXPECT_EQ(test.labels[0].item<int64_t>(), 0);
+  // The training part: round robin over a's other 8, b's 3 and c's 1.
+  const std::vector<std::pair<int64_t, int>> order = {{0, 0}, {1, 0}, {2, 0}, {0, 1}, {1, 1}, {0, 2},
+                                                      {1, 2}, {0, 4}, {0, 5}, {0, 6}, {0, 8}, {0, 9}};
+  for (int64_t i = 0; i < train.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto [label, nth] = order[size_t(i)];
+    EXPECT_EQ(train.labels[i].item<int64_t>(), label);
+    EXPECT_EQ(loaded_pixels(train, i), written[train.class_names[size_t(label)]][size_t(nth)]);
+  }
+  // A network's classes label the same split in their order.
+  options.classes = {"c", "b", "a"};
+  EXPECT_EQ(maqd::data::load_dataset("folder", dir.str(), false, options).labels[1].item<int64_t>(), 2);
+  options.classes.clear();
+
+  auto error = [&](double split) {
+    maqd::data::LoadOptions o;
+    o.test_split = split;
+    try {
+      maqd::data::load_dataset("folder", dir.str(), false, o);
+    } catch (const maqd::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error(0.05), HasSubstr("a test split of 0.05 holds no image"));
+  EXPECT_THAT(error(1.0), HasSubstr("expected 0 (DIR/train and DIR/test) or a fraction between 0 and 1"));
+  EXPECT_THAT(error(-0.25), HasSubstr("expected 0 (DIR/train and DIR/test) or a fraction between 0 and 1"));
+  write_netpbm(dir.path() / "train" / "a" / "x.pgm", pixels_of(99, 2, 2, 1), 2, 2, 1);
+  EXPECT_THAT(error(0.25), HasSubstr((dir.path() / "train").string() + ": a train/ folder beside --test-split"));
+}
+
 TEST(ProgressNotes, QuietUntilAnIntervalHasPassedThenOneNoteAnInterval) {
   std::vector<std::string> notes;
   auto record = [&](const std::string& text) { notes.push_back(text); };

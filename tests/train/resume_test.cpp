@@ -198,6 +198,20 @@ TEST(TrainConfig, ValidateRefusesBadWidthAndThreadCounts) {
   EXPECT_NO_THROW(maqd::train::validate(c));
 }
 
+TEST(TrainConfig, TestSplitIsAFractionOfAFolderSet) {
+  maqd::train::TrainConfig c;
+  c.out_dir = "unused";
+  EXPECT_EQ(maqd::train::config_from_json({{"mw", 3}}, "cfg.json").test_split, 0);  // runs before the field
+  c.test_split = 0.1;
+  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field test_split", "fashion-mnist", "with the folder data set");
+  c.dataset = "folder";
+  EXPECT_NO_THROW(maqd::train::validate(c));
+  for (double split : {-0.1, 1.0, std::nan("")}) {
+    c.test_split = split;
+    EXPECT_THROW(maqd::train::validate(c), maqd::Error) << split;
+  }
+}
+
 TEST(TrainConfig, PrecisionIsFloat32OrBf16WhereTheCpuRunsIt) {
   maqd::train::TrainConfig c;
   c.out_dir = "unused";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 
 #include "maqd/error.h"
@@ -35,7 +36,18 @@ fs::path split_folder(const std::string& dir, const char* split) {
   return path;
 }
 
+// With a test split: whether the class's `index`-th file (by name) is a
+// test image; evenly spaced, the last of every 1/split files.
+bool in_test_split(size_t index, double split) {
+  return std::floor(double(index + 1) * split) > std::floor(double(index) * split);
+}
+
 }  // namespace
+
+std::string folder_part_name(const std::string& dir, bool train, double test_split) {
+  if (test_split > 0) return dir + (train ? " (training part)" : " (test part)");
+  return (fs::path(dir) / (train ? "train" : "test")).string();
+}
 
 bool is_netpbm_name(const std::string& file_name) {
   const std::string extension = fs::path(file_name).extension().string();
@@ -45,15 +57,27 @@ bool is_netpbm_name(const std::string& file_name) {
 }
 
 Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options) {
-  // The classes are the training set's folders, for the test set too,
-  // unless a trained network's are given.
-  const bool given = !options.classes.empty();
-  const std::vector<std::string> classes =
-      given ? options.classes : sorted_entries(split_folder(dir, "train"), true);
-  check(classes.size() >= 2, (fs::path(dir) / "train").string().c_str(), classes.size(),
-        " class folder(s); expected at least 2, one per class");
+  const double split = options.test_split;
+  check(split == 0 || (split > 0 && split < 1), "load_dataset", "test split ", split,
+        "; expected 0 (DIR/train and DIR/test) or a fraction between 0 and 1");
   check(options.limit >= 0, "load_dataset", "limit ", options.limit, "; expected 0 (all) or a positive count");
-  const fs::path root = split_folder(dir, train ? "train" : "test");
+  // Without a split the classes are DIR/train's folders, for the test set
+  // too; with one, DIR's own. A trained network's classes, where given,
+  // come first.
+  const fs::path root = split > 0 ? fs::path(dir) : split_folder(dir, train ? "train" : "test");
+  if (split > 0) {
+    check(fs::is_directory(root), root.string().c_str(),
+          "no such folder; expected DIR/CLASS/*.pgm (binary PGM or PPM) under the --data-dir of a folder "
+          "set with --test-split");
+    check(!fs::is_directory(root / "train"), (root / "train").string().c_str(),
+          "a train/ folder beside --test-split; expected DIR/CLASS/ folders only (leave out --test-split "
+          "to use DIR/train and DIR/test as they are)");
+  }
+  const bool given = !options.classes.empty();
+  const fs::path class_root = split > 0 || given ? root : split_folder(dir, "train");
+  const std::vector<std::string> classes = given ? options.classes : sorted_entries(class_root, true);
+  check(classes.size() >= 2, given ? "load_dataset" : class_root.string().c_str(), classes.size(),
+        given ? " classes given" : " class folder(s)", "; expected at least 2, one per class");
   const std::string class_list = join(classes, ", ");
 
   // Every class's files, listed and checked by name before any is read.
@@ -64,16 +88,20 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
           given ? "a class the network was not trained on; expected one of " : "a test class the training set does not have; expected one of ",
           class_list);
     std::vector<std::string>& paths = files[size_t(found - classes.begin())];
-    for (const std::string& file : sorted_entries(root / folder, false)) {
-      paths.push_back((root / folder / file).string());
-      check(is_netpbm_name(file), paths.back().c_str(),
+    const std::vector<std::string> names = sorted_entries(root / folder, false);
+    check(!names.empty(), (root / folder).string().c_str(), "no images in this class folder");
+    for (size_t i = 0; i < names.size(); ++i) {
+      check(is_netpbm_name(names[i]), (root / folder / names[i]).string().c_str(),
             "not an image this reader takes; expected binary PGM or PPM (.pgm, .ppm, .pnm), e.g. "
             "`convert IN.png OUT.pgm` with ImageMagick");
+      if (split == 0 || in_test_split(i, split) != train)
+        paths.push_back((root / folder / names[i]).string());
     }
-    check(!paths.empty(), (root / folder).string().c_str(), "no images in this class folder");
   }
   size_t listed = 0;
   for (const auto& paths : files) listed += paths.size();
+  check(listed > 0 || split == 0, root.string().c_str(), "a test split of ", split,
+        " holds no image; expected classes of at least 1/", split, " images each, or a larger --test-split");
   check(listed > 0, root.string().c_str(), "no class folders; expected one folder of images per class");
 
   // The set is the classes' images taken in turn (round robin), so the

@@ -11,7 +11,7 @@
 namespace maqd::train {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
-    TrainConfig, dataset, data_dir, train_limit, test_limit, augment, workers, arch, width, norm, lbn_shift_init,
+    TrainConfig, dataset, data_dir, train_limit, test_limit, test_split, augment, workers, arch, width, norm, lbn_shift_init,
     weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
     lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, precision, trace_steps, out_dir)
 
@@ -29,6 +29,9 @@ void validate(const TrainConfig& c) {
         c.weight_decay, "; expected a number ≥ 0");
   check(c.train_limit >= 0 && c.test_limit >= 0, where, "fields train_limit/test_limit are ",
         c.train_limit, "/", c.test_limit, "; expected 0 (all) or a positive count");
+  check(c.test_split == 0 || (c.dataset == "folder" && c.test_split > 0 && c.test_split < 1), where,
+        "field test_split is ", c.test_split, " with data set ", c.dataset,
+        "; expected 0, or a fraction between 0 and 1 with the folder data set");
   check(c.trace_steps >= 0, where, "field trace_steps is ", c.trace_steps,
         "; expected 0 (off) or a number of steps");
   check(c.workers >= 1, where, "field workers is ", c.workers, "; expected an integer ≥ 1");

@@ -11,6 +11,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/torch.h>
 
+#include "maqd/data/image_folder.h"
 #include "maqd/data/loader.h"
 #include "maqd/error.h"
 #include "maqd/text.h"
@@ -77,8 +78,9 @@ data::Dataset load_limited(const TrainConfig& config, bool train,
                            const std::function<void(const std::string&)>& note) {
   data::LoadOptions options;
   options.limit = train ? config.train_limit : config.test_limit;
-  const std::string split = train ? "train" : "test";
-  options.progress = data::progress_notes((std::filesystem::path(config.data_dir) / split).string(), note);
+  options.test_split = config.test_split;
+  options.progress =
+      data::progress_notes(data::folder_part_name(config.data_dir, train, config.test_split), note);
   return data::load_dataset(config.dataset, config.data_dir, train, options);
 }
 

@@ -49,6 +49,9 @@ struct LoadOptions {
   // The set's first `limit` samples only (0: all), as head(limit) gives
   // them; a folder set reads no more image files than that.
   int64_t limit = 0;
+  // For "folder": 0 reads DIR/train or DIR/test; a fraction in (0, 1)
+  // splits DIR's own class folders instead (see load_image_folder).
+  double test_split = 0;
   // For "folder", after each image read: how many of how many are read
   // (the built-in sets read in a second or two and call nothing).
   std::function<void(int64_t read, int64_t total)> progress;

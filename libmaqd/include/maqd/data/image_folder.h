@@ -4,10 +4,17 @@
 //   DIR/train/CLASS/*.pgm     the training set, one subfolder per class
 //   DIR/test/CLASS/*.pgm      the test set (the same classes, or some of them)
 //
+// Or, with options.test_split = f in (0, 1), one folder holding the class
+// folders, DIR/CLASS/*.pgm, split in two: of every class's files in name
+// order, the last of every 1/f (the i-th where ⌊(i+1)f⌋ > ⌊if⌋) are the
+// test set and the others the training set, the same two parts on every
+// load and on every machine.
+//
 // Labels follow the class folders' names in byte order (as `ls` in the C
-// locale lists them), taken from DIR/train for both sets, so the two agree
-// on every label; or, where options.classes is given (a trained network's,
-// to evaluate it on other images), that list, and DIR/train is not needed.
+// locale lists them), taken from DIR/train (with a split, DIR) for both
+// sets, so the two agree on every label; or, where options.classes is given
+// (a trained network's, to evaluate it on other images), that list, and
+// DIR/train is not needed.
 // The set holds the first image (by file name) of every class, then the
 // second of each, and so on, so --train-limit's first N images cover the
 // classes alike. Throws maqd::Error naming the folder or file and what was
@@ -22,6 +29,10 @@
 #include "maqd/data/dataset.h"
 
 namespace maqd::data {
+
+// The part of DIR a load reads, for messages: "DIR/train", "DIR/test", or
+// with a test split "DIR (training part)", "DIR (test part)".
+std::string folder_part_name(const std::string& dir, bool train, double test_split);
 
 // The image file names accepted (lowercase compare): .pgm, .ppm, .pnm.
 bool is_netpbm_name(const std::string& file_name);

@@ -20,6 +20,10 @@ struct TrainConfig {
   std::string data_dir;                   // empty: the data set's default location
   int64_t train_limit = 0;                // > 0: use the first N training samples
   int64_t test_limit = 0;                 // > 0: use the first N test samples
+  // folder sets without a test/ folder: this fraction of every class's
+  // images (evenly spaced by file name) is the test set, the rest the
+  // training set; 0: DIR/train and DIR/test (maqd/data/image_folder.h)
+  double test_split = 0;
   bool augment = true;                    // random crop (pad 4) + horizontal flip
   int64_t workers = 1;                    // background batch-preparation threads
 
