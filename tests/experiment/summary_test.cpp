@@ -57,6 +57,12 @@ TEST(SweepSummary, GroupsSeedsAndOrdersNumerically) {
   ASSERT_EQ(runs.size(), 4u);
   EXPECT_EQ(maqd::experiment::varied_fields(runs), (std::vector<std::string>{"batch_size", "seed"}));
 
+  // A run written before a field existed had its default: not a setting.
+  write_run(dir.str(), "b8-newer", {{"batch_size", 8}, {"test_split", 0}, {"precision", "float32"}}, {0.7, 0.6});
+  EXPECT_EQ(maqd::experiment::varied_fields(maqd::experiment::load_runs(dir.str())),
+            (std::vector<std::string>{"batch_size", "seed"}));
+  fs::remove_all(dir.path() / "b8-newer");
+
   const std::vector<SummaryRow> rows = maqd::experiment::summarize(runs);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].key["batch_size"], 8);  // 8 < 32 < 128, not "128" < "32" < "8"

@@ -10,6 +10,7 @@
 
 #include "maqd/error.h"
 #include "maqd/files.h"
+#include "maqd/train/config.h"
 
 namespace maqd::experiment {
 namespace {
@@ -122,6 +123,7 @@ const Column kColumns[] = {
 std::vector<RunRecord> load_runs(const std::string& sweep_dir) {
   check(fs::is_directory(sweep_dir), sweep_dir.c_str(), "not a folder; expected a sweep's output folder");
   std::vector<RunRecord> runs;
+  const nlohmann::json defaults = train::to_json(train::TrainConfig{});
   for (const auto& entry : fs::recursive_directory_iterator(sweep_dir)) {
     if (!entry.is_regular_file() || entry.path().filename() != "config.json") continue;
     const fs::path folder = entry.path().parent_path();
@@ -129,6 +131,10 @@ std::vector<RunRecord> load_runs(const std::string& sweep_dir) {
     run.folder = fs::relative(folder, sweep_dir).generic_string();
     run.config = read_json_file(entry.path());
     check(run.config.is_object(), entry.path().string().c_str(), "expected a JSON object");
+    // A field a run's version did not write yet had its default then: a
+    // sweep resumed by a newer maqd must not count it as a setting that varies.
+    for (const auto& [field, value] : defaults.items())
+      if (!run.config.contains(field)) run.config[field] = value;
     run.finished = fs::exists(folder / "summary.json");
     std::ifstream metrics(folder / "metrics.jsonl");
     int line_number = 0;
