@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -53,9 +55,20 @@ std::string model_dataset(const maqd_rt::Model& model) {
   return found != model.text.end() ? found->second : "";
 }
 
+// The folder set's test split the model was trained with (0: none).
+double model_test_split(const maqd_rt::Model& model) {
+  const auto found = model.text.find("test_split");
+  if (found == model.text.end()) return 0;
+  const nlohmann::json value = nlohmann::json::parse(found->second, nullptr, /*allow_exceptions=*/false);
+  check(value.is_number(), "run", "the model's test_split is '", found->second, "'; expected a number");
+  return value.get<double>();
+}
+
+// `test_split`: where not given, the model's.
 data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
-                            const std::string& dir, int64_t limit, double test_split) {
+                            const std::string& dir, int64_t limit, std::optional<double> given_split) {
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
+  const double test_split = given_split ? *given_split : model_test_split(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
                                                 test_set_options(model.class_names(), limit, test_split, dir));
@@ -81,7 +94,7 @@ struct RunArgs {
   std::string model, dataset, data_dir, compare, onnx, reference = "float32";
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
-  double test_split = 0;
+  std::optional<double> test_split;
   int threads = 1;
   bool json = false, profile = false;
 };
@@ -227,9 +240,13 @@ void register_export(CLI::App& app) {
     train::Checkpoint checkpoint;
     const std::string path = checkpoint_file(a->checkpoint);
     Network network = train::load_network(path, &checkpoint);
+    // A folder set's split goes with the model, so that `maqd run MODEL
+    // --data-dir DIR` reads the same test part.
+    std::map<std::string, std::string> metadata = {{"dataset", checkpoint.config.dataset}};
+    if (checkpoint.config.test_split > 0)
+      metadata["test_split"] = nlohmann::json(checkpoint.config.test_split).dump();
     const maqd_rt::Model model =
-        export_model(network, checkpoint.stats, {{"dataset", checkpoint.config.dataset}},
-                     checkpoint.shape.class_names);
+        export_model(network, checkpoint.stats, metadata, checkpoint.shape.class_names);
     if (a->format == "c-array") {
       const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
       const std::string source =
@@ -271,9 +288,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
   cmd->add_option("--test-split", a->test_split,
-                  "Folder sets: the test part of --data-dir's class folders, this fraction of each, as "
-                  "the run's --test-split held it out (0: --data-dir's test/)")
-      ->capture_default_str();
+                  "Folder sets: the test part of --data-dir's class folders, this fraction of each "
+                  "(default: the model's, as its run's --test-split held it out; 0: --data-dir's test/)");
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Runtime threads")
       ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
@@ -406,7 +422,7 @@ void register_bench(CLI::App& app) {
     const bool own_data = a->data_dir.empty();
     const data::Dataset test = load_test_set(model, checkpoint.config.dataset,
                                              own_data ? checkpoint.config.data_dir : a->data_dir, largest,
-                                             own_data ? checkpoint.config.test_split : 0);
+                                             own_data ? checkpoint.config.test_split : 0.0);
     check(test.size() >= largest, "bench", "the data set has ", test.size(), " images; --batch ",
           largest, " needs that many");
     const torch::Tensor raw = channels_last(test.images);

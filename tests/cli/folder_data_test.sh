@@ -99,8 +99,11 @@ split_evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/split-eval")
 [ "$split_evaluated" = "$split_trained" ] ||
   fail "maqd eval gives $split_evaluated % on the test part, training's last test pass $split_trained %"
 "$maqd" export "$dir/split-run" -o "$dir/split.maqd" >>"$dir/log" 2>&1 || fail "export of the split run failed"
-"$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" --test-split 0.125 2>>"$dir/log" | grep -q "(261 images): accuracy" ||
-  fail "maqd run --test-split 0.125 did not read the 261 test images"
+"$maqd" info "$dir/split.maqd" | grep -q "^  test_split  *0.125$" || fail "the model file does not record the test split"
+"$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" 2>>"$dir/log" | grep -q "(261 images): accuracy" ||
+  fail "maqd run on the model's folder did not read the 261 test images of its split"
+"$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" --test-split 0.25 2>>"$dir/log" | grep -q "(525 images): accuracy" ||
+  fail "maqd run --test-split 0.25 did not read 3 × 175 test images"
 "$maqd" train --data folder --data-dir "$dir/images" --test-split 0.1 --out "$dir/no-run" >"$dir/refused" 2>&1 &&
   fail "--test-split beside a train/ folder was accepted"
 grep -q "^maqd: error: $dir/images/train: a train/ folder beside --test-split" "$dir/refused" ||

@@ -27,7 +27,7 @@ bool is_execution_field(const std::string& field) {
 // field not listed follows in alphabetical order.
 int field_rank(const std::string& field) {
   static const char* const kOrder[] = {
-      "dataset", "train_limit", "test_limit", "augment", "arch", "width", "norm",
+      "dataset", "train_limit", "test_limit", "test_split", "augment", "arch", "width", "norm",
       "weight_standardization", "mw", "ma", "delta_w", "surrogate", "alpha", "epochs",
       "batch_size", "lr", "lr_scale_batch", "momentum", "weight_decay", "gamma", "mse_target",
       "seed"};
