@@ -25,6 +25,13 @@ void register_plot(CLI::App& app);
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
                                    double test_split, const std::string& dir);
 
+// Refuses a test set whose labels stand for other classes than the
+// network's (`trained`, data::label_meanings), e.g. MNIST's digits for a
+// Fashion-MNIST network: its accuracy would be meaningless. `network`
+// names the network in the message ("checkpoint", "model").
+void check_same_classes(const std::vector<std::string>& trained, const data::Dataset& test,
+                        const std::string& network);
+
 // maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
 void describe_model_file(const std::string& path);
 

@@ -76,6 +76,8 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
         "; the model expects ", in.channels, "×", in.height, "×", in.width);
+  check_same_classes(data::label_meanings(model.class_names(), model_dataset(model), model.num_classes()), test,
+                     "model");
   return test;
 }
 

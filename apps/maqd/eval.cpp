@@ -1,5 +1,6 @@
 // maqd eval CHECKPOINT: accuracy, test loss, R_w and R_a overall and per
 // layer, on the checkpoint's data set or another with the same image shape.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "maqd/data/dataset.h"
 #include "maqd/data/image_folder.h"
 #include "maqd/error.h"
+#include "maqd/text.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/metrics.h"
 #include "maqd/train/trainer.h"
@@ -30,6 +32,19 @@ data::LoadOptions test_set_options(const std::vector<std::string>& classes, int6
   return options;
 }
 
+void check_same_classes(const std::vector<std::string>& trained, const data::Dataset& test,
+                        const std::string& network) {
+  const std::vector<std::string> tested = data::label_meanings(test.class_names, "", test.num_classes);
+  auto describe = [](const std::vector<std::string>& names) {
+    const size_t shown = std::min<size_t>(names.size(), 10);
+    const std::vector<std::string> first(names.begin(), names.begin() + long(shown));
+    return std::to_string(names.size()) + " classes (" + join(first, ", ") + (shown < names.size() ? ", …" : "") +
+           ")";
+  };
+  check(tested == trained, test.name.c_str(), "labels ", describe(tested), "; the ", network,
+        " was trained on ", describe(trained), ": expected a data set of the same classes (--data)");
+}
+
 void register_eval(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint: accuracy, loss, R_w, R_a");
   struct Args {
@@ -41,7 +56,8 @@ void register_eval(CLI::App& app) {
   auto a = std::make_shared<Args>();
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
   cmd->add_option("--data", a->dataset, "Data set (default: the checkpoint's)");
-  cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files (default: the checkpoint's)");
+  cmd->add_option("--data-dir", a->data_dir,
+                  "Folder of the data set's files (default: the checkpoint's; with another --data, that set's)");
   cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
   cmd->add_option("--test-split", a->test_split,
                   "Folder sets: the test part of --data-dir's class folders, this fraction of each "
@@ -60,19 +76,20 @@ void register_eval(CLI::App& app) {
     train::Checkpoint checkpoint;
     Network network = train::load_network(path, &checkpoint);
     const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
-    const std::string dir = a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir;
+    // The checkpoint's own test set unless another is named: another kind
+    // reads from its own default folder, not the checkpoint's.
+    const bool own_data = a->data_dir.empty() && kind == checkpoint.config.dataset;
+    const std::string dir = !a->data_dir.empty() ? a->data_dir : own_data ? checkpoint.config.data_dir : "";
     const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
-    const double split = a->test_split      ? *a->test_split
-                         : a->data_dir.empty() ? checkpoint.config.test_split
-                                               : 0;
+    const double split = a->test_split ? *a->test_split : own_data ? checkpoint.config.test_split : 0;
     const data::Dataset test = data::load_dataset(
         kind, dir, /*train=*/false, test_set_options(checkpoint.shape.class_names, limit, split, dir));
     const auto& shape = checkpoint.shape;
-    check(test.channels() == shape.channels && test.height() == shape.height &&
-              test.width() == shape.width && test.num_classes <= shape.num_classes,
+    check(test.channels() == shape.channels && test.height() == shape.height && test.width() == shape.width,
           test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
-          " with ", test.num_classes, " classes; the checkpoint expects ", shape.channels, "×",
-          shape.height, "×", shape.width, " with ", shape.num_classes);
+          "; the checkpoint expects ", shape.channels, "×", shape.height, "×", shape.width);
+    check_same_classes(data::label_meanings(shape.class_names, checkpoint.config.dataset, shape.num_classes),
+                       test, "checkpoint");
     const train::EvalResult r = train::evaluate(network, test, checkpoint.stats, a->batch_size,
                                                 train::loss_options(checkpoint.config),
                                                 torch::Device(torch::kCPU));

@@ -72,6 +72,15 @@ evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/new-eval")
 awk -v a="$evaluated" -v b="$new_counted" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1.0) }' ||
   fail "maqd eval on test images alone: '$evaluated' %, maqd run: $new_counted %"
 
+# Fashion-MNIST has images of the same size, but its labels stand for ten
+# other classes: evaluating the three-class network on it is refused.
+"$maqd" eval "$dir/run" --data fashion-mnist >"$dir/refused" 2>&1 && fail "maqd eval on another data set's classes ran"
+grep -q "^maqd: error: fashion-mnist/test: labels 10 classes (T-shirt/top, Trouser, .*); the checkpoint was trained on 3 classes (bag, sneaker, trouser): expected a data set of the same classes" "$dir/refused" ||
+  fail "maqd eval on another data set's classes: $(tail -1 "$dir/refused")"
+"$maqd" run "$dir/model.maqd" --data fashion-mnist >"$dir/refused" 2>&1 && fail "maqd run on another data set's classes ran"
+grep -q "the model was trained on 3 classes (bag, sneaker, trouser)" "$dir/refused" ||
+  fail "maqd run on another data set's classes: $(tail -1 "$dir/refused")"
+
 # Resuming from a folder whose classes differ (a class renamed: the same
 # count, but "pants" sorts before "sneaker", so labels would shift) is refused.
 cp -r "$dir/images" "$dir/renamed" && mv "$dir/renamed/train/trouser" "$dir/renamed/train/pants" &&

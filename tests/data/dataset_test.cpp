@@ -72,6 +72,15 @@ TEST(LoadDataset, Dispatches) {
   EXPECT_EQ(first_two.labels[1].item<int64_t>(), 2);
 }
 
+// What labels stand for: the names given, else the kind's, else the labels.
+TEST(LabelMeanings, NamesThenTheKindsThenTheLabelsThemselves) {
+  using maqd::data::label_meanings;
+  EXPECT_EQ(label_meanings({"cat", "dog"}, "fashion-mnist", 2), (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(label_meanings({}, "fashion-mnist", 10), maqd::data::class_names("fashion-mnist"));
+  EXPECT_EQ(label_meanings({}, "mnist", 3), (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_NE(label_meanings({}, "mnist", 10), label_meanings({}, "fashion-mnist", 10));
+}
+
 // The published figures for Fashion-MNIST: 60000 + 10000 images of 28x28,
 // 6000 / 1000 per class, training pixel mean 0.2860 and std 0.3530.
 // One name per class of each kind that has names; CIFAR-100's meta files

@@ -106,6 +106,15 @@ Dataset load_dataset(const std::string& kind, const std::string& dir, bool train
   return options.limit > 0 ? data.head(options.limit) : data;
 }
 
+std::vector<std::string> label_meanings(const std::vector<std::string>& names, const std::string& kind,
+                                        int64_t num_classes) {
+  if (!names.empty()) return names;
+  if (!class_names(kind).empty()) return class_names(kind);
+  std::vector<std::string> labels;
+  for (int64_t k = 0; k < num_classes; ++k) labels.push_back(std::to_string(k));
+  return labels;
+}
+
 std::function<void(int64_t, int64_t)> progress_notes(
     const std::string& what, std::function<void(const std::string&)> note,
     std::chrono::milliseconds interval) {

@@ -41,6 +41,12 @@ const std::vector<std::string>& dataset_kinds();
 // empty for a kind whose labels are their own names (mnist) or unknown.
 const std::vector<std::string>& class_names(const std::string& kind);
 
+// What a network's or a data set's labels stand for, to tell whether two
+// mean the same classes: `names` where given, else those of data set
+// `kind`, else the labels themselves ("0", "1", ...: MNIST's digits).
+std::vector<std::string> label_meanings(const std::vector<std::string>& names, const std::string& kind,
+                                        int64_t num_classes);
+
 // What load_dataset reads beyond the kind and folder.
 struct LoadOptions {
   // For "folder": the label order to use (a trained network's class names),
