@@ -64,11 +64,13 @@ double model_test_split(const maqd_rt::Model& model) {
   return value.get<double>();
 }
 
-// `test_split`: where not given, the model's.
+// `test_split`: where not given, the model's, unless `dir` has a test/
+// folder (new test images: a split folder holds class folders only).
 data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
                             const std::string& dir, int64_t limit, std::optional<double> given_split) {
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
-  const double test_split = given_split ? *given_split : model_test_split(model);
+  const bool test_folder = !dir.empty() && std::filesystem::is_directory(std::filesystem::path(dir) / "test");
+  const double test_split = given_split ? *given_split : test_folder ? 0 : model_test_split(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
                                                 test_set_options(model.class_names(), limit, test_split, dir));
@@ -291,7 +293,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
   cmd->add_option("--test-split", a->test_split,
                   "Folder sets: the test part of --data-dir's class folders, this fraction of each "
-                  "(default: the model's, as its run's --test-split held it out; 0: --data-dir's test/)");
+                  "(default: 0 where --data-dir has a test/ folder, else the model's, as its run's "
+                  "--test-split held it out; 0: --data-dir's test/)");
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Runtime threads")
       ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))

@@ -113,6 +113,8 @@ split_evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/split-eval")
   fail "maqd run on the model's folder did not read the 261 test images of its split"
 "$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" --test-split 0.25 2>>"$dir/log" | grep -q "(525 images): accuracy" ||
   fail "maqd run --test-split 0.25 did not read 3 × 175 test images"
+"$maqd" run "$dir/split.maqd" --data-dir "$dir/new" 2>>"$dir/log" | grep -q "(200 images): accuracy" ||
+  fail "maqd run of the split model on new test images (a test/ folder) did not read its 200 images"
 "$maqd" train --data folder --data-dir "$dir/images" --test-split 0.1 --out "$dir/no-run" >"$dir/refused" 2>&1 &&
   fail "--test-split beside a train/ folder was accepted"
 grep -q "^maqd: error: $dir/images/train: a train/ folder beside --test-split" "$dir/refused" ||
