@@ -2,6 +2,8 @@
 // options and a callback; the callback sets the process's exit code.
 #pragma once
 
+#include <optional>
+
 #include <CLI/CLI.hpp>
 
 #include "maqd/data/dataset.h"
@@ -19,11 +21,14 @@ void register_sweep(CLI::App& app);
 void register_plot(CLI::App& app);
 
 // How eval and run read a test set: labelled by the network's classes (a
-// folder set's), the first `limit` images (0: all), a folder set's test
-// split (0: DIR/test), and a long read's progress noted on stderr (stdout
-// may be --json).
+// folder set's), the first `limit` images (0: all), and a long read's
+// progress noted on stderr (stdout may be --json). A folder set's test
+// split is `given_split` where given, else 0 where `dir` has a test/
+// folder (a split folder holds class folders only), else the network's
+// `trained_split`.
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
-                                   double test_split, const std::string& dir);
+                                   std::optional<double> given_split, double trained_split,
+                                   const std::string& dir);
 
 // Refuses a test set whose labels stand for other classes than the
 // network's (`trained`, data::label_meanings), e.g. MNIST's digits for a

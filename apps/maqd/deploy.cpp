@@ -64,16 +64,14 @@ double model_test_split(const maqd_rt::Model& model) {
   return value.get<double>();
 }
 
-// `test_split`: where not given, the model's, unless `dir` has a test/
-// folder (new test images: a split folder holds class folders only).
+// `given_split`: see test_set_options; the network's is the model's.
 data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind_arg,
                             const std::string& dir, int64_t limit, std::optional<double> given_split) {
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
-  const bool test_folder = !dir.empty() && std::filesystem::is_directory(std::filesystem::path(dir) / "test");
-  const double test_split = given_split ? *given_split : test_folder ? 0 : model_test_split(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
-                                                test_set_options(model.class_names(), limit, test_split, dir));
+                                                test_set_options(model.class_names(), limit, given_split,
+                                                                 model_test_split(model), dir));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
@@ -424,10 +422,9 @@ void register_bench(CLI::App& app) {
                                              shape.width, shape.num_classes));
     float_net->eval();
     const int64_t largest = *std::max_element(a->batches.begin(), a->batches.end());
-    const bool own_data = a->data_dir.empty();
     const data::Dataset test = load_test_set(model, checkpoint.config.dataset,
-                                             own_data ? checkpoint.config.data_dir : a->data_dir, largest,
-                                             own_data ? checkpoint.config.test_split : 0.0);
+                                             a->data_dir.empty() ? checkpoint.config.data_dir : a->data_dir,
+                                             largest, std::nullopt);
     check(test.size() >= largest, "bench", "the data set has ", test.size(), " images; --batch ",
           largest, " needs that many");
     const torch::Tensor raw = channels_last(test.images);

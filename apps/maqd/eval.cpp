@@ -22,13 +22,15 @@
 namespace maqd::cli {
 
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
-                                   double test_split, const std::string& dir) {
+                                   std::optional<double> given_split, double trained_split,
+                                   const std::string& dir) {
   data::LoadOptions options;
   options.classes = classes;
   options.limit = limit;
-  options.test_split = test_split;
+  const bool test_folder = !dir.empty() && std::filesystem::is_directory(std::filesystem::path(dir) / "test");
+  options.test_split = given_split ? *given_split : test_folder ? 0 : trained_split;
   auto on_stderr = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
-  options.progress = data::progress_notes(data::folder_part_name(dir, false, test_split), on_stderr);
+  options.progress = data::progress_notes(data::folder_part_name(dir, false, options.test_split), on_stderr);
   return options;
 }
 
@@ -61,7 +63,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
   cmd->add_option("--test-split", a->test_split,
                   "Folder sets: the test part of --data-dir's class folders, this fraction of each "
-                  "(default: the checkpoint's split of its own folder; with another --data-dir, 0: its test/)");
+                  "(default: 0 where --data-dir has a test/ folder, else the checkpoint's; 0: --data-dir's test/)");
   cmd->add_option("--batch-size", a->batch_size, "Evaluation batch size")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads));
@@ -76,14 +78,15 @@ void register_eval(CLI::App& app) {
     train::Checkpoint checkpoint;
     Network network = train::load_network(path, &checkpoint);
     const std::string kind = a->dataset.empty() ? checkpoint.config.dataset : a->dataset;
-    // The checkpoint's own test set unless another is named: another kind
-    // reads from its own default folder, not the checkpoint's.
-    const bool own_data = a->data_dir.empty() && kind == checkpoint.config.dataset;
-    const std::string dir = !a->data_dir.empty() ? a->data_dir : own_data ? checkpoint.config.data_dir : "";
+    // The checkpoint's folder unless another is named: another kind reads
+    // from its own default folder.
+    const std::string dir = !a->data_dir.empty()                  ? a->data_dir
+                            : kind == checkpoint.config.dataset ? checkpoint.config.data_dir
+                                                                : "";
     const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
-    const double split = a->test_split ? *a->test_split : own_data ? checkpoint.config.test_split : 0;
     const data::Dataset test = data::load_dataset(
-        kind, dir, /*train=*/false, test_set_options(checkpoint.shape.class_names, limit, split, dir));
+        kind, dir, /*train=*/false,
+        test_set_options(checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir));
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height && test.width() == shape.width,
           test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),

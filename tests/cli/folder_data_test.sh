@@ -107,6 +107,8 @@ grep -q "on folder/test (261 images)" "$dir/split-eval" || fail "maqd eval did n
 split_evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/split-eval")
 [ "$split_evaluated" = "$split_trained" ] ||
   fail "maqd eval gives $split_evaluated % on the test part, training's last test pass $split_trained %"
+"$maqd" eval "$dir/split-run" --data-dir "$dir/flat" 2>>"$dir/log" | grep -q "on folder/test (261 images)" ||
+  fail "maqd eval --data-dir of a folder without test/ did not split it as the run did"
 "$maqd" export "$dir/split-run" -o "$dir/split.maqd" >>"$dir/log" 2>&1 || fail "export of the split run failed"
 "$maqd" info "$dir/split.maqd" | grep -q "^  test_split  *0.125$" || fail "the model file does not record the test split"
 "$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" 2>>"$dir/log" | grep -q "(261 images): accuracy" ||
