@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev    # tests
   libbenchmark-dev             # benchmarks
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev
+  libpng-dev libjpeg-dev       # PNG and JPEG images of folder data sets and maqd run
   dataset-fashion-mnist        # the main job's data set
   gnuplot-nox                  # maqd plot
   clang-14 libclang-rt-14-dev  # the runtime's second compiler and libFuzzer (fuzz/)

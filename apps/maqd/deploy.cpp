@@ -1,7 +1,7 @@
 // maqd export / run / bench: from a checkpoint to the integer runtime.
 //   export CHECKPOINT -o MODEL.maqd   fold and pack (libmaqd/export)
 //   run MODEL.maqd                    accuracy and images/s on a data set, or
-//                                     the class of given PGM/PPM images
+//                                     the class of given images (PGM, PPM, PNG, JPEG)
 //   bench MODEL.maqd --checkpoint CK  runtime vs onnxruntime (float, int8) and
 //                                     LibTorch float, alternating rounds
 #include <algorithm>
@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "maqd/data/dataset.h"
+#include "maqd/data/image_file.h"
 #include "maqd/data/transforms.h"
 #include "maqd/error.h"
 #include "maqd/export/export.h"
@@ -32,7 +33,6 @@
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
-#include "maqd_rt/image.hpp"
 #include "onnxruntime.h"
 
 namespace maqd::cli {
@@ -285,7 +285,7 @@ void register_run(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run a .maqd model with the integer runtime");
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("model", a->model, "The model file (.maqd)")->required();
-  cmd->add_option("--image", a->images, "Classify these images (binary PGM/PPM of the model's size)");
+  cmd->add_option("--image", a->images, "Classify these images (PGM, PPM, PNG or JPEG of the model's size)");
   cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
@@ -334,7 +334,7 @@ void register_run(CLI::App& app) {
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
       for (const std::string& path : a->images) {
-        const std::vector<uint8_t> pixels = maqd_rt::read_netpbm(path, model.input());
+        const std::vector<uint8_t> pixels = data::read_image_file(path, model.input());
         engine.run(pixels.data(), 1, logits.data());
         const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
         std::printf("%s: class %s\n", path.c_str(), model.class_label(label).c_str());

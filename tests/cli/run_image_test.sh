@@ -2,8 +2,8 @@
 # `maqd run MODEL --image ...` and maqd-rt on Netpbm files as image tools write them:
 # the first 100 Fashion-MNIST test images, each as a plain binary PGM, as
 # one with comment lines in its header (GIMP and ImageMagick write them) and
-# as a 16-bit PGM (maxval 65535, which scales back to the same bytes). All
-# three must give the same classes, and as many right as `maqd run --limit
+# as a 16-bit PGM (maxval 65535, which scales back to the same bytes), and
+# as a PNG for maqd run. All must give the same classes, and as many right as `maqd run --limit
 # 100` counts on the same images: the integer engine sees the same pixels.
 # Usage: run_image_test.sh path/to/maqd
 set -uo pipefail
@@ -29,6 +29,23 @@ for ((i = 0; i < count; ++i)); do
   plain+=("$dir/$i.pgm") commented+=("$dir/$i-comment.pgm") wide+=("$dir/$i-16bit.pgm")
 done
 
+# The same pixels as 8-bit grey PNGs, written with Python's zlib.
+python3 - "$dir" $count <<'PYTHON' || fail "could not write the PNG files"
+import struct, sys, zlib
+folder, count = sys.argv[1], int(sys.argv[2])
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+pixels = open(folder + "/images.bin", "rb").read()
+for i in range(count):
+    image = pixels[i * 784:(i + 1) * 784]
+    rows = b"".join(b"\0" + image[r * 28:(r + 1) * 28] for r in range(28))
+    with open("%s/%d.png" % (folder, i), "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)) +
+                  chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PYTHON
+png=()
+for ((i = 0; i < count; ++i)); do png+=("$dir/$i.png"); done
+
 classes() {  # the class printed for each file, in order
   "$maqd" run "$dir/model.maqd" --image "$@" 2>>"$dir/log" | sed -E 's/.*: class ([0-9]+) \(.+\)$/\1/' ||
     fail "maqd run --image failed"
@@ -36,6 +53,7 @@ classes() {  # the class printed for each file, in order
 mapfile -t by_plain < <(classes "${plain[@]}")
 mapfile -t by_comment < <(classes "${commented[@]}")
 mapfile -t by_wide < <(classes "${wide[@]}")
+mapfile -t by_png < <(classes "${png[@]}")
 [ "${#by_plain[@]}" = $count ] || fail "got ${#by_plain[@]} classes for $count images"
 [[ ${by_plain[0]} =~ ^[0-9]$ ]] || fail "expected 'FILE: class N (NAME)', got '${by_plain[0]}'"
 # Fashion-MNIST's own names follow the number.
@@ -43,6 +61,7 @@ mapfile -t by_wide < <(classes "${wide[@]}")
   fail "no Fashion-MNIST class name after the number"
 [ "${by_plain[*]}" = "${by_comment[*]}" ] || fail "commented headers gave other classes"
 [ "${by_plain[*]}" = "${by_wide[*]}" ] || fail "16-bit images gave other classes"
+[ "${by_plain[*]}" = "${by_png[*]}" ] || fail "PNG images gave other classes"
 
 # The names are in the model file; maqd info lists them on one line.
 "$maqd" info "$dir/model.maqd" | grep -q "^  class_names  *T-shirt/top, Trouser, .*, Bag, Ankle boot$" ||
@@ -60,4 +79,4 @@ expected=$(awk -v a="$accuracy" -v n=$count 'BEGIN { printf "%d", a * n + 0.5 }'
 [ "$right" = "$expected" ] || fail "--image got $right of $count right, maqd run --limit $count $expected"
 # A model near chance (10 of 100) would make the comparison weak.
 [ "$right" -ge 30 ] || fail "only $right of $count right: the model did not learn"
-echo "PASS: $right of $count right, the same from plain, commented and 16-bit PGMs as from maqd run"
+echo "PASS: $right of $count right, the same from plain, commented and 16-bit PGMs and from PNGs as from maqd run"

@@ -1,5 +1,5 @@
-// Folder data sets (maqd/data/image_folder.h): your own PGM/PPM images, one
-// folder per class. The files are written here byte by byte; the loaded
+// Folder data sets (maqd/data/image_folder.h): your own images, one folder
+// per class (PNG and JPEG files: image_file_test.cpp). The files are written here byte by byte; the loaded
 // tensors must hold exactly their pixels, labelled by the training set's
 // class folders in byte order, classes taken in turn.
 #include <gmock/gmock.h>
@@ -12,6 +12,7 @@
 
 #include "data/fixtures.h"
 #include "maqd/data/dataset.h"
+#include "maqd/data/image_file.h"
 #include "maqd/data/image_folder.h"
 #include "maqd/error.h"
 
@@ -120,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(Channels, ImageFolder, ::testing::Values(1, 3));
 TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   maqd_test::TempDir dir;
   const fs::path train = dir.path() / "train", test = dir.path() / "test";
-  EXPECT_THAT(error_of(dir.str(), true), HasSubstr(train.string() + ": no such folder; expected DIR/train/CLASS/*.pgm"));
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr(train.string() + ": no such folder; expected DIR/train/CLASS/IMAGE and DIR/test/CLASS/IMAGE (.pgm, .ppm, .pnm, .png, .jpg, .jpeg)"));
   write_netpbm(train / "a" / "1.pgm", pixels_of(1, 2, 2, 1), 2, 2, 1);
   EXPECT_THAT(error_of(dir.str(), true), HasSubstr(train.string() + ": 1 class folder(s); expected at least 2"));
   write_netpbm(train / "b" / "1.pgm", pixels_of(2, 2, 2, 1), 2, 2, 1);
@@ -137,9 +138,13 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   EXPECT_THAT(error_of(dir.str(), true), HasSubstr("2.ppm: image is 2×2×3; expected 2×2×1"));
   fs::remove(train / "b" / "2.ppm");
 
-  std::ofstream(train / "b" / "photo.png") << "png bytes";
+  std::ofstream(train / "b" / "photo.gif") << "gif bytes";
   EXPECT_THAT(error_of(dir.str(), true),
-              HasSubstr((train / "b" / "photo.png").string() + ": not an image this reader takes; expected binary PGM or PPM"));
+              HasSubstr((train / "b" / "photo.gif").string() +
+                        ": not an image file this reader takes; expected .pgm, .ppm, .pnm, .png, .jpg, .jpeg"));
+  fs::remove(train / "b" / "photo.gif");
+  std::ofstream(train / "b" / "photo.png") << "png bytes";
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr((train / "b" / "photo.png").string() + ": not a readable PNG"));
   fs::remove(train / "b" / "photo.png");
   std::ofstream(train / "b" / "broken.pgm") << "P2\n2 2\n255\n0 0 0 0\n";
   EXPECT_THAT(error_of(dir.str(), true), HasSubstr("broken.pgm: header: expected a binary PGM (P5) or PPM (P6)"));
@@ -289,9 +294,11 @@ TEST(ProgressNotes, QuietUntilAnIntervalHasPassedThenOneNoteAnInterval) {
   EXPECT_TRUE(notes.empty()) << "a read shorter than the interval printed " << notes.size() << " notes";
 }
 
-TEST(ImageFolderNames, NetpbmExtensionsInAnyCase) {
-  for (const char* name : {"a.pgm", "b.PPM", "c.Pnm", "x.y.pgm"}) EXPECT_TRUE(maqd::data::is_netpbm_name(name)) << name;
-  for (const char* name : {"a.png", "pgm", "a.pgm.bak", "a.jpg", ""}) EXPECT_FALSE(maqd::data::is_netpbm_name(name)) << name;
+TEST(ImageFolderNames, ImageExtensionsInAnyCase) {
+  for (const char* name : {"a.pgm", "b.PPM", "c.Pnm", "x.y.pgm", "a.png", "b.JPG", "c.jpeg", "d.JPEG"})
+    EXPECT_TRUE(maqd::data::is_image_file_name(name)) << name;
+  for (const char* name : {"pgm", "a.pgm.bak", "a.gif", "png", "a.jpe", ""})
+    EXPECT_FALSE(maqd::data::is_image_file_name(name)) << name;
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include "maqd/error.h"
 #include "maqd/text.h"
-#include "maqd_rt/image.hpp"
+#include "maqd/data/image_file.h"
 
 namespace maqd::data {
 namespace {
@@ -31,7 +31,7 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
 fs::path split_folder(const std::string& dir, const char* split) {
   const fs::path path = fs::path(dir) / split;
   check(fs::is_directory(path), path.string().c_str(),
-        "no such folder; expected DIR/train/CLASS/*.pgm and DIR/test/CLASS/*.pgm (binary PGM or PPM) "
+        "no such folder; expected DIR/train/CLASS/IMAGE and DIR/test/CLASS/IMAGE (", image_file_extensions(), ") "
         "under the --data-dir of a folder data set");
   return path;
 }
@@ -49,13 +49,6 @@ std::string folder_part_name(const std::string& dir, bool train, double test_spl
   return (fs::path(dir) / (train ? "train" : "test")).string();
 }
 
-bool is_netpbm_name(const std::string& file_name) {
-  const std::string extension = fs::path(file_name).extension().string();
-  std::string lower;
-  for (char c : extension) lower += char(std::tolower(static_cast<unsigned char>(c)));
-  return lower == ".pgm" || lower == ".ppm" || lower == ".pnm";
-}
-
 Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options) {
   const double split = options.test_split;
   check(split == 0 || (split > 0 && split < 1), "load_dataset", "test split ", split,
@@ -67,7 +60,7 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
   const fs::path root = split > 0 ? fs::path(dir) : split_folder(dir, train ? "train" : "test");
   if (split > 0) {
     check(fs::is_directory(root), root.string().c_str(),
-          "no such folder; expected DIR/CLASS/*.pgm (binary PGM or PPM) under the --data-dir of a folder "
+          "no such folder; expected DIR/CLASS/IMAGE (", image_file_extensions(), ") under the --data-dir of a folder "
           "set with --test-split");
     check(!fs::is_directory(root / "train"), (root / "train").string().c_str(),
           "a train/ folder beside --test-split; expected DIR/CLASS/ folders only (leave out --test-split "
@@ -91,9 +84,9 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
     const std::vector<std::string> names = sorted_entries(root / folder, false);
     check(!names.empty(), (root / folder).string().c_str(), "no images in this class folder");
     for (size_t i = 0; i < names.size(); ++i) {
-      check(is_netpbm_name(names[i]), (root / folder / names[i]).string().c_str(),
-            "not an image this reader takes; expected binary PGM or PPM (.pgm, .ppm, .pnm), e.g. "
-            "`convert IN.png OUT.pgm` with ImageMagick");
+      check(is_image_file_name(names[i]), (root / folder / names[i]).string().c_str(),
+            "not an image file this reader takes; expected ", image_file_extensions(),
+            " (e.g. `convert IN.gif OUT.png` with ImageMagick)");
       if (split == 0 || in_test_split(i, split) != train)
         paths.push_back((root / folder / names[i]).string());
     }
@@ -121,9 +114,7 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
   for (size_t label = 0; label < classes.size(); ++label)
     for (size_t i = 0; i < wanted[label]; ++i) {
       const std::string& path = files[label][i];
-      // The runtime's reader (maqd-rt reads the same files on the device);
-      // its errors name the file.
-      maqd_rt::NetpbmImage image = maqd_rt::read_netpbm(path);
+      ImageFile image = read_image_file(path);  // its errors name the file
       const maqd_rt::TensorDesc& got = image.shape;
       if (first_image.empty()) {
         shape = got;

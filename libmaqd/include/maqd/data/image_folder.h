@@ -1,11 +1,11 @@
-// Your own images as a data set: one folder per class, binary PGM or PPM
-// files (the format maqd-rt reads on the device), all of one size:
+// Your own images as a data set: one folder per class, PGM, PPM, PNG or
+// JPEG files (maqd/data/image_file.h), all of one size and channel count:
 //
-//   DIR/train/CLASS/*.pgm     the training set, one subfolder per class
-//   DIR/test/CLASS/*.pgm      the test set (the same classes, or some of them)
+//   DIR/train/CLASS/IMAGE     the training set, one subfolder per class
+//   DIR/test/CLASS/IMAGE      the test set (the same classes, or some of them)
 //
 // Or, with options.test_split = f in (0, 1), one folder holding the class
-// folders, DIR/CLASS/*.pgm, split in two: of every class's files in name
+// folders, DIR/CLASS/IMAGE, split in two: of every class's files in name
 // order, the last of every 1/f (the i-th where ⌊(i+1)f⌋ > ⌊if⌋) are the
 // test set and the others the training set, the same two parts on every
 // load and on every machine.
@@ -18,9 +18,10 @@
 // The set holds the first image (by file name) of every class, then the
 // second of each, and so on, so --train-limit's first N images cover the
 // classes alike. Throws maqd::Error naming the folder or file and what was
-// expected: a missing set, a class without images, a file that is not
-// PGM/PPM (by name, checked for every file before any is read), an image
-// of another size than the first, a test class the training set lacks.
+// expected: a missing set, a class without images, a file that is not an
+// image file (by name, checked for every file before any is read), an
+// image of another size than the first, a test class the training set
+// lacks.
 #pragma once
 
 #include <string>
@@ -33,9 +34,6 @@ namespace maqd::data {
 // The part of DIR a load reads, for messages: "DIR/train", "DIR/test", or
 // with a test split "DIR (training part)", "DIR (test part)".
 std::string folder_part_name(const std::string& dir, bool train, double test_split);
-
-// The image file names accepted (lowercase compare): .pgm, .ppm, .pnm.
-bool is_netpbm_name(const std::string& file_name);
 
 // Named "folder/train" or "folder/test"; class_names holds the classes.
 // options: the label order, a limit (only the files the set's first `limit`

@@ -1,0 +1,41 @@
+// Image files for the tool's own images (folder data sets, `maqd run
+// --image`): binary PGM/PPM, the format maqd-rt reads on the device, and
+// PNG and JPEG, decoded to the same 8-bit grey or RGB pixels.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "maqd_rt/model.hpp"
+
+namespace maqd::data {
+
+struct ImageFile {
+  maqd_rt::TensorDesc shape;    // u8, height, width, channels (1 or 3)
+  std::vector<uint8_t> pixels;  // [height][width][channels]
+};
+
+// Whether read_image_file takes a file of this name: .pgm, .ppm, .pnm,
+// .png, .jpg or .jpeg, in any case.
+bool is_image_file_name(const std::string& file_name);
+
+// The accepted extensions, for messages: ".pgm, .ppm, .pnm, .png, .jpg, .jpeg".
+const std::string& image_file_extensions();
+
+// Decodes the file its extension names:
+// - PGM/PPM through the runtime's reader (maqd_rt::read_netpbm), so the
+//   tool and maqd-rt see the same pixels;
+// - PNG: grey (with or without alpha) gives 1 channel, colour and palette
+//   images 3; transparent pixels are composited onto black; 16-bit PNGs are
+//   refused (their conversion to 8 bits is not unique);
+// - JPEG: grey gives 1 channel, colour 3 (libjpeg's accurate integer
+//   IDCT and its smooth chroma upsampling); CMYK is refused.
+// Throws maqd::Error naming the file and what was expected.
+ImageFile read_image_file(const std::string& path);
+
+// The same for an image a model classifies: its pixels, which must have
+// `expected`'s height, width and channels (the model's input).
+std::vector<uint8_t> read_image_file(const std::string& path, const maqd_rt::TensorDesc& expected);
+
+}  // namespace maqd::data

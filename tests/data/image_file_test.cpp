@@ -1,0 +1,269 @@
+// Image files (maqd/data/image_file.h): PNG and JPEG beside the runtime's
+// PGM/PPM. The PNGs are written here with libpng and must decode to exactly
+// their pixels (transparent ones black); the JPEGs are written with libjpeg
+// at quality 100 and must decode close to theirs, the right way round.
+// Files that are not what their name says, or that this reader refuses
+// (16-bit PNG, CMYK JPEG, a file cut short), must fail with the file's name.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <jpeglib.h>
+#include <png.h>
+
+#include "data/fixtures.h"
+#include "maqd/data/image_file.h"
+#include "maqd/data/image_folder.h"
+#include "maqd/error.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using maqd_test::Bytes;
+
+// Pixels [height][width][channels] that vary along both axes and channels,
+// smoothly enough for JPEG at quality 100 to keep them close.
+Bytes smooth_pixels(int height, int width, int channels) {
+  Bytes out(size_t(height * width * channels));
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c)
+        out[size_t((y * width + x) * channels + c)] = uint8_t(20 + 9 * y + 4 * x + 50 * c);
+  return out;
+}
+
+void write_png(const fs::path& path, uint32_t format, int height, int width, const void* pixels,
+               const void* colormap = nullptr, uint32_t colormap_entries = 0) {
+  fs::create_directories(path.parent_path());
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  png.format = format;
+  png.height = uint32_t(height);
+  png.width = uint32_t(width);
+  png.colormap_entries = colormap_entries;
+  ASSERT_TRUE(png_image_write_to_file(&png, path.c_str(), 0, pixels, 0, colormap)) << png.message;
+}
+
+// libjpeg at quality 100; colour without chroma subsampling.
+void write_jpeg(const fs::path& path, const Bytes& pixels, int height, int width, int channels,
+                J_COLOR_SPACE space) {
+  fs::create_directories(path.parent_path());
+  jpeg_compress_struct jpeg;
+  jpeg_error_mgr errors;
+  jpeg.err = jpeg_std_error(&errors);
+  jpeg_create_compress(&jpeg);
+  FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  jpeg_stdio_dest(&jpeg, file);
+  jpeg.image_width = JDIMENSION(width);
+  jpeg.image_height = JDIMENSION(height);
+  jpeg.input_components = channels;
+  jpeg.in_color_space = space;
+  jpeg_set_defaults(&jpeg);
+  jpeg_set_quality(&jpeg, 100, TRUE);
+  for (int c = 0; c < jpeg.num_components; ++c) jpeg.comp_info[c].h_samp_factor = jpeg.comp_info[c].v_samp_factor = 1;
+  jpeg_start_compress(&jpeg, TRUE);
+  while (jpeg.next_scanline < jpeg.image_height) {
+    JSAMPROW row = const_cast<uint8_t*>(pixels.data()) + size_t(jpeg.next_scanline) * size_t(width * channels);
+    jpeg_write_scanlines(&jpeg, &row, 1);
+  }
+  jpeg_finish_compress(&jpeg);
+  jpeg_destroy_compress(&jpeg);
+  std::fclose(file);
+}
+
+std::string error_of(const fs::path& path) {
+  try {
+    maqd::data::read_image_file(path.string());
+  } catch (const maqd::Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a maqd::Error: ") + e.what();
+  }
+  return "no error";
+}
+
+void cut_file(const fs::path& path, double keep) {
+  const Bytes bytes = [&] {
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    Bytes all(fs::file_size(path));
+    EXPECT_EQ(std::fread(all.data(), 1, all.size(), in), all.size());
+    std::fclose(in);
+    return all;
+  }();
+  maqd_test::write_file(path.string(), Bytes(bytes.begin(), bytes.begin() + std::ptrdiff_t(double(bytes.size()) * keep)));
+}
+
+void expect_shape(const maqd::data::ImageFile& image, int height, int width, int channels) {
+  EXPECT_EQ(image.shape.dtype, maqd_rt::DType::kU8);
+  EXPECT_EQ(image.shape.height, height);
+  EXPECT_EQ(image.shape.width, width);
+  EXPECT_EQ(image.shape.channels, channels);
+  EXPECT_EQ(image.pixels.size(), size_t(height * width * channels));
+}
+
+TEST(ImageFilePng, EightBitImagesDecodeToTheirPixelsTransparentOnesBlack) {
+  maqd_test::TempDir dir;
+  const int height = 5, width = 7;
+  for (const int channels : {1, 3}) {
+    const Bytes opaque = smooth_pixels(height, width, channels);
+    const fs::path plain = dir.path() / ("plain" + std::to_string(channels) + ".png");
+    write_png(plain, channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB, height, width, opaque.data());
+    maqd::data::ImageFile image = maqd::data::read_image_file(plain.string());
+    expect_shape(image, height, width, channels);
+    EXPECT_EQ(image.pixels, opaque) << plain;
+
+    // With alpha: every third pixel fully transparent, the others opaque.
+    Bytes with_alpha, expected;
+    for (int p = 0; p < height * width; ++p) {
+      const bool transparent = p % 3 == 0;
+      for (int c = 0; c < channels; ++c) {
+        with_alpha.push_back(opaque[size_t(p * channels + c)]);
+        expected.push_back(transparent ? 0 : opaque[size_t(p * channels + c)]);
+      }
+      with_alpha.push_back(transparent ? 0 : 255);
+    }
+    const fs::path alpha = dir.path() / ("alpha" + std::to_string(channels) + ".png");
+    write_png(alpha, channels == 1 ? PNG_FORMAT_GA : PNG_FORMAT_RGBA, height, width, with_alpha.data());
+    image = maqd::data::read_image_file(alpha.string());
+    expect_shape(image, height, width, channels);
+    EXPECT_EQ(image.pixels, expected) << alpha;
+  }
+
+  // A palette image decodes to its colours.
+  const Bytes palette = {10, 20, 30, 200, 100, 0, 0, 255, 7};
+  Bytes indices, expected;
+  for (int p = 0; p < height * width; ++p) {
+    indices.push_back(uint8_t((p * 5) % 3));
+    for (int c = 0; c < 3; ++c) expected.push_back(palette[size_t(indices.back() * 3 + c)]);
+  }
+  const fs::path mapped = dir.path() / "palette.PNG";
+  write_png(mapped, PNG_FORMAT_RGB_COLORMAP, height, width, indices.data(), palette.data(), 3);
+  const maqd::data::ImageFile image = maqd::data::read_image_file(mapped.string());
+  expect_shape(image, height, width, 3);
+  EXPECT_EQ(image.pixels, expected);
+}
+
+TEST(ImageFilePng, RefusesSixteenBitAndDamagedFilesNamingThem) {
+  maqd_test::TempDir dir;
+  const std::vector<uint16_t> deep(12, 40000);
+  const fs::path sixteen = dir.path() / "deep.png";
+  write_png(sixteen, PNG_FORMAT_LINEAR_Y, 3, 4, deep.data());
+  EXPECT_THAT(error_of(sixteen), HasSubstr(sixteen.string() + ": a 16-bit PNG; expected 8 bits per channel"));
+
+  const fs::path cut = dir.path() / "cut.png";
+  const Bytes pixels = smooth_pixels(40, 40, 3);
+  write_png(cut, PNG_FORMAT_RGB, 40, 40, pixels.data());
+  ASSERT_EQ(maqd::data::read_image_file(cut.string()).pixels, pixels);
+  cut_file(cut, 0.6);
+  EXPECT_THAT(error_of(cut), HasSubstr(cut.string() + ": not a readable PNG (pixels: "));
+
+  const fs::path text = dir.path() / "text.png";
+  maqd_test::write_file(text.string(), Bytes{'h', 'e', 'l', 'l', 'o'});
+  EXPECT_THAT(error_of(text), HasSubstr(text.string() + ": not a readable PNG (header: "));
+  EXPECT_THAT(error_of(dir.path() / "missing.png"), HasSubstr("missing.png: cannot open"));
+}
+
+TEST(ImageFileJpeg, DecodesCloseToWhatWasEncodedTheRightWayRound) {
+  maqd_test::TempDir dir;
+  const int height = 16, width = 24;
+  for (const int channels : {1, 3}) {
+    const Bytes pixels = smooth_pixels(height, width, channels);
+    const fs::path path = dir.path() / (channels == 1 ? "grey.jpg" : "colour.JPEG");
+    write_jpeg(path, pixels, height, width, channels, channels == 1 ? JCS_GRAYSCALE : JCS_RGB);
+    const maqd::data::ImageFile image = maqd::data::read_image_file(path.string());
+    expect_shape(image, height, width, channels);
+    ASSERT_EQ(image.pixels.size(), pixels.size());
+    int worst = 0;
+    double total = 0;
+    for (size_t i = 0; i < pixels.size(); ++i) {
+      const int difference = std::abs(int(image.pixels[i]) - int(pixels[i]));
+      worst = std::max(worst, difference);
+      total += difference;
+    }
+    // Quality 100 without subsampling: off by a few levels at most (the
+    // image spans 20..255: mirrored, transposed or channel-swapped pixels
+    // would be off by tens).
+    EXPECT_LE(worst, 4) << path;
+    EXPECT_LE(total / double(pixels.size()), 1.0) << path;
+  }
+}
+
+TEST(ImageFileJpeg, RefusesCmykAndFilesCutShortNamingThem) {
+  maqd_test::TempDir dir;
+  const fs::path cmyk = dir.path() / "cmyk.jpg";
+  write_jpeg(cmyk, smooth_pixels(8, 8, 4), 8, 8, 4, JCS_CMYK);
+  EXPECT_THAT(error_of(cmyk), HasSubstr(cmyk.string() + ": a CMYK JPEG; expected greyscale or colour"));
+
+  const fs::path cut = dir.path() / "cut.jpg";
+  write_jpeg(cut, smooth_pixels(64, 64, 3), 64, 64, 3, JCS_RGB);
+  ASSERT_EQ(maqd::data::read_image_file(cut.string()).pixels.size(), size_t(64 * 64 * 3));
+  cut_file(cut, 0.5);
+  EXPECT_THAT(error_of(cut), HasSubstr(cut.string() + ": not a readable JPEG (Premature end of JPEG file)"));
+
+  const fs::path text = dir.path() / "text.jpeg";
+  maqd_test::write_file(text.string(), Bytes{'h', 'e', 'l', 'l', 'o'});
+  EXPECT_THAT(error_of(text), HasSubstr(text.string() + ": not a readable JPEG ("));
+}
+
+TEST(ImageFile, NetpbmThroughTheRuntimesReaderAndTheModelsSizeChecked) {
+  maqd_test::TempDir dir;
+  const Bytes pixels = smooth_pixels(3, 4, 1);
+  Bytes pgm = {'P', '5', '\n', '4', ' ', '3', '\n', '2', '5', '5', '\n'};
+  pgm.insert(pgm.end(), pixels.begin(), pixels.end());
+  const fs::path path = dir.path() / "image.pgm";
+  maqd_test::write_file(path.string(), pgm);
+  EXPECT_EQ(maqd::data::read_image_file(path.string()).pixels, pixels);
+
+  maqd_rt::TensorDesc model_input;
+  model_input.height = 3;
+  model_input.width = 4;
+  model_input.channels = 1;
+  EXPECT_EQ(maqd::data::read_image_file(path.string(), model_input), pixels);
+  model_input.width = 5;
+  try {
+    maqd::data::read_image_file(path.string(), model_input);
+    ADD_FAILURE() << "an image of another size than the model's was read";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path.string() + ": image is 3×4×1; the model expects 3×5×1"));
+  }
+  EXPECT_THAT(error_of(dir.path() / "image.gif"),
+              HasSubstr("image.gif: not an image file this reader takes; expected .pgm, .ppm, .pnm, .png, .jpg, .jpeg"));
+}
+
+// A folder set may mix the formats: each file is read as its name says.
+TEST(ImageFolderFormats, PngJpegAndPgmFilesInOneSet) {
+  maqd_test::TempDir dir;
+  const int height = 8, width = 8;
+  const Bytes a = smooth_pixels(height, width, 1), b(size_t(height * width), 200);
+  write_png(dir.path() / "train" / "a" / "1.png", PNG_FORMAT_GRAY, height, width, a.data());
+  write_jpeg(dir.path() / "train" / "b" / "1.jpg", b, height, width, 1, JCS_GRAYSCALE);
+  const Bytes reversed(a.rbegin(), a.rend());
+  std::ofstream pgm(dir.path() / "train" / "b" / "2.pgm", std::ios::binary);
+  pgm << "P5 8 8 255\n";
+  pgm.write(reinterpret_cast<const char*>(reversed.data()), std::streamsize(reversed.size()));
+  pgm.close();
+
+  const maqd::data::Dataset set = maqd::data::load_image_folder(dir.str(), true);
+  ASSERT_EQ(set.size(), 3);
+  EXPECT_EQ(set.labels[0].item<int64_t>(), 0);
+  EXPECT_EQ(set.labels[1].item<int64_t>(), 1);
+  EXPECT_EQ(set.labels[2].item<int64_t>(), 1);
+  const auto bytes_of = [&](int64_t i) {
+    const torch::Tensor image = set.images[i].contiguous();
+    return Bytes(image.data_ptr<uint8_t>(), image.data_ptr<uint8_t>() + image.numel());
+  };
+  EXPECT_EQ(bytes_of(0), a);
+  const Bytes jpeg = bytes_of(1);
+  for (size_t i = 0; i < jpeg.size(); ++i) EXPECT_NEAR(int(jpeg[i]), 200, 1) << "pixel " << i;
+  EXPECT_EQ(bytes_of(2), reversed);
+}
+
+}  // namespace
