@@ -26,9 +26,11 @@ void register_plot(CLI::App& app);
 // split is `given_split` where given, else 0 where `dir` has a test/
 // folder (a split folder holds class folders only), else the network's
 // `trained_split`.
+// A folder set's images are scaled as the network's training images were
+// (`trained_resize`, "HxW" or empty).
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
                                    std::optional<double> given_split, double trained_split,
-                                   const std::string& dir);
+                                   const std::string& dir, const std::string& trained_resize);
 
 // Refuses a test set whose labels stand for other classes than the
 // network's (`trained`, data::label_meanings), e.g. MNIST's digits for a

@@ -49,10 +49,24 @@ torch::Tensor channels_last(const torch::Tensor& images) {
   return images.permute({0, 2, 3, 1}).contiguous();
 }
 
-// The data set the model was trained on, as export recorded it ("" if none).
-std::string model_dataset(const maqd_rt::Model& model) {
-  const auto found = model.text.find("dataset");
+// A text key of the model ("" if it has none).
+std::string model_text(const maqd_rt::Model& model, const std::string& key) {
+  const auto found = model.text.find(key);
   return found != model.text.end() ? found->second : "";
+}
+
+// The data set the model was trained on, as export recorded it ("" if none).
+std::string model_dataset(const maqd_rt::Model& model) { return model_text(model, "dataset"); }
+
+// An image file's pixels for the model: scaled to its input size where its
+// training images were (text key resize), else of that size already.
+std::vector<uint8_t> image_for(const maqd_rt::Model& model, const std::string& path) {
+  if (model_text(model, "resize").empty()) return data::read_image_file(path, model.input());
+  const maqd_rt::TensorDesc& in = model.input();
+  data::ImageFile image = data::resize_image(data::read_image_file(path), data::ImageSize{in.height, in.width});
+  check(image.shape.channels == in.channels, path.c_str(), "image has ", image.shape.channels,
+        " channel(s); the model expects ", in.channels);
+  return std::move(image.pixels);
 }
 
 // The folder set's test split the model was trained with (0: none).
@@ -71,7 +85,7 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
                                                 test_set_options(model.class_names(), limit, given_split,
-                                                                 model_test_split(model), dir));
+                                                                 model_test_split(model), dir, model_text(model, "resize")));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),
@@ -247,6 +261,7 @@ void register_export(CLI::App& app) {
     std::map<std::string, std::string> metadata = {{"dataset", checkpoint.config.dataset}};
     if (checkpoint.config.test_split > 0)
       metadata["test_split"] = nlohmann::json(checkpoint.config.test_split).dump();
+    if (!checkpoint.config.resize.empty()) metadata["resize"] = checkpoint.config.resize;
     const maqd_rt::Model model =
         export_model(network, checkpoint.stats, metadata, checkpoint.shape.class_names);
     if (a->format == "c-array") {
@@ -334,7 +349,7 @@ void register_run(CLI::App& app) {
     if (!a->images.empty()) {
       std::vector<float> logits(classes);
       for (const std::string& path : a->images) {
-        const std::vector<uint8_t> pixels = data::read_image_file(path, model.input());
+        const std::vector<uint8_t> pixels = image_for(model, path);
         engine.run(pixels.data(), 1, logits.data());
         const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
         std::printf("%s: class %s\n", path.c_str(), model.class_label(label).c_str());

@@ -23,10 +23,11 @@ namespace maqd::cli {
 
 data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
                                    std::optional<double> given_split, double trained_split,
-                                   const std::string& dir) {
+                                   const std::string& dir, const std::string& trained_resize) {
   data::LoadOptions options;
   options.classes = classes;
   options.limit = limit;
+  options.resize = trained_resize;
   const bool test_folder = !dir.empty() && std::filesystem::is_directory(std::filesystem::path(dir) / "test");
   options.test_split = given_split ? *given_split : test_folder ? 0 : trained_split;
   auto on_stderr = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
@@ -86,7 +87,8 @@ void register_eval(CLI::App& app) {
     const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
     const data::Dataset test = data::load_dataset(
         kind, dir, /*train=*/false,
-        test_set_options(checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir));
+        test_set_options(checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir,
+                         checkpoint.config.resize));
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height && test.width() == shape.width,
           test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),

@@ -9,12 +9,13 @@ namespace maqd::cli {
 
 void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   const std::string data = "Data", net = "Network", opt = "Optimization", exec = "Execution";
-  cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, or folder: your own PGM/PPM images in --data-dir's train/CLASS/ and test/CLASS/")
+  cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, or folder: your own images (PNG, JPEG, PGM/PPM) in --data-dir's train/CLASS/ and test/CLASS/")
       ->capture_default_str()->group(data);
   cmd.add_option("--data-dir", c.data_dir, "Folder of the data set's files (default: Fashion-MNIST at Debian's path)")->group(data);
   cmd.add_option("--train-limit", c.train_limit, "Use only the first N training images (0: all)")->capture_default_str()->group(data);
   cmd.add_option("--test-limit", c.test_limit, "Use only the first N test images (0: all)")->capture_default_str()->group(data);
   cmd.add_option("--test-split", c.test_split, "Folder sets without test/: hold out this fraction of each class's images (evenly spaced by name) as the test set; the classes are --data-dir's folders")->capture_default_str()->group(data);
+  cmd.add_option("--resize", c.resize, "Folder sets: scale every image to HEIGHTxWIDTH as it is read (e.g. 32x32; bilinear with antialiasing), so images of any sizes make one set; export records it, and maqd eval and run scale their images alike")->group(data);
   cmd.add_option("--augment", c.augment, "Random crop (4-pixel padding) and horizontal flip")->capture_default_str()->group(data);
   cmd.add_option("--workers", c.workers, "Background threads preparing batches")->capture_default_str()->group(data);
 

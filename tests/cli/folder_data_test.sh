@@ -5,7 +5,8 @@
 # folders (checkpoint, model file, maqd info, maqd-rt), the network must
 # learn (so the pixels and labels reached it intact), and maqd-rt's named
 # answers must be right exactly as often as `maqd run` counts on the same
-# test folder. Then one folder of class folders split by --test-split.
+# test folder. Then one folder of class folders split by --test-split, and
+# images of two sizes scaled by --resize.
 # Usage: folder_data_test.sh path/to/maqd
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -123,5 +124,49 @@ grep -q "^maqd: error: $dir/images/train: a train/ folder beside --test-split" "
   fail "--test-split beside train/: $(tail -1 "$dir/refused")"
 "$maqd" train --test-split 0.1 --out "$dir/no-run" >"$dir/refused" 2>&1 && fail "--test-split with Fashion-MNIST was accepted"
 grep -q "field test_split is 0.1 with data set fashion-mnist" "$dir/refused" || fail "--test-split with Fashion-MNIST: $(tail -1 "$dir/refused")"
+
+# Images of two sizes with --resize: every other training image and every
+# test image doubled to 56×56 (each pixel 2×2), all scaled to 28×28 as they
+# are read; export records the size, and eval, run --data-dir and run
+# --image scale theirs alike. A model trained without --resize refuses a
+# 56×56 image.
+python3 - "$dir/images" "$dir/sized" <<'PY' || fail "could not write the doubled images"
+import os, sys
+source, out = sys.argv[1], sys.argv[2]
+for split in ("train", "test"):
+    for name in sorted(os.listdir(f"{source}/{split}")):
+        os.makedirs(f"{out}/{split}/{name}", exist_ok=True)
+        for i, file in enumerate(sorted(os.listdir(f"{source}/{split}/{name}"))):
+            pixels = open(f"{source}/{split}/{name}/{file}", "rb").read()[-784:]
+            with open(f"{out}/{split}/{name}/{file}", "wb") as f:
+                if split == "train" and i % 2 == 0:
+                    f.write(b"P5\n28 28\n255\n" + pixels)
+                else:
+                    rows = [bytes(p for p in pixels[r * 28:(r + 1) * 28] for _ in (0, 1)) for r in range(28)]
+                    f.write(b"P5\n56 56\n255\n" + b"".join(row + row for row in rows))
+PY
+"$maqd" train --data folder --data-dir "$dir/sized" --resize 28x28 --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
+  --epochs 1 --batch-size 50 --threads 2 --out "$dir/sized-run" >"$dir/sized-log" 2>&1 || fail "training with --resize failed"
+grep -q "^data: folder/train 1800 training, folder/test 300 test images; 3 classes: bag, sneaker, trouser$" "$dir/sized-log" ||
+  fail "--resize: $(grep '^data:' "$dir/sized-log")"
+sized_trained=$(sed -nE 's/^done: .* test accuracy ([0-9.]+)%.*/\1/p' "$dir/sized-log")
+# This small network reaches about 58 % after 1 epoch on the 28×28 images
+# themselves; chance is 33 %.
+awk -v a="$sized_trained" 'BEGIN { exit !(a >= 50) }' || fail "test accuracy '$sized_trained' % after 1 epoch on scaled images"
+sized_evaluated=$("$maqd" eval "$dir/sized-run" 2>>"$dir/log" | sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p')
+[ "$sized_evaluated" = "$sized_trained" ] ||
+  fail "maqd eval gives '$sized_evaluated' % on the scaled test images, training's last test pass $sized_trained %"
+"$maqd" export "$dir/sized-run" -o "$dir/sized.maqd" >>"$dir/log" 2>&1 || fail "export of the --resize run failed"
+"$maqd" info "$dir/sized.maqd" | grep -q "^  resize  *28x28$" || fail "the model file does not record the resize"
+sized_counted=$("$maqd" run "$dir/sized.maqd" --data-dir "$dir/sized" 2>>"$dir/log" |
+  sed -nE 's/.*\(300 images\): accuracy ([0-9.]+)%.*/\1/p')
+[ -n "$sized_counted" ] || fail "maqd run on the 56×56 test images printed no accuracy"
+big=$(ls "$dir"/sized/test/bag/*.pgm | head -1)
+"$maqd" run "$dir/sized.maqd" --image "$big" 2>>"$dir/log" | grep -Eq ": class [0-2] \((bag|sneaker|trouser)\)$" ||
+  fail "maqd run --image on a 56×56 image with the --resize model"
+"$maqd" run "$dir/model.maqd" --image "$big" >"$dir/refused" 2>&1 && fail "a 28×28 model without --resize took a 56×56 image"
+grep -q "image is 56×56×1; the model expects 28×28×1" "$dir/refused" || fail "56×56 image: $(tail -1 "$dir/refused")"
+"$maqd" train --resize 28x28 --out "$dir/no-run" >"$dir/refused" 2>&1 && fail "--resize with Fashion-MNIST was accepted"
+grep -q "field resize is '28x28' with data set fashion-mnist" "$dir/refused" || fail "--resize with Fashion-MNIST: $(tail -1 "$dir/refused")"
 
 echo "OK: --data folder: $accuracy % after 2 epochs; maqd-rt names the folders' classes, right on $by_names % (maqd run: $counted %)"

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -236,6 +239,143 @@ TEST(ImageFile, NetpbmThroughTheRuntimesReaderAndTheModelsSizeChecked) {
   }
   EXPECT_THAT(error_of(dir.path() / "image.gif"),
               HasSubstr("image.gif: not an image file this reader takes; expected .pgm, .ppm, .pnm, .png, .jpg, .jpeg"));
+}
+
+// The resampling of resize_image, independently in double: PIL's
+// antialiased bilinear (a triangle filter of radius max(1, in/out) input
+// pixels around each output pixel's centre, weights normalized), one axis
+// after the other.
+std::vector<std::vector<double>> triangle_weights(int in, int out, std::vector<int>* first) {
+  const double scale = double(in) / double(out), support = std::max(scale, 1.0);
+  const double step = 1.0 / std::max(scale, 1.0);
+  std::vector<std::vector<double>> weights(static_cast<size_t>(out));
+  first->assign(size_t(out), 0);
+  for (int i = 0; i < out; ++i) {
+    const double centre = scale * (i + 0.5);
+    const int begin = std::max(int(centre - support + 0.5), 0), end = std::min(int(centre + support + 0.5), in);
+    double total = 0;
+    for (int j = begin; j < end; ++j) {
+      weights[size_t(i)].push_back(std::max(0.0, 1.0 - std::abs((j - centre + 0.5) * step)));
+      total += weights[size_t(i)].back();
+    }
+    for (double& w : weights[size_t(i)]) w /= total;
+    (*first)[size_t(i)] = begin;
+  }
+  return weights;
+}
+
+Bytes reference_resize(const Bytes& pixels, int height, int width, int channels, int out_h, int out_w) {
+  std::vector<int> first_x, first_y;
+  const auto wx = triangle_weights(width, out_w, &first_x), wy = triangle_weights(height, out_h, &first_y);
+  std::vector<double> rows(size_t(height * out_w * channels), 0.0);  // horizontal pass
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < out_w; ++x)
+      for (int c = 0; c < channels; ++c)
+        for (size_t k = 0; k < wx[size_t(x)].size(); ++k)
+          rows[size_t((y * out_w + x) * channels + c)] +=
+              wx[size_t(x)][k] * pixels[size_t((y * width + first_x[size_t(x)] + int(k)) * channels + c)];
+  Bytes out(size_t(out_h * out_w * channels));
+  for (int y = 0; y < out_h; ++y)
+    for (int x = 0; x < out_w; ++x)
+      for (int c = 0; c < channels; ++c) {
+        double value = 0;
+        for (size_t k = 0; k < wy[size_t(y)].size(); ++k)
+          value += wy[size_t(y)][k] * rows[size_t(((first_y[size_t(y)] + int(k)) * out_w + x) * channels + c)];
+        out[size_t((y * out_w + x) * channels + c)] = uint8_t(std::clamp(std::lround(value), 0L, 255L));
+      }
+  return out;
+}
+
+TEST(ResizeImage, MatchesAnIndependentAntialiasedBilinearOnRandomSizes) {
+  std::mt19937 random(7);
+  int compared = 0, exact = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    // Shrinking (by up to 8×), enlarging, one axis each way, and 1-pixel sides.
+    const int height = 1 + int(random() % 40), width = 1 + int(random() % 40), channels = trial % 2 ? 3 : 1;
+    const int out_h = trial == 0 ? 1 : 1 + int(random() % 24), out_w = trial == 1 ? 1 : 1 + int(random() % 24);
+    maqd::data::ImageFile image;
+    image.shape.height = height;
+    image.shape.width = width;
+    image.shape.channels = channels;
+    for (int i = 0; i < height * width * channels; ++i) image.pixels.push_back(uint8_t(random() % 256));
+    const maqd::data::ImageFile scaled = maqd::data::resize_image(image, {out_h, out_w});
+    expect_shape(scaled, out_h, out_w, channels);
+    const Bytes expected = reference_resize(image.pixels, height, width, channels, out_h, out_w);
+    ASSERT_EQ(scaled.pixels.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      // float32 against double: a value within rounding of .5 may round either way.
+      ASSERT_NEAR(int(scaled.pixels[i]), int(expected[i]), 1)
+          << height << "×" << width << "×" << channels << " → " << out_h << "×" << out_w << " at " << i;
+      exact += scaled.pixels[i] == expected[i];
+      ++compared;
+    }
+  }
+  EXPECT_GE(double(exact), 0.99 * compared) << exact << " of " << compared << " equal";
+
+  maqd::data::ImageFile same;
+  same.shape.height = 2;
+  same.shape.width = 3;
+  same.shape.channels = 1;
+  same.pixels = {1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(maqd::data::resize_image(same, {2, 3}).pixels, same.pixels);
+}
+
+TEST(ImageSize, HeightByWidthEachSideOneTo4096) {
+  const maqd::data::ImageSize size = maqd::data::parse_image_size("32x48", "--resize");
+  EXPECT_EQ(size.height, 32);
+  EXPECT_EQ(size.width, 48);
+  EXPECT_EQ(maqd::data::parse_image_size("1x4096", "--resize").width, 4096);
+  for (const char* bad : {"", "32", "32x", "x32", "0x32", "32x0", "32x4097", "-3x3", "32X32", " 32x32", "32x32 ",
+                          "32x32x3", "3.5x2"}) {
+    try {
+      maqd::data::parse_image_size(bad, "--resize");
+      ADD_FAILURE() << "'" << bad << "' was accepted";
+    } catch (const maqd::Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("--resize: '" + std::string(bad) + "'; expected HEIGHTxWIDTH, e.g. 32x32"));
+    }
+  }
+}
+
+// With a resize, images of any sizes make one set, each scaled as
+// resize_image scales it; grey and colour still may not mix.
+TEST(ImageFolderResize, ScalesEveryImageAsItIsRead) {
+  maqd_test::TempDir dir;
+  const Bytes small = smooth_pixels(6, 9, 1), large = smooth_pixels(20, 14, 1);
+  write_png(dir.path() / "train" / "a" / "1.png", PNG_FORMAT_GRAY, 6, 9, small.data());
+  write_png(dir.path() / "train" / "b" / "1.png", PNG_FORMAT_GRAY, 20, 14, large.data());
+  maqd::data::LoadOptions options;
+  options.resize = "8x8";
+  const maqd::data::Dataset set = maqd::data::load_image_folder(dir.str(), true, options);
+  ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{2, 1, 8, 8}));
+  for (int64_t i = 0; i < 2; ++i) {
+    const maqd::data::ImageFile read = maqd::data::read_image_file(
+        (dir.path() / "train" / (i == 0 ? "a" : "b") / "1.png").string());
+    const Bytes expected = maqd::data::resize_image(read, {8, 8}).pixels;
+    const torch::Tensor image = set.images[i].contiguous();
+    EXPECT_EQ(Bytes(image.data_ptr<uint8_t>(), image.data_ptr<uint8_t>() + image.numel()), expected) << i;
+  }
+  // Without the resize the two sizes are refused.
+  try {
+    maqd::data::load_image_folder(dir.str(), true);
+    ADD_FAILURE() << "images of two sizes were read without a resize";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("image is 20×14×1; expected 6×9×1"));
+  }
+  const Bytes colour = smooth_pixels(5, 5, 3);
+  write_png(dir.path() / "train" / "b" / "2.png", PNG_FORMAT_RGB, 5, 5, colour.data());
+  try {
+    maqd::data::load_image_folder(dir.str(), true, options);
+    ADD_FAILURE() << "grey and colour images were mixed";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("2.png: image is 8×8×3; expected 8×8×1"));
+  }
+  options.resize = "8by8";
+  try {
+    maqd::data::load_image_folder(dir.str(), true, options);
+    ADD_FAILURE() << "a resize of '8by8' was accepted";
+  } catch (const maqd::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("load_dataset: resize: '8by8'; expected HEIGHTxWIDTH"));
+  }
 }
 
 // A folder set may mix the formats: each file is read as its name says.

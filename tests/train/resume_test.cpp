@@ -212,6 +212,20 @@ TEST(TrainConfig, TestSplitIsAFractionOfAFolderSet) {
   }
 }
 
+TEST(TrainConfig, ResizeIsASizeForAFolderSet) {
+  maqd::train::TrainConfig c;
+  c.out_dir = "unused";
+  EXPECT_EQ(maqd::train::config_from_json({{"mw", 3}}, "cfg.json").resize, "");  // runs before the field
+  c.resize = "32x32";
+  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field resize", "32x32", "fashion-mnist", "the folder data set");
+  c.dataset = "folder";
+  EXPECT_NO_THROW(maqd::train::validate(c));
+  c.resize = "32";
+  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field resize", "'32'; expected HEIGHTxWIDTH");
+  c.resize = "";
+  EXPECT_NO_THROW(maqd::train::validate(c));
+}
+
 TEST(TrainConfig, PrecisionIsFloat32OrBf16WhereTheCpuRunsIt) {
   maqd::train::TrainConfig c;
   c.out_dir = "unused";

@@ -1,5 +1,6 @@
 #include "maqd/data/image_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <csetjmp>
@@ -14,6 +15,8 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
+#include <torch/nn/functional/upsampling.h>
+#include <torch/types.h>
 
 #include "maqd/error.h"
 #include "maqd_rt/image.hpp"
@@ -161,6 +164,41 @@ ImageFile decode_jpeg(const std::string& path, const std::vector<uint8_t>& bytes
 }
 
 }  // namespace
+
+ImageSize parse_image_size(const std::string& text, const std::string& where) {
+  constexpr int64_t kMaxSide = 4096;
+  ImageSize size;
+  char separator = 0, rest = 0;
+  long long height = 0, width = 0;
+  const bool parsed = std::sscanf(text.c_str(), "%lld%c%lld%c", &height, &separator, &width, &rest) == 3 &&
+                      separator == 'x' && text.find_first_not_of("0123456789x") == std::string::npos;
+  check(parsed && height >= 1 && width >= 1 && height <= kMaxSide && width <= kMaxSide, where.c_str(), "'", text,
+        "'; expected HEIGHTxWIDTH, e.g. 32x32, each side 1 to ", kMaxSide);
+  size.height = height;
+  size.width = width;
+  return size;
+}
+
+ImageFile resize_image(const ImageFile& image, ImageSize size) {
+  const maqd_rt::TensorDesc& from = image.shape;
+  if (from.height == size.height && from.width == size.width) return image;
+  // [H][W][C] bytes → [1][C][H][W] floats, scaled, back to bytes.
+  const torch::Tensor pixels =
+      torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, from.height, from.width, from.channels},
+                       torch::kUInt8)
+          .permute({0, 3, 1, 2})
+          .to(torch::kFloat);
+  namespace F = torch::nn::functional;
+  const torch::Tensor scaled = F::interpolate(pixels, F::InterpolateFuncOptions()
+                                                          .size(std::vector<int64_t>{size.height, size.width})
+                                                          .mode(torch::kBilinear)
+                                                          .align_corners(false)
+                                                          .antialias(true));
+  const torch::Tensor bytes = scaled.round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous();
+  ImageFile out = shaped(size.height, size.width, from.channels);
+  std::copy(bytes.data_ptr<uint8_t>(), bytes.data_ptr<uint8_t>() + bytes.numel(), out.pixels.begin());
+  return out;
+}
 
 bool is_image_file_name(const std::string& file_name) {
   const std::string extension = lowercase_extension(file_name);

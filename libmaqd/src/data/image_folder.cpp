@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "maqd/error.h"
 #include "maqd/text.h"
@@ -51,6 +52,9 @@ std::string folder_part_name(const std::string& dir, bool train, double test_spl
 
 Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options) {
   const double split = options.test_split;
+  const std::optional<ImageSize> resize =
+      options.resize.empty() ? std::nullopt
+                             : std::optional<ImageSize>(parse_image_size(options.resize, "load_dataset: resize"));
   check(split == 0 || (split > 0 && split < 1), "load_dataset", "test split ", split,
         "; expected 0 (DIR/train and DIR/test) or a fraction between 0 and 1");
   check(options.limit >= 0, "load_dataset", "limit ", options.limit, "; expected 0 (all) or a positive count");
@@ -115,6 +119,7 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
     for (size_t i = 0; i < wanted[label]; ++i) {
       const std::string& path = files[label][i];
       ImageFile image = read_image_file(path);  // its errors name the file
+      if (resize) image = resize_image(image, *resize);
       const maqd_rt::TensorDesc& got = image.shape;
       if (first_image.empty()) {
         shape = got;

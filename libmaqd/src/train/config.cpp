@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "maqd/data/image_file.h"
 #include "maqd/error.h"
 #include "maqd/nn/arch.h"
 #include "maqd_rt/engine.hpp"
@@ -11,7 +12,7 @@
 namespace maqd::train {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
-    TrainConfig, dataset, data_dir, train_limit, test_limit, test_split, augment, workers, arch, width, norm, lbn_shift_init,
+    TrainConfig, dataset, data_dir, train_limit, test_limit, test_split, resize, augment, workers, arch, width, norm, lbn_shift_init,
     weight_standardization, mw, ma, delta_w, surrogate, alpha, epochs, batch_size, lr,
     lr_scale_batch, momentum, weight_decay, gamma, mse_target, seed, threads, device, precision, trace_steps, out_dir)
 
@@ -32,6 +33,11 @@ void validate(const TrainConfig& c) {
   check(c.test_split == 0 || (c.dataset == "folder" && c.test_split > 0 && c.test_split < 1), where,
         "field test_split is ", c.test_split, " with data set ", c.dataset,
         "; expected 0, or a fraction between 0 and 1 with the folder data set");
+  if (!c.resize.empty()) {
+    check(c.dataset == "folder", where, "field resize is '", c.resize, "' with data set ", c.dataset,
+          "; expected it empty, or the folder data set");
+    data::parse_image_size(c.resize, std::string(where) + ": field resize");
+  }
   check(c.trace_steps >= 0, where, "field trace_steps is ", c.trace_steps,
         "; expected 0 (off) or a number of steps");
   check(c.workers >= 1, where, "field workers is ", c.workers, "; expected an integer ≥ 1");

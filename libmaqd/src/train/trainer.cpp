@@ -79,6 +79,7 @@ data::Dataset load_limited(const TrainConfig& config, bool train,
   data::LoadOptions options;
   options.limit = train ? config.train_limit : config.test_limit;
   options.test_split = config.test_split;
+  options.resize = config.resize;
   options.progress =
       data::progress_notes(data::folder_part_name(config.data_dir, train, config.test_split), note);
   return data::load_dataset(config.dataset, config.data_dir, train, options);

@@ -16,6 +16,20 @@ struct ImageFile {
   std::vector<uint8_t> pixels;  // [height][width][channels]
 };
 
+struct ImageSize {
+  int64_t height = 0, width = 0;
+};
+
+// "HxW", e.g. "32x32", each side 1 … 4096; throws maqd::Error naming
+// `where` and the text otherwise.
+ImageSize parse_image_size(const std::string& text, const std::string& where);
+
+// `image` scaled to `size`, channel by channel: bilinear with antialiasing
+// (a triangle filter widened by the scale where it shrinks, as PIL's
+// bilinear resize and torchvision's Resize(antialias=True) do), rounded to
+// the nearest level. An image already of that size is returned as it is.
+ImageFile resize_image(const ImageFile& image, ImageSize size);
+
 // Whether read_image_file takes a file of this name: .pgm, .ppm, .pnm,
 // .png, .jpg or .jpeg, in any case.
 bool is_image_file_name(const std::string& file_name);

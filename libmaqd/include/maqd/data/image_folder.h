@@ -15,6 +15,9 @@
 // sets, so the two agree on every label; or, where options.classes is given
 // (a trained network's, to evaluate it on other images), that list, and
 // DIR/train is not needed.
+// With options.resize every image is scaled to that size as
+// it is read (maqd/data/image_file.h's resize_image); they then need only
+// agree on grey or colour.
 // The set holds the first image (by file name) of every class, then the
 // second of each, and so on, so --train-limit's first N images cover the
 // classes alike. Throws maqd::Error naming the folder or file and what was
