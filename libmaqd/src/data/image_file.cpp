@@ -63,27 +63,24 @@ ImageFile decode_png(const std::string& path, const std::vector<uint8_t>& bytes)
   png_image png;
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
-  const auto failed = [&](const char* stage) {
-    const std::string message = png.message;
-    png_image_free(&png);
-    return Error(path + ": not a readable PNG (" + stage + ": " + message + ")");
+  // libpng's state is freed on every way out (again after a finished read
+  // is harmless: finishing frees it and clears the pointer).
+  struct Release {
+    png_image* png;
+    ~Release() { png_image_free(png); }
+  } release{&png};
+  const auto unreadable = [&](const char* stage) {
+    return Error(path + ": not a readable PNG (" + stage + ": " + png.message + ")");
   };
-  if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) throw failed("header");
-  if (png.format & PNG_FORMAT_FLAG_LINEAR) {
-    png_image_free(&png);
-    throw Error(path + ": a 16-bit PNG; expected 8 bits per channel (e.g. `convert IN.png -depth 8 OUT.png`)");
-  }
-  try {
-    check_size(path, png.height, png.width);
-  } catch (...) {
-    png_image_free(&png);
-    throw;
-  }
+  if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) throw unreadable("header");
+  check(!(png.format & PNG_FORMAT_FLAG_LINEAR), path.c_str(),
+        "a 16-bit PNG; expected 8 bits per channel (e.g. `convert IN.png -depth 8 OUT.png`)");
+  check_size(path, png.height, png.width);
   const bool colour = png.format & PNG_FORMAT_FLAG_COLOR;
   png.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   ImageFile image = shaped(png.height, png.width, colour ? 3 : 1);
   const png_color black = {0, 0, 0};
-  if (!png_image_finish_read(&png, &black, image.pixels.data(), 0, nullptr)) throw failed("pixels");
+  if (!png_image_finish_read(&png, &black, image.pixels.data(), 0, nullptr)) throw unreadable("pixels");
   return image;
 }
 
