@@ -300,7 +300,7 @@ void register_run(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run a .maqd model with the integer runtime");
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("model", a->model, "The model file (.maqd)")->required();
-  cmd->add_option("--image", a->images, "Classify these images (PGM, PPM, PNG or JPEG of the model's size)");
+  cmd->add_option("--image", a->images, "Classify these images (PGM, PPM, PNG or JPEG; of the model's input size, or any size for a model trained with --resize)");
   cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
