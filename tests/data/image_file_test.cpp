@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <algorithm>
 #include <cmath>
@@ -239,6 +240,51 @@ TEST(ImageFile, NetpbmThroughTheRuntimesReaderAndTheModelsSizeChecked) {
   }
   EXPECT_THAT(error_of(dir.path() / "image.gif"),
               HasSubstr("image.gif: not an image file this reader takes; expected .pgm, .ppm, .pnm, .png, .jpg, .jpeg"));
+}
+
+// Damaged files of either format, as a disk or a download leaves them:
+// each is decoded whole or refused with maqd::Error naming it; nothing
+// else escapes (libjpeg's errors leave through a longjmp, libpng's
+// through its own), and a decoded image is as large as its shape says.
+TEST(ImageFileMutations, EveryDamagedFileDecodesOrIsRefusedByName) {
+  maqd_test::TempDir dir;
+  const Bytes pixels = smooth_pixels(16, 12, 3);
+  write_png(dir.path() / "valid.png", PNG_FORMAT_RGB, 16, 12, pixels.data());
+  write_jpeg(dir.path() / "valid.jpg", pixels, 16, 12, 3, JCS_RGB);
+  std::mt19937 random(11);
+  for (const char* extension : {".png", ".jpg"}) {
+    const fs::path valid = dir.path() / (std::string("valid") + extension);
+    std::ifstream in(valid, std::ios::binary);
+    const Bytes original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    int decoded = 0, refused = 0;
+    for (int trial = 0; trial < 1500; ++trial) {
+      Bytes bytes = original;
+      switch (trial % 3) {
+        case 0:  // bytes overwritten
+          for (int n = 1 + int(random() % 4); n > 0; --n) bytes[random() % bytes.size()] = uint8_t(random());
+          break;
+        case 1:  // cut short
+          bytes.resize(random() % bytes.size());
+          break;
+        default:  // bytes inserted
+          bytes.insert(bytes.begin() + std::ptrdiff_t(random() % bytes.size()), uint8_t(random()));
+      }
+      const fs::path path = dir.path() / (std::string("damaged") + extension);
+      maqd_test::write_file(path.string(), bytes);
+      try {
+        const maqd::data::ImageFile image = maqd::data::read_image_file(path.string());
+        ASSERT_EQ(image.pixels.size(), size_t(image.shape.elements())) << "trial " << trial;
+        ASSERT_TRUE(image.shape.channels == 1 || image.shape.channels == 3) << "trial " << trial;
+        ++decoded;
+      } catch (const maqd::Error& e) {
+        ASSERT_THAT(e.what(), HasSubstr(path.string() + ": ")) << "trial " << trial;
+        ++refused;
+      }
+    }
+    // Both outcomes occur: overwritten pixel data often still decodes.
+    EXPECT_GT(decoded, 0) << extension;
+    EXPECT_GT(refused, 0) << extension;
+  }
 }
 
 // The resampling of resize_image, independently in double: PIL's
