@@ -71,10 +71,10 @@ std::vector<uint8_t> image_for(const maqd_rt::Model& model, const std::string& p
 
 // The folder set's test split the model was trained with (0: none).
 double model_test_split(const maqd_rt::Model& model) {
-  const auto found = model.text.find("test_split");
-  if (found == model.text.end()) return 0;
-  const nlohmann::json value = nlohmann::json::parse(found->second, nullptr, /*allow_exceptions=*/false);
-  check(value.is_number(), "run", "the model's test_split is '", found->second, "'; expected a number");
+  const std::string text = model_text(model, "test_split");
+  if (text.empty()) return 0;
+  const nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  check(value.is_number(), "run", "the model's test_split is '", text, "'; expected a number");
   return value.get<double>();
 }
 
