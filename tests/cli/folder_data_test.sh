@@ -150,8 +150,8 @@ PY
 grep -q "^data: folder/train 1800 training, folder/test 300 test images; 3 classes: bag, sneaker, trouser$" "$dir/sized-log" ||
   fail "--resize: $(grep '^data:' "$dir/sized-log")"
 sized_trained=$(sed -nE 's/^done: .* test accuracy ([0-9.]+)%.*/\1/p' "$dir/sized-log")
-# This small network reaches about 58 % after 1 epoch on the 28×28 images
-# themselves; chance is 33 %.
+# This small network is far from its best after 1 epoch, on the original
+# 28×28 images as much as on these; chance is 33 %.
 awk -v a="$sized_trained" 'BEGIN { exit !(a >= 50) }' || fail "test accuracy '$sized_trained' % after 1 epoch on scaled images"
 sized_evaluated=$("$maqd" eval "$dir/sized-run" 2>>"$dir/log" | sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p')
 [ "$sized_evaluated" = "$sized_trained" ] ||
