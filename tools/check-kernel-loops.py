@@ -3,7 +3,8 @@
 code of every variant, not only the one this CPU picks).
 
 For every innermost loop of an object file that multiplies (vpdpbusd,
-vpdpwssd, vpmaddubsw, vpmaddwd, vpopcntd, vpshufb), prints the function, the number of
+vpdpwssd, vpmaddubsw, vpmaddwd, vpopcntd, vpshufb; on AArch64 sdot and
+smlal), prints the function, the number of
 those instructions and the register-to-register vector moves and stores
 to the stack in the loop. A tile loop should have none: each is a copy of an
 accumulator the compiler failed to keep in one register (see the
@@ -25,15 +26,29 @@ import re
 import subprocess
 import sys
 
-CORE = re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd|vpshufb)\b")
-MOVE = re.compile(r"\bvmovdq[au](32|64)?\s+%[xyz]mm\d+,%[xyz]mm\d+")
-STACK = re.compile(r"\bvmov\S*\s+%[xyz]mm\d+,[^,]*\(%rsp\)\s*$")  # a vector register spilled to the stack
-BRANCH = re.compile(r"\bj(?!mp)[a-z]+\s+([0-9a-f]+)\b")
+# Per architecture (objdump's "file format" line): the multiplies, the
+# vector register copies, the vector stores to the stack and the
+# conditional branches (whose target is the loop's start).
+PATTERNS = {
+    "x86-64": dict(
+        core=re.compile(r"\b(vpdpbusd|vpdpwssd|vpmaddubsw|vpmaddwd|vpopcntd|vpshufb)\b"),
+        move=re.compile(r"\bvmovdq[au](32|64)?\s+%[xyz]mm\d+,%[xyz]mm\d+"),
+        stack=re.compile(r"\bvmov\S*\s+%[xyz]mm\d+,[^,]*\(%rsp\)\s*$"),
+        branch=re.compile(r"\bj(?!mp)[a-z]+\s+([0-9a-f]+)\b")),
+    "aarch64": dict(  # the NEON kernels (neon.cpp, neondot.cpp)
+        core=re.compile(r"\b(sdot|smlal2?)\b"),
+        move=re.compile(r"\bmov\s+v\d+\.16b, v\d+\.16b"),
+        stack=re.compile(r"\b(str|stp|stur)\s+q\d+.*\[sp"),
+        branch=re.compile(r"\b(?:b\.[a-z]+|cbn?z\s+\w+,|tbn?z\s+\w+, #\d+,)\s+([0-9a-f]+)\b")),
+}
 
 
-def functions(path):
-    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", path], check=True,
+def functions(path, objdump):
+    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", "-C", path], check=True,
                           capture_output=True, text=True).stdout
+    arch = "aarch64" if "littleaarch64" in text else "x86-64"
+    global CORE, MOVE, STACK, BRANCH
+    CORE, MOVE, STACK, BRANCH = (PATTERNS[arch][k] for k in ("core", "move", "stack", "branch"))
     name, body = None, []
     for line in text.splitlines():
         header = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
@@ -52,6 +67,7 @@ def functions(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("objects", nargs="+")
+    parser.add_argument("--objdump", default="objdump", help="the objdump of the objects' target")
     parser.add_argument("--allow", default=None, help="functions whose loops may have copies")
     parser.add_argument("--min-multiplies", nargs=2, metavar=("REGEX", "N"), default=None,
                         help="loops of functions matching REGEX must hold at least N multiplies")
@@ -59,7 +75,7 @@ def main():
     bad = 0
     checked = 0
     for path in args.objects:
-        for name, body in functions(path):
+        for name, body in functions(path, args.objdump):
             address = {a: i for i, (a, _) in enumerate(body)}
             loops = []
             for i, (a, text) in enumerate(body):

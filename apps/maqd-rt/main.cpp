@@ -25,8 +25,9 @@ const char kUsage[] =
     "       maqd-rt MODEL.maqd --info                     print the model's metadata and memory\n"
     "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
     "                                                     images/s (on the images, or one of zeros)\n"
-    "Images are binary PGM (P5) or PPM (P6) of the model's input size. MAQD_ISA=scalar|avx2|avx512\n"
-    "caps the kernels' instruction set.\n";
+    "Images are binary PGM (P5) or PPM (P6) of the model's input size.\n"
+    "MAQD_ISA=scalar|avx2|avx512 (x86-64) or scalar|neon|neondot (64-bit Arm) caps the kernels'\n"
+    "instruction set.\n";
 
 struct UsageError {
   std::string message;

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   std::vector<k::Isa> isas = k::available_isas();
   const k::Isa cap = k::detect_isa();
   isas.erase(std::remove_if(isas.begin(), isas.end(),
-                            [&](k::Isa isa) { return isa == k::Isa::kScalar || isa > cap; }),
+                            [&](k::Isa isa) { return isa == k::Isa::kScalar || k::isa_level(isa) > k::isa_level(cap); }),
              isas.end());
   if (isas.empty()) {
     std::printf("no vector ISA on this CPU (or MAQD_ISA=scalar): nothing to measure\n");

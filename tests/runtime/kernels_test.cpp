@@ -334,25 +334,42 @@ TEST(KernelIsa, NamesAndAvailabilityStartWithScalar) {
   EXPECT_STREQ(k::isa_name(Isa::kScalar), "scalar");
   EXPECT_STREQ(k::isa_name(Isa::kAvx2), "avx2");
   EXPECT_STREQ(k::isa_name(Isa::kAvx512), "avx512");
+  EXPECT_STREQ(k::isa_name(Isa::kNeon), "neon");
+  EXPECT_STREQ(k::isa_name(Isa::kNeonDot), "neondot");
   const std::vector<Isa> isas = k::available_isas();
   ASSERT_FALSE(isas.empty());
   EXPECT_EQ(isas.front(), Isa::kScalar);
   EXPECT_TRUE(std::is_sorted(isas.begin(), isas.end()));
+  // One family: entry i has level i.
+  for (size_t i = 0; i < isas.size(); ++i) EXPECT_EQ(k::isa_level(isas[i]), int(i)) << k::isa_name(isas[i]);
+#if defined(__x86_64__)
+  EXPECT_FALSE(cpu_runs(Isa::kNeon));
+#elif defined(__aarch64__)
+  EXPECT_TRUE(cpu_runs(Isa::kNeon));  // every AArch64 CPU
+  EXPECT_FALSE(cpu_runs(Isa::kAvx2));
+#else
+  EXPECT_EQ(isas.size(), 1u);
+#endif
 }
 
 TEST(KernelIsa, MaqdIsaCapsTheDetectedIsa) {
-  const Isa best = k::available_isas().back();
+  const std::vector<Isa> isas = k::available_isas();
+  const Isa best = isas.back();
+  // The best ISA this CPU runs at `level` or below.
+  const auto capped = [&](int level) { return isas[std::min(size_t(level), isas.size() - 1)]; };
   {
-    ScopedEnv env("MAQD_ISA", "scalar");
-    EXPECT_EQ(k::detect_isa(), Isa::kScalar);
-  }
-  {
-    ScopedEnv env("MAQD_ISA", "avx2");
-    EXPECT_EQ(k::detect_isa(), std::min(best, Isa::kAvx2));
-  }
-  {
-    ScopedEnv env("MAQD_ISA", "avx512");
+    ScopedEnv env("MAQD_ISA", "");
     EXPECT_EQ(k::detect_isa(), best);
+  }
+  for (Isa cap : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot}) {
+    ScopedEnv env("MAQD_ISA", k::isa_name(cap));
+    EXPECT_EQ(k::detect_isa(), capped(k::isa_level(cap))) << "MAQD_ISA=" << k::isa_name(cap);
+  }
+  {
+    // A cap names a level: on a CPU of either family, the other family's
+    // second level is its own.
+    ScopedEnv env("MAQD_ISA", cpu_runs(Isa::kNeon) ? "avx2" : "neon");
+    EXPECT_EQ(k::detect_isa(), cpu_runs(Isa::kNeon) ? Isa::kNeon : std::min(best, Isa::kAvx2));
   }
   {
     ScopedEnv env("MAQD_ISA", "sse9");
@@ -363,7 +380,7 @@ TEST(KernelIsa, MaqdIsaCapsTheDetectedIsa) {
       const std::string message = error.what();
       EXPECT_NE(message.find("MAQD_ISA"), std::string::npos) << message;
       EXPECT_NE(message.find("sse9"), std::string::npos) << message;
-      EXPECT_NE(message.find("scalar, avx2, avx512"), std::string::npos) << message;
+      EXPECT_NE(message.find("scalar, avx2, avx512, neon, neondot"), std::string::npos) << message;
     }
   }
 }
@@ -371,7 +388,7 @@ TEST(KernelIsa, MaqdIsaCapsTheDetectedIsa) {
 TEST(KernelIsa, PrepareRejectsAnIsaTheCpuLacks) {
   const ConvShape s{1, 1, 1, 1, 1};
   const int8_t code = 1;
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot}) {
     if (cpu_runs(isa)) continue;
     EXPECT_THROW(k::prepare_conv(s, &code, 1, isa), maqd_rt::Error) << k::isa_name(isa);
   }
@@ -872,7 +889,7 @@ TEST(KernelRequantInput, EqualsRequantOnEveryIsa) {
   EXPECT_FALSE(k::prepare_input_thresholds(&one, many.data(), 17, 1, &unused));
 }
 
-INSTANTIATE_TEST_SUITE_P(KernelVectorIsas, KernelIsaVsScalar, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
+INSTANTIATE_TEST_SUITE_P(KernelVectorIsas, KernelIsaVsScalar, ::testing::Values(Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot),
                          [](const ::testing::TestParamInfo<Isa>& info) {
                            return std::string(k::isa_name(info.param));
                          });

@@ -26,7 +26,7 @@
 
 #include <cstring>
 
-#include "kernels/x86_common.h"
+#include "kernels/vector_common.h"
 
 namespace maqd_rt::kernels::avx2 {
 namespace {

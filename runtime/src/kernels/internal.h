@@ -18,6 +18,11 @@
 #else
 #define MAQD_RT_X86_KERNELS 0
 #endif
+#if defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#define MAQD_RT_NEON_KERNELS 1
+#else
+#define MAQD_RT_NEON_KERNELS 0
+#endif
 
 namespace maqd_rt::kernels {
 
@@ -26,8 +31,14 @@ struct CpuFeatures {
   bool avx2 = false;       // AVX2 + FMA
   bool avx512 = false;     // F, BW, VL, DQ, VNNI
   bool vpopcntdq = false;  // AVX512_VPOPCNTDQ, on top of avx512
+  bool neon = false;       // AArch64 Advanced SIMD
+  bool neon_dot = false;   // Armv8.2 SDOT/UDOT (Linux: HWCAP_ASIMDDP)
 };
 const CpuFeatures& cpu_features();
+// The ISA a kernel given `isa` may run: the best this CPU has at isa's
+// level or below (isa itself where the CPU has it), so that a wrong
+// argument never becomes an illegal instruction.
+Isa usable_isa(Isa isa);
 
 // A PreparedConv with raw pointers, for the ISA files.
 struct ConvView {
@@ -222,6 +233,20 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
                    uint8_t* out);
 }  // namespace avx512
+#endif
+
+#if MAQD_RT_NEON_KERNELS
+// The direct layout with 8 output channels per block, like AVX2's: neon's
+// i16 weights with the lanes innermost ([block][dy][dx][unit][j][lane],
+// so that one load gives input j's weights for 8 channels), neondot's
+// int8 weights as AVX2's vpmaddubsw layout ([unit][lane][4 bytes], what
+// SDOT multiplies).
+namespace neon {
+ConvKernelFn conv_u8_smlal, conv_i16_smlal;
+}  // namespace neon
+namespace neondot {
+ConvKernelFn conv_u8_sdot, conv_i16_sdot, conv_u8_smlal, conv_i16_smlal;
+}  // namespace neondot
 #endif
 
 // AVX2 packs u8 weights for the vpmaddubsw variants, i16 weights for

@@ -5,15 +5,36 @@
 #include "kernels/internal.h"
 #include "maqd_rt/error.hpp"
 
+#if MAQD_RT_NEON_KERNELS && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 namespace maqd_rt::kernels {
+
+namespace {
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot};
+}  // namespace
 
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
+    case Isa::kNeonDot: return "neondot";
   }
   return "unknown";
+}
+
+int isa_level(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return 0;
+    case Isa::kAvx2:
+    case Isa::kNeon: return 1;
+    case Isa::kAvx512:
+    case Isa::kNeonDot: return 2;
+  }
+  return 0;
 }
 
 static CpuFeatures probe_cpu() {
@@ -26,6 +47,12 @@ static CpuFeatures probe_cpu() {
                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
   features.vpopcntdq = features.avx512 && __builtin_cpu_supports("avx512vpopcntdq");
 #endif
+#if MAQD_RT_NEON_KERNELS
+  features.neon = true;  // (AArch64 has Advanced SIMD by definition)
+#if defined(__linux__) && defined(HWCAP_ASIMDDP)
+  features.neon_dot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
+#endif
   return features;
 }
 
@@ -34,32 +61,41 @@ const CpuFeatures& cpu_features() {
   return features;
 }
 
-static Isa best_cpu_isa() {
-  const CpuFeatures& features = cpu_features();
-  if (features.avx512) return Isa::kAvx512;
-  if (features.avx2) return Isa::kAvx2;
-  return Isa::kScalar;
+// This CPU's ISAs by level (scalar, then its family's); index = level.
+static int cpu_isas(Isa (&isas)[3]) {
+  const CpuFeatures& cpu = cpu_features();
+  int count = 0;
+  isas[count++] = Isa::kScalar;
+  if (cpu.avx2) isas[count++] = Isa::kAvx2;
+  if (cpu.avx512) isas[count++] = Isa::kAvx512;
+  if (cpu.neon) isas[count++] = Isa::kNeon;
+  if (cpu.neon_dot) isas[count++] = Isa::kNeonDot;
+  return count;
+}
+
+std::vector<Isa> available_isas() {
+  Isa isas[3];
+  const int count = cpu_isas(isas);
+  return std::vector<Isa>(isas, isas + count);
+}
+
+// (Called per layer by requant: no allocation.)
+Isa usable_isa(Isa isa) {
+  Isa isas[3];
+  const int count = cpu_isas(isas);
+  return isas[isa_level(isa) < count ? isa_level(isa) : count - 1];
 }
 
 // Read on every call (not cached) so that tests and embedding programs can
 // change MAQD_ISA between loads.
 Isa detect_isa() {
-  const Isa best = best_cpu_isa();
   const char* requested = std::getenv("MAQD_ISA");
-  if (requested == nullptr || requested[0] == '\0') return best;
-  for (Isa cap : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    if (std::strcmp(requested, isa_name(cap)) == 0) return cap < best ? cap : best;
+  if (requested == nullptr || requested[0] == '\0') return usable_isa(Isa::kAvx512);  // (the top level: the CPU's best)
+  for (Isa cap : kAllIsas) {
+    if (std::strcmp(requested, isa_name(cap)) == 0) return usable_isa(cap);
   }
   throw Error("environment variable MAQD_ISA is '" + std::string(requested) +
-              "'; expected one of scalar, avx2, avx512");
-}
-
-std::vector<Isa> available_isas() {
-  std::vector<Isa> isas{Isa::kScalar};
-  const Isa best = best_cpu_isa();
-  if (best >= Isa::kAvx2) isas.push_back(Isa::kAvx2);
-  if (best >= Isa::kAvx512) isas.push_back(Isa::kAvx512);
-  return isas;
+              "'; expected one of scalar, avx2, avx512, neon, neondot");
 }
 
 }  // namespace maqd_rt::kernels

@@ -34,6 +34,14 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"avx512 ternary x small, vpshufb tables", Isa::kAvx512, false, "vpshufb zmm", &avx512::conv_u8_tables},
       {"avx512 i16 ternary x small, vpshufb tables", Isa::kAvx512, true, "vpshufb zmm", &avx512::conv_i16_tables},
 #endif
+#if MAQD_RT_NEON_KERNELS
+      {"neon u8 as i16, smlal", Isa::kNeon, false, "smlal", &neon::conv_u8_smlal},
+      {"neon i16 smlal", Isa::kNeon, true, "smlal", &neon::conv_i16_smlal},
+      {"neondot u8 sdot", Isa::kNeonDot, false, "sdot", &neondot::conv_u8_sdot},
+      {"neondot i16 as s8, sdot", Isa::kNeonDot, true, "sdot", &neondot::conv_i16_sdot},
+      {"neondot u8 as i16, smlal", Isa::kNeonDot, false, "smlal", &neondot::conv_u8_smlal},
+      {"neondot i16 smlal", Isa::kNeonDot, true, "smlal", &neondot::conv_i16_smlal},
+#endif
   };
   return table;
 }
@@ -61,9 +69,10 @@ ConvView view_of(const PreparedConv& conv) {
 
 // Writes the direct layout (internal.h): [block][dy][dx][unit][lane]
 // [per_unit], or [block][dy][unit][lane][per_unit] over the window row's
-// k·in_channels inputs where it is dx-packed. Codes are [o][dy][dx][i], so
-// a window row's inputs are contiguous either way.
-template <typename Weight>
+// k·in_channels inputs where it is dx-packed; with kLanesInnermost
+// [...][unit][per_unit][lane] (NEON's multiply by lane). Codes are
+// [o][dy][dx][i], so a window row's inputs are contiguous either way.
+template <typename Weight, bool kLanesInnermost = false>
 void pack_grouped(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_t* target) {
   constexpr int32_t per_unit = 4 / int32_t(sizeof(Weight));
   const DirectLayout layout = direct_layout(s, per_unit);
@@ -74,13 +83,14 @@ void pack_grouped(const ConvShape& s, const int8_t* codes, int32_t lanes, uint8_
   for (int32_t b = 0; b < blocks; ++b)
     for (int32_t t = 0; t < rows; ++t)
       for (int32_t u = 0; u < layout.units; ++u)
-        for (int32_t l = 0; l < lanes; ++l)
-          for (int32_t j = 0; j < per_unit; ++j) {
-            const int32_t o = b * lanes + l, i = u * per_unit + j;
-            *out++ = (o < s.out_channels && i < row_inputs)
-                         ? Weight(codes[(size_t(o) * rows + t) * row_inputs + i])
-                         : Weight(0);
-          }
+        for (int32_t n = 0; n < lanes * per_unit; ++n) {
+          const int32_t l = kLanesInnermost ? n % lanes : n / per_unit;
+          const int32_t j = kLanesInnermost ? n / lanes : n % per_unit;
+          const int32_t o = b * lanes + l, i = u * per_unit + j;
+          *out++ = (o < s.out_channels && i < row_inputs)
+                       ? Weight(codes[(size_t(o) * rows + t) * row_inputs + i])
+                       : Weight(0);
+        }
 }
 
 // Bit j of the returned pair: whether codes[j] is +1 (first) or −1
@@ -312,6 +322,28 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       break;
     }
 #endif
+#if MAQD_RT_NEON_KERNELS
+    case Isa::kNeon:
+    case Isa::kNeonDot: {
+      // SDOT multiplies signed bytes: inputs in [0, 127] (codes of up to 7
+      // bits, their pool sums up to 31) as int8; the rest as int16 (SMLAL).
+      const bool sdot = isa == Isa::kNeonDot && input_max >= 0 && input_max <= 127;
+      conv.variant = kVariantDirect;
+      if (sdot) {
+        conv.packed.resize(direct_weight_bytes(shape, 8, 4));
+        pack_grouped<int8_t>(shape, codes, 8, conv.packed.data());
+        conv.u8_kernel = entry(&neondot::conv_u8_sdot);
+        conv.i16_kernel = entry(&neondot::conv_i16_sdot);
+      } else {
+        conv.packed.resize(direct_weight_bytes(shape, 8, 2));
+        pack_grouped<int16_t, true>(shape, codes, 8, conv.packed.data());
+        const bool dot = isa == Isa::kNeonDot;
+        conv.u8_kernel = entry(dot ? &neondot::conv_u8_smlal : &neon::conv_u8_smlal);
+        conv.i16_kernel = entry(dot ? &neondot::conv_i16_smlal : &neon::conv_i16_smlal);
+      }
+      break;
+    }
+#endif
     default:
       break;
   }
@@ -351,6 +383,9 @@ size_t conv_scratch_bytes(const PreparedConv& conv) {
       }
       return bytes + kSlack;
     }
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+      return direct_bytes + kSlack;
   }
   return 0;
 }
@@ -405,12 +440,7 @@ void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out, Isa isa) {
-  // The caller's ISA came from detect_isa; the CPU check is one cached load
-  // and keeps a wrong argument from becoming an illegal instruction.
-  const CpuFeatures& cpu = cpu_features();
-  const Isa best = cpu.avx512 ? Isa::kAvx512 : cpu.avx2 ? Isa::kAvx2 : Isa::kScalar;
-  const Isa usable = isa < best ? isa : best;
-  switch (usable) {
+  switch (usable_isa(isa)) {
 #if MAQD_RT_X86_KERNELS
     case Isa::kAvx512:
       return avx512::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
@@ -484,11 +514,8 @@ bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresho
 
 void requant_input(const InputThresholds& t, const int32_t* in, int64_t pixels, uint8_t* out,
                    Isa isa) {
-  const CpuFeatures& cpu = cpu_features();
-  const Isa best = cpu.avx512 ? Isa::kAvx512 : cpu.avx2 ? Isa::kAvx2 : Isa::kScalar;
-  const Isa usable = isa < best ? isa : best;
   const int32_t count = t.levels - 1;
-  switch (usable) {
+  switch (usable_isa(isa)) {
 #if MAQD_RT_X86_KERNELS
     case Isa::kAvx512:
       return avx512::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,

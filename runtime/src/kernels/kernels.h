@@ -15,15 +15,22 @@
 
 namespace maqd_rt::kernels {
 
-enum class Isa : uint8_t { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
-const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
+// Two families above the scalar kernels: x86-64 (AVX2, then AVX-512) and
+// 64-bit Arm (NEON, which every AArch64 CPU has, then NEON with the
+// Armv8.2 dot product instructions). isa_level orders each family.
+enum class Isa : uint8_t { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3, kNeonDot = 4 };
+const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512", "neon", "neondot"
+int isa_level(Isa isa);         // 0 scalar, 1 avx2 or neon, 2 avx512 or neondot
 
 // What this CPU runs (AVX-512 means F, BW, VL and VNNI; VPOPCNTDQ is an
 // extra the AVX-512 kernels may use when the CPU has it), capped by the
-// environment variable MAQD_ISA=scalar|avx2|avx512. An unknown MAQD_ISA
-// value throws maqd_rt::Error naming the variable and the allowed values.
+// environment variable MAQD_ISA=scalar|avx2|avx512|neon|neondot: the best
+// ISA this CPU runs whose level is at most the named one's, so a name of
+// the other family caps at its level (avx2 on an Arm CPU means neon). An
+// unknown MAQD_ISA value throws maqd_rt::Error naming the variable and the
+// allowed values.
 Isa detect_isa();
-// Every ISA this CPU can run, scalar first (for tests).
+// Every ISA this CPU can run, scalar first, by level (for tests).
 std::vector<Isa> available_isas();
 
 struct ConvView;  // internal.h

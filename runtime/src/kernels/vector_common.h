@@ -1,6 +1,6 @@
-// Plain helpers shared by avx2.cpp and avx512.cpp. Everything is in an
-// anonymous namespace, so each ISA file compiles its own private copy (see
-// internal.h for why that matters).
+// Plain helpers shared by the vector kernel files (avx2, avx512, neon,
+// neondot). Everything is in an anonymous namespace, so each ISA file
+// compiles its own private copy (see internal.h for why that matters).
 #pragma once
 
 #include <cstring>
