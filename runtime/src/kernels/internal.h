@@ -243,6 +243,10 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 // SDOT multiplies).
 namespace neon {
 ConvKernelFn conv_u8_smlal, conv_i16_smlal;
+// Both NEON ISAs' requant_input (kernels.h).
+void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
+                   int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
+                   uint8_t* out);
 }  // namespace neon
 namespace neondot {
 ConvKernelFn conv_u8_sdot, conv_i16_sdot, conv_u8_smlal, conv_i16_smlal;

@@ -524,6 +524,12 @@ void requant_input(const InputThresholds& t, const int32_t* in, int64_t pixels, 
       return avx2::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
                                  t.channels, in, pixels, out);
 #endif
+#if MAQD_RT_NEON_KERNELS
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+      return neon::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
+                                 t.channels, in, pixels, out);
+#endif
     default:
       return scalar::requant_input(t.thresholds.data(), t.flip.data(), t.base.data(), count,
                                    t.channels, in, pixels, out);
