@@ -249,7 +249,7 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
                    uint8_t* out);
 }  // namespace neon
 namespace neondot {
-ConvKernelFn conv_u8_sdot, conv_i16_sdot, conv_u8_smlal, conv_i16_smlal;
+ConvKernelFn conv_u8_sdot, conv_i16_sdot;
 }  // namespace neondot
 #endif
 

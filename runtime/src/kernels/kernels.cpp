@@ -39,8 +39,6 @@ const std::vector<ConvKernel>& conv_kernel_table() {
       {"neon i16 smlal", Isa::kNeon, true, "smlal", &neon::conv_i16_smlal},
       {"neondot u8 sdot", Isa::kNeonDot, false, "sdot", &neondot::conv_u8_sdot},
       {"neondot i16 as s8, sdot", Isa::kNeonDot, true, "sdot", &neondot::conv_i16_sdot},
-      {"neondot u8 as i16, smlal", Isa::kNeonDot, false, "smlal", &neondot::conv_u8_smlal},
-      {"neondot i16 smlal", Isa::kNeonDot, true, "smlal", &neondot::conv_i16_smlal},
 #endif
   };
   return table;
@@ -326,7 +324,8 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
     case Isa::kNeon:
     case Isa::kNeonDot: {
       // SDOT multiplies signed bytes: inputs in [0, 127] (codes of up to 7
-      // bits, their pool sums up to 31) as int8; the rest as int16 (SMLAL).
+      // bits, their pool sums up to 31) as int8; the rest as int16 (SMLAL,
+      // the neon entries: a neondot conv may run a neon kernel).
       const bool sdot = isa == Isa::kNeonDot && input_max >= 0 && input_max <= 127;
       conv.variant = kVariantDirect;
       if (sdot) {
@@ -337,9 +336,8 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
       } else {
         conv.packed.resize(direct_weight_bytes(shape, 8, 2));
         pack_grouped<int16_t, true>(shape, codes, 8, conv.packed.data());
-        const bool dot = isa == Isa::kNeonDot;
-        conv.u8_kernel = entry(dot ? &neondot::conv_u8_smlal : &neon::conv_u8_smlal);
-        conv.i16_kernel = entry(dot ? &neondot::conv_i16_smlal : &neon::conv_i16_smlal);
+        conv.u8_kernel = entry(&neon::conv_u8_smlal);
+        conv.i16_kernel = entry(&neon::conv_i16_smlal);
       }
       break;
     }
