@@ -34,9 +34,12 @@ int main(int argc, char** argv) {
       for (CLI::App* sub : app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }))
         if (sub->get_option_no_throw("--config")) maqd::cli::apply_config_file(*sub, config_file);
     app.parse(argc, argv);
-    if (app.get_subcommands().empty()) {
-      std::cout << app.help();
-      return 0;
+    if (app.get_subcommands().empty()) {  // a usage error, like `maqd-rt` without a model
+      std::string commands;
+      for (const CLI::App* sub : app.get_subcommands({}))
+        commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "maqd: error: no command given; expected one of " << commands << " (see maqd --help)\n";
+      return 2;
     }
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version

@@ -40,6 +40,11 @@ expect_error "export: --output is required (see maqd export --help)" export "$di
 "$maqd" train --epochs abc --out "$dir/run" >/dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 ]] || { echo "FAIL: a value that does not parse exits $rc; expected 2"; failures=$((failures + 1)); }
+# No command at all is a usage error too (it printed the help and exited 0).
+expect_error "no command given; expected one of train, eval, info, export, run, bench, sweep, plot, selfcheck (see maqd --help)"
+"$maqd" >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || { echo "FAIL: maqd without a command exits $rc; expected 2"; failures=$((failures + 1)); }
 [[ ! -e $dir/run ]] || { echo "FAIL: a refused run wrote $dir/run"; failures=$((failures + 1)); }
 (( failures == 0 )) || exit 1
 echo "PASS"
