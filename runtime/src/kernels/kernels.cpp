@@ -323,8 +323,8 @@ PreparedConv prepare_conv(const ConvShape& shape, const int8_t* codes, int32_t i
 #if MAQD_RT_NEON_KERNELS
     case Isa::kNeon:
     case Isa::kNeonDot: {
-      // SDOT multiplies signed bytes: inputs in [0, 127] (codes of up to 7
-      // bits, their pool sums up to 31) as int8; the rest as int16 (SMLAL,
+      // SDOT multiplies signed bytes: inputs in [0, 127] (codes below 128,
+      // pool sums of codes up to 31) as int8; the rest as int16 (SMLAL,
       // the neon entries: a neondot conv may run a neon kernel).
       const bool sdot = isa == Isa::kNeonDot && input_max >= 0 && input_max <= 127;
       conv.variant = kVariantDirect;
