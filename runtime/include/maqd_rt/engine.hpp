@@ -79,7 +79,7 @@ class Engine {
   // kernels, the codes unpacked to one byte each; the core instead reads
   // the file's packed codes).
   size_t prepared_weight_bytes() const;
-  const char* isa() const;     // "scalar", "avx2" or "avx512"
+  const char* isa() const;     // "scalar", "avx2", "avx512", "neon" or "neondot"
   int threads() const;
 
  private:

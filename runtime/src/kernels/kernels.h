@@ -1,6 +1,7 @@
 // The runtime's integer kernels. Every kernel has a scalar reference; the
-// AVX2 and AVX-512 variants must equal it bit for bit (tests/runtime). The
-// ISA is chosen once (detect_isa) and passed in; no kernel checks the CPU.
+// AVX2, AVX-512 and NEON variants must equal it bit for bit (tests/runtime;
+// the NEON ones under QEMU in the AArch64 cross build). The ISA is chosen
+// once (detect_isa) and passed in; no kernel checks the CPU.
 //
 // Layouts: one image's feature map is [height][width][channels], channels
 // fastest. Work is split by the caller (the engine) into output-channel and
