@@ -43,12 +43,14 @@ PATTERNS = {
 }
 
 
-def functions(path, objdump):
+def disassemble(path, objdump):
+    """The object's patterns (PATTERNS) and its functions as (name, [(address, text)])."""
     text = subprocess.run([objdump, "-d", "--no-show-raw-insn", "-C", path], check=True,
                           capture_output=True, text=True).stdout
-    arch = "aarch64" if "littleaarch64" in text else "x86-64"
-    global CORE, MOVE, STACK, BRANCH
-    CORE, MOVE, STACK, BRANCH = (PATTERNS[arch][k] for k in ("core", "move", "stack", "branch"))
+    return PATTERNS["aarch64" if "littleaarch64" in text else "x86-64"], functions(text)
+
+
+def functions(text):
     name, body = None, []
     for line in text.splitlines():
         header = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
@@ -75,21 +77,24 @@ def main():
     bad = 0
     checked = 0
     for path in args.objects:
-        for name, body in functions(path, args.objdump):
+        patterns, listed = disassemble(path, args.objdump)
+        core_pattern, move_pattern, stack_pattern, branch_pattern = (
+            patterns[k] for k in ("core", "move", "stack", "branch"))
+        for name, body in listed:
             address = {a: i for i, (a, _) in enumerate(body)}
             loops = []
             for i, (a, text) in enumerate(body):
-                m = BRANCH.search(text)
+                m = branch_pattern.search(text)
                 if m and int(m.group(1), 16) <= a and int(m.group(1), 16) in address:
                     loops.append((address[int(m.group(1), 16)], i))
             for start, end in loops:
                 inner = not any(s > start and e < end for s, e in loops if (s, e) != (start, end))
                 block = [t for _, t in body[start:end + 1]]
-                core = sum(bool(CORE.search(t)) for t in block)
+                core = sum(bool(core_pattern.search(t)) for t in block)
                 if not inner or core == 0:
                     continue
-                moves = sum(bool(MOVE.search(t)) for t in block)
-                stack = sum(bool(STACK.search(t)) for t in block)
+                moves = sum(bool(move_pattern.search(t)) for t in block)
+                stack = sum(bool(stack_pattern.search(t)) for t in block)
                 short = re.sub(r"maqd_rt::kernels::|\(anonymous namespace\)::", "", name)
                 print(f"{moves + stack:3d} copies ({moves} moves, {stack} stack) / {core:3d} multiplies  {short[:150]}")
                 allowed = args.allow is not None and re.search(args.allow, short)
