@@ -806,20 +806,11 @@ MAQD_RT_AVX2_ENTRY(conv_i16_widened, conv_widened<int16_t>, int16_t)
 #undef MAQD_RT_AVX2_ENTRY
 
 // Requant, 4 channels per ymm (int64 lanes). AVX2 has no 64×64-bit
-// multiply, only vpmuldq (signed low 32 × low 32 → 64), so the vector path
-// needs every multiplier to fit in int32 and few enough levels for the
-// linear count; anything else runs the scalar kernel.
+// multiply, only vpmuldq (signed low 32 × low 32 → 64): the dispatcher
+// sends only requant_multiplies_int32 cases here.
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out) {
-  bool fits = levels <= kRequantLinearMaxLevels;
-  for (int32_t i = 0; fits && i < num_inputs * channels; ++i) {
-    fits = multipliers[i] >= INT32_MIN && multipliers[i] <= INT32_MAX;
-  }
-  if (!fits) {
-    return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels,
-                           out);
-  }
   const int32_t count = levels - 1;
   alignas(32) int64_t by_level[kRequantLinearMaxLevels][4];
   const __m256i low_bytes = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,

@@ -189,6 +189,13 @@ static inline int32_t binary_row_words64(const ConvShape& s) {
   return int32_t(((int64_t(s.width) + 2 * pad) * s.in_channels + 63) / 64) + 1;
 }
 
+// Whether requant's every multiplier fits int32 (so a vector kernel's
+// int32 × int32 → int64 multiplies form Z exactly) and 2 ≤ levels ≤
+// kRequantLinearMaxLevels (the linear count): the cases the AVX2 and NEON
+// requant kernels take; the others run the scalar kernel.
+bool requant_multiplies_int32(const int64_t* multipliers, int32_t num_inputs, int32_t levels,
+                              int32_t channels);
+
 // The scalar pool, requant and conv definitions are the core's
 // (scalar_kernels.h); these adapt them to the kernel table.
 namespace scalar {
@@ -243,7 +250,10 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
 // SDOT multiplies).
 namespace neon {
 ConvKernelFn conv_u8_smlal, conv_i16_smlal;
-// Both NEON ISAs' requant_input (kernels.h).
+// Both NEON ISAs' requant and requant_input (kernels.h).
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out);
 void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
                    uint8_t* out);

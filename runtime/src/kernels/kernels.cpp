@@ -435,6 +435,20 @@ void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in
   scalar::pool_sum_i32(in, out, in_height, in_width, channels);
 }
 
+namespace {
+bool fit_int32(const int64_t* values, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (values[i] < INT32_MIN || values[i] > INT32_MAX) return false;
+  return true;
+}
+}  // namespace
+
+bool requant_multiplies_int32(const int64_t* multipliers, int32_t num_inputs, int32_t levels,
+                              int32_t channels) {
+  return levels >= 2 && levels <= kRequantLinearMaxLevels &&
+         fit_int32(multipliers, int64_t(num_inputs) * channels);
+}
+
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
              uint8_t* out, Isa isa) {
@@ -444,13 +458,24 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
       return avx512::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
                              channels, out);
     case Isa::kAvx2:
-      return avx2::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels,
-                           out);
+      if (requant_multiplies_int32(multipliers, num_inputs, levels, channels))
+        return avx2::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
+                             channels, out);
+      break;
+#endif
+#if MAQD_RT_NEON_KERNELS
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+      if (requant_multiplies_int32(multipliers, num_inputs, levels, channels))
+        return neon::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
+                             channels, out);
+      break;
 #endif
     default:
-      return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels,
-                             channels, out);
+      break;
   }
+  return scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels,
+                         out);
 }
 
 namespace {
@@ -467,8 +492,7 @@ int64_t ceil_div64(int64_t a, int64_t b) {  // b > 0
 bool prepare_input_thresholds(const int64_t* multipliers, const int64_t* thresholds, int32_t levels,
                               int32_t channels, InputThresholds* prepared) {
   if (levels < 2 || levels > kRequantInputMaxLevels || channels < 1) return false;
-  for (int32_t c = 0; c < channels; ++c)
-    if (multipliers[c] < INT32_MIN || multipliers[c] > INT32_MAX) return false;
+  if (!fit_int32(multipliers, channels)) return false;
   const int32_t count = levels - 1;
   InputThresholds t;
   t.levels = levels;

@@ -1,10 +1,11 @@
 // NEON kernels for every AArch64 CPU (no flags needed: Advanced SIMD is
-// part of the architecture): the direct conv (neon_conv.h) and
+// part of the architecture): the direct conv (neon_conv.h), requant and
 // requant_input, which both NEON ISAs run.
 #include "kernels/internal.h"
 
 #if MAQD_RT_NEON_KERNELS
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "kernels/neon_conv.h"
@@ -41,14 +42,18 @@ void requant_block(const int32_t (&by_level)[kRequantInputMaxLevels][8], const i
   const int32x4_t base_low = vld1q_s32(bases), base_high = vld1q_s32(bases + 4);
   for (int64_t p = 0; p < pixels; ++p) {
     const size_t index = size_t(p) * channels;
-    int32_t padded[8] = {};
-    const int32_t* x_in = in + index;
-    if (lanes < 8) {
-      for (int32_t l = 0; l < lanes; ++l) padded[l] = x_in[l];
-      x_in = padded;
+    int32x4_t x_low, x_high;
+    if (lanes == 8) {
+      x_low = vld1q_s32(in + index);
+      x_high = vld1q_s32(in + index + 4);
+    } else {
+      int32_t padded[8] = {};
+      for (int32_t l = 0; l < lanes; ++l) padded[l] = in[index + l];
+      x_low = vld1q_s32(padded);
+      x_high = vld1q_s32(padded + 4);
     }
-    const int32x4_t x_low = veorq_s32(vld1q_s32(x_in), flip_low);
-    const int32x4_t x_high = veorq_s32(vld1q_s32(x_in + 4), flip_high);
+    x_low = veorq_s32(x_low, flip_low);
+    x_high = veorq_s32(x_high, flip_high);
     int32x4_t level_low = base_low, level_high = base_high;
     unroll<kCount>([&](auto k) {  // level −= (threshold > x): the mask is −1
       level_low = vaddq_s32(level_low, vreinterpretq_s32_u32(vcgtq_s32(low[k], x_low)));
@@ -93,6 +98,88 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
       bases[l] = base[c];
     }
     kRequantBlocks[count - 1](by_level, flips, bases, lanes, channels, in + c0, pixels, out + c0);
+  }
+}
+
+namespace {
+
+// requant's 4-channel block: the channels' int32 multipliers and their
+// thresholds by level (count ≥ 1 of them).
+struct RequantBlock {
+  int32x4_t m0, m1;  // (m1 zero with one input)
+  const int64_t (*by_level)[4];
+  int32_t count;
+
+  // The codes of one pixel's inputs (x1 zero with one input), in the low
+  // 4 bytes.
+  uint8x8_t codes(int32x4_t x0, int32x4_t x1) const {
+    const int64x2_t z_low = vmlal_s32(vmull_s32(vget_low_s32(m0), vget_low_s32(x0)),
+                                      vget_low_s32(m1), vget_low_s32(x1));
+    const int64x2_t z_high = vmlal_high_s32(vmull_high_s32(m0, x0), m1, x1);
+    // level = count − #{k : t_k > Z}; each compare adds −1 (count last).
+    int64x2_t level_low = vdupq_n_s64(0), level_high = level_low;
+    int32_t k = 0;
+    do {
+      level_low = vaddq_s64(level_low, vreinterpretq_s64_u64(vcgtq_s64(vld1q_s64(by_level[k]), z_low)));
+      level_high =
+          vaddq_s64(level_high, vreinterpretq_s64_u64(vcgtq_s64(vld1q_s64(by_level[k] + 2), z_high)));
+    } while (++k < count);
+    const int32x4_t level32 = vaddq_s32(vcombine_s32(vmovn_s64(level_low), vmovn_s64(level_high)),
+                                        vdupq_n_s32(count));
+    return vmovn_u16(vcombine_u16(vmovn_u32(vreinterpretq_u32_s32(level32)), vdup_n_u16(0)));
+  }
+};
+
+// A last block of lanes < 4 channels, through zero-padded copies of its
+// inputs (kept out of requant's loop: its loop copies a zero register per
+// pixel, which runtime_kernel_loops allows here).
+__attribute__((noinline)) void requant_partial_block(const RequantBlock& block,
+                                                     const int32_t* const* inputs,
+                                                     int32_t num_inputs, int32_t lanes,
+                                                     int64_t pixels, int32_t channels,
+                                                     int32_t c0, uint8_t* out) {
+  for (int64_t p = 0; p < pixels; ++p) {
+    const size_t index = size_t(p) * channels + c0;
+    int32_t padded[2][4] = {};
+    for (int32_t j = 0; j < num_inputs; ++j)
+      for (int32_t l = 0; l < lanes; ++l) padded[j][l] = inputs[j][index + l];
+    uint8_t bytes[8];
+    vst1_u8(bytes, block.codes(vld1q_s32(padded[0]), vld1q_s32(padded[1])));
+    for (int32_t l = 0; l < lanes; ++l) out[index + l] = bytes[l];
+  }
+}
+
+}  // namespace
+
+// As avx2::requant (requant_multiplies_int32 cases only; SMULL and SMLAL
+// form Z exactly, wrapping as the scalar definition does). 4 channels per
+// step, as two int64 pairs; a last partial block's padding lanes repeat its
+// last channel.
+void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
+             const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
+             uint8_t* out) {
+  const int32_t count = levels - 1;
+  int64_t by_level[kRequantLinearMaxLevels][4];
+  int32_t factors[2][4] = {};
+  for (int32_t c0 = 0; c0 < channels; c0 += 4) {
+    const int32_t lanes = imin(4, channels - c0);
+    for (int32_t l = 0; l < 4; ++l) {
+      const int32_t c = c0 + imin(l, lanes - 1);
+      for (int32_t j = 0; j < num_inputs; ++j) factors[j][l] = int32_t(multipliers[size_t(j) * channels + c]);
+      for (int32_t k = 0; k < count; ++k) by_level[k][l] = thresholds[size_t(c) * count + k];
+    }
+    const RequantBlock block{vld1q_s32(factors[0]), vld1q_s32(factors[1]), by_level, count};
+    if (lanes < 4) {
+      requant_partial_block(block, inputs, num_inputs, lanes, pixels, channels, c0, out);
+      continue;
+    }
+    for (int64_t p = 0; p < pixels; ++p) {
+      const size_t index = size_t(p) * channels + c0;
+      const int32x4_t x0 = vld1q_s32(inputs[0] + index);
+      const int32x4_t x1 = num_inputs > 1 ? vld1q_s32(inputs[1] + index) : vdupq_n_s32(0);
+      const uint32_t word = vget_lane_u32(vreinterpret_u32_u8(block.codes(x0, x1)), 0);
+      std::memcpy(out + index, &word, sizeof(word));
+    }
   }
 }
 
