@@ -55,17 +55,8 @@ inline void store_lanes(int32_t* out, const StoreMask& m, __m256i v) {
   }
 }
 
-struct Tile {
-  const uint8_t* in;        // padded input at (row h, column w0)
-  size_t row_bytes;
-  int32_t pixel_bytes;
-  int32_t dy_begin, dy_end;
-  int32_t steps_per_dy;     // k · units, or units where dx-packed
+struct Tile : DirectTileGeometry {
   int32_t steps_per_widen;  // kPeriodic
-  const uint8_t* weights;   // first block at dy = 0
-  size_t block_bytes;
-  int32_t* out;
-  int32_t out_pixel;
   StoreMask masks[2];
 };
 
@@ -171,19 +162,13 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
                  const DirectLayout& layout, int32_t* out, int32_t row_begin, int32_t row_end,
                  int32_t oc_begin, int32_t oc_end) {
   const ConvShape& s = conv.shape;
-  const int32_t pad = s.kernel / 2;
   Tile t;
-  t.pixel_bytes = layout.units * 4;
-  t.row_bytes = size_t(layout.row_pixels) * t.pixel_bytes;
-  t.steps_per_dy = layout.steps_per_dy;
+  t.set_conv(s, layout, 8);
   t.steps_per_widen = imax(1, conv.steps_per_widen);
-  t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
-  t.out_pixel = s.out_channels;
   const uint8_t* input = static_cast<const uint8_t*>(padded);
   const int32_t block_end = ceil_div(oc_end, 8);
   for (int32_t h = row_begin; h < row_end; ++h) {
-    t.dy_begin = imax(0, pad - h);
-    t.dy_end = imin(s.kernel, s.height + pad - h);
+    t.set_row(s, h);
     for (int32_t block = oc_begin / 8; block < block_end;) {
       const int32_t blocks = imin(2, block_end - block);
       for (int32_t b = 0; b < blocks; ++b) {
@@ -193,8 +178,7 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
       const PixelTiles tiles = split_row(s.width, max_pixels(kMode, blocks));
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
-        t.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 8;
+        t.set_pixels(s, input, out, h, w0, block * 8);
         if (blocks == 1) {
           direct_tile_n<kMode, 1, max_pixels(kMode, 1)>(pixels, t);
         } else {

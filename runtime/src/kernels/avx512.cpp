@@ -31,16 +31,7 @@
 namespace maqd_rt::kernels::avx512 {
 namespace {
 
-struct Tile {
-  const uint8_t* in;        // padded input at (row h, column w0): its dy = 0, dx = 0 pixel
-  size_t row_bytes;         // between padded rows
-  int32_t pixel_bytes;      // between padded pixels (units · 4)
-  int32_t dy_begin, dy_end; // the dy whose input row lies inside the map
-  int32_t steps_per_dy;     // k · units, (dx, unit) pairs, or units where dx-packed (internal.h)
-  const uint8_t* weights;   // first block's weights at dy = 0
-  size_t block_bytes;       // between blocks' weights
-  int32_t* out;             // out at (h, w0), channel of the first block's lane 0
-  int32_t out_pixel;        // out_channels
+struct Tile : DirectTileGeometry {
   __mmask16 masks[4];
 };
 
@@ -104,17 +95,11 @@ void conv_direct(const ConvView& conv, const uint8_t* padded, const uint8_t* wei
                  const DirectLayout& layout, int32_t* out, int32_t row_begin, int32_t row_end,
                  int32_t oc_begin, int32_t oc_end) {
   const ConvShape& s = conv.shape;
-  const int32_t pad = s.kernel / 2;
   Tile t;
-  t.pixel_bytes = layout.units * 4;
-  t.row_bytes = size_t(layout.row_pixels) * t.pixel_bytes;
-  t.steps_per_dy = layout.steps_per_dy;
-  t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
-  t.out_pixel = s.out_channels;
+  t.set_conv(s, layout, 16);
   const int32_t block_end = ceil_div(oc_end, 16);
   for (int32_t h = row_begin; h < row_end; ++h) {
-    t.dy_begin = imax(0, pad - h);
-    t.dy_end = imin(s.kernel, s.height + pad - h);
+    t.set_row(s, h);
     for (int32_t block = oc_begin / 16; block < block_end;) {
       const int32_t blocks = imin(4, block_end - block);
       for (int32_t b = 0; b < blocks; ++b) {
@@ -124,8 +109,7 @@ void conv_direct(const ConvView& conv, const uint8_t* padded, const uint8_t* wei
       const PixelTiles tiles = split_row(s.width, kDirectMaxPixels[blocks]);
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
-        t.in = padded + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 16;
+        t.set_pixels(s, padded, out, h, w0, block * 16);
         run_direct_tile<kU8>(blocks, pixels, t);
       }
       block += blocks;

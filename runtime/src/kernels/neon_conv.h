@@ -24,16 +24,7 @@ namespace {
 
 enum class NeonMode { kSmlal, kSdot };
 
-struct NeonTile {
-  const uint8_t* in;  // padded input at (row h, column w0)
-  size_t row_bytes;
-  int32_t pixel_bytes;
-  int32_t dy_begin, dy_end;
-  int32_t steps_per_dy;    // k · units, or units where dx-packed
-  const uint8_t* weights;  // first block at dy = 0
-  size_t block_bytes;
-  int32_t* out;
-  int32_t out_pixel;
+struct NeonTile : DirectTileGeometry {
   uint32_t lanes;  // the block's lanes in the caller's channel range
 };
 
@@ -124,25 +115,18 @@ void neon_conv(const ConvView& conv, const Input* in, int32_t* out, int32_t row_
   } else {
     copy_direct_rows(s, layout, in, row_begin, row_end, static_cast<uint8_t*>(scratch));
   }
-  const int32_t pad = s.kernel / 2;
   NeonTile t;
-  t.pixel_bytes = layout.units * 4;
-  t.row_bytes = size_t(layout.row_pixels) * t.pixel_bytes;
-  t.steps_per_dy = layout.steps_per_dy;
-  t.block_bytes = size_t(s.kernel) * t.steps_per_dy * 32;
-  t.out_pixel = s.out_channels;
+  t.set_conv(s, layout, 8);
   const uint8_t* input = static_cast<const uint8_t*>(scratch);
   const PixelTiles tiles = split_row(s.width, kNeonMaxPixels);
   for (int32_t h = row_begin; h < row_end; ++h) {
-    t.dy_begin = imax(0, pad - h);
-    t.dy_end = imin(s.kernel, s.height + pad - h);
+    t.set_row(s, h);
     for (int32_t block = oc_begin / 8; block < ceil_div(oc_end, 8); ++block) {
       t.lanes = lane_mask(block * 8, 8, oc_begin, oc_end);
       t.weights = conv.packed + block * t.block_bytes;
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i);
-        t.in = input + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 8;
+        t.set_pixels(s, input, out, h, w0, block * 8);
         neon_tile_n<kMode, kNeonMaxPixels>(tiles.begin(i + 1) - w0, t);
       }
     }

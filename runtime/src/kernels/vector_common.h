@@ -112,5 +112,41 @@ inline uint32_t lane_mask(int32_t base, int32_t lanes, int32_t begin, int32_t en
   return upto_hi & ~((1u << lo) - 1);
 }
 
+// What every direct-layout tile (direct_layout, internal.h) reads: where
+// its pixels' padded input, its block's weights and its output start, and
+// which kernel rows lie inside the map. Each ISA's tile adds its lane masks.
+struct DirectTileGeometry {
+  const uint8_t* in;         // padded input at (row h, column w0): its dy = 0, dx = 0 pixel
+  size_t row_bytes;          // between padded rows
+  int32_t pixel_bytes;       // between padded pixels (units · 4)
+  int32_t dy_begin, dy_end;  // the dy whose input row lies inside the map
+  int32_t steps_per_dy;      // k · units, (dx, unit) pairs, or units where dx-packed (internal.h)
+  const uint8_t* weights;    // first block's weights at dy = 0
+  size_t block_bytes;        // between blocks' weights
+  int32_t* out;              // out at (h, w0), channel of the first block's lane 0
+  int32_t out_pixel;         // out_channels
+
+  // The conv's fixed fields, for blocks of block_lanes int32 output lanes.
+  void set_conv(const ConvShape& s, const DirectLayout& layout, int32_t block_lanes) {
+    pixel_bytes = layout.units * 4;
+    row_bytes = size_t(layout.row_pixels) * pixel_bytes;
+    steps_per_dy = layout.steps_per_dy;
+    block_bytes = size_t(s.kernel) * steps_per_dy * block_lanes * 4;
+    out_pixel = s.out_channels;
+  }
+  // Output row h.
+  void set_row(const ConvShape& s, int32_t h) {
+    const int32_t pad = s.kernel / 2;
+    dy_begin = imax(0, pad - h);
+    dy_end = imin(s.kernel, s.height + pad - h);
+  }
+  // The tile of output row h from column w0, first channel `channel`.
+  void set_pixels(const ConvShape& s, const uint8_t* padded, int32_t* out_map, int32_t h,
+                  int32_t w0, int32_t channel) {
+    in = padded + size_t(h) * row_bytes + size_t(w0) * pixel_bytes;
+    out = out_map + (size_t(h) * s.width + w0) * s.out_channels + channel;
+  }
+};
+
 }  // namespace
 }  // namespace maqd_rt::kernels
