@@ -876,17 +876,9 @@ void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + index), eight);
     }
   }
-  if (vector_channels == channels) return;
-  // The last channels % 8, scalar (the reference's loop on the rest).
-  for (int64_t p = 0; p < pixels; ++p) {
-    for (int32_t c = vector_channels; c < channels; ++c) {
-      const size_t index = size_t(p) * channels + c;
-      const int32_t x = in[index] ^ flip[c];
-      int32_t level = base[c];
-      for (int32_t k = 0; k < count; ++k) level -= thresholds[size_t(c) * count + k] > x;
-      out[index] = uint8_t(level);
-    }
-  }
+  // The last channels % 8, scalar.
+  if (vector_channels < channels)
+    scalar::requant_input(thresholds, flip, base, count, channels, in, pixels, out, vector_channels);
 }
 
 }  // namespace maqd_rt::kernels::avx2

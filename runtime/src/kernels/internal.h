@@ -201,9 +201,11 @@ bool requant_multiplies_int32(const int64_t* multipliers, int32_t num_inputs, in
 namespace scalar {
 ConvKernelFn conv_u8, conv_i16;  // (no scratch)
 // The counting loop of requant_input (kernels.h); thresholds [channel][count].
+// Only channels [first_channel, channels) of each pixel (a vector kernel's
+// last partial block).
 void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
-                   uint8_t* out);
+                   uint8_t* out, int32_t first_channel = 0);
 }  // namespace scalar
 
 #if MAQD_RT_X86_KERNELS

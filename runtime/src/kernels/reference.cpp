@@ -22,9 +22,9 @@ void conv_i16(const ConvView& view, const void* in, int32_t* out, int32_t row_be
 
 void requant_input(const int32_t* thresholds, const int32_t* flip, const int32_t* base,
                    int32_t count, int32_t channels, const int32_t* in, int64_t pixels,
-                   uint8_t* out) {
+                   uint8_t* out, int32_t first_channel) {
   for (int64_t p = 0; p < pixels; ++p) {
-    for (int32_t c = 0; c < channels; ++c) {
+    for (int32_t c = first_channel; c < channels; ++c) {
       const size_t index = size_t(p) * channels + c;
       const int32_t x = in[index] ^ flip[c];
       int32_t level = base[c];
