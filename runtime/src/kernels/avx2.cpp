@@ -55,7 +55,7 @@ inline void store_lanes(int32_t* out, const StoreMask& m, __m256i v) {
   }
 }
 
-struct Tile : DirectTileGeometry {
+struct Tile : TileGeometry {
   int32_t steps_per_widen;  // kPeriodic
   StoreMask masks[2];
 };
@@ -163,7 +163,7 @@ void conv_direct(const ConvView& conv, const void* padded, const uint8_t* weight
                  int32_t oc_begin, int32_t oc_end) {
   const ConvShape& s = conv.shape;
   Tile t;
-  t.set_conv(s, layout, 8);
+  t.set_direct(s, layout, 8);
   t.steps_per_widen = imax(1, conv.steps_per_widen);
   const uint8_t* input = static_cast<const uint8_t*>(padded);
   const int32_t block_end = ceil_div(oc_end, 8);
@@ -271,17 +271,12 @@ void build_tables(const ConvShape& s, const Input* in, int32_t row_begin, int32_
   }
 }
 
-struct LutTile {
-  const uint8_t* tables;  // table of (row h + dy, column w0 + dx, group 0) at dy = dx = 0
-  size_t row_bytes;
-  int32_t pixel_bytes;    // groups · 16
-  int32_t dy_begin, dy_end;
-  int32_t steps_per_dy;   // k · groups
+// in: the table of (row h + dy, column w0 + dx, group 0) at dy = dx = 0,
+// groups · 16 bytes per pixel, k · groups steps per dy; weights: the
+// block's interleaved masks.
+struct LutTile : TileGeometry {
   int32_t steps_per_widen;
-  const uint8_t* weights; // the block's interleaved masks at dy = 0
-  int32_t* out;
-  int32_t out_pixel;
-  StoreMask masks[4];     // the block's 32 channels as four int32 stores
+  StoreMask masks[4];  // the block's 32 channels as four int32 stores
 };
 
 // 8 byte-sum accumulators (two per pixel: channels 0-15 and 16-31), the two
@@ -297,7 +292,7 @@ void lut_tile(const LutTile& t) {
   const __m256i plus_minus = _mm256_set1_epi16(int16_t(0xFF01));  // bytes +1, −1
   const size_t weights_per_dy = size_t(t.steps_per_dy) * 64;
   for (int32_t dy = t.dy_begin; dy < t.dy_end; ++dy) {
-    const uint8_t* x = t.tables + dy * t.row_bytes;
+    const uint8_t* x = t.in + dy * t.row_bytes;
     const uint8_t* w = t.weights + dy * weights_per_dy;
     for (int32_t step = 0; step < t.steps_per_dy;) {
       const int32_t chunk_end = imin(t.steps_per_dy, step + t.steps_per_widen);
@@ -347,23 +342,17 @@ void conv_lut(const ConvView& conv, const Input* in, int32_t* out, int32_t row_b
   uint8_t* tables = static_cast<uint8_t*>(scratch);
   build_tables(s, in, row_begin, row_end, tables);
   LutTile t;
-  t.pixel_bytes = groups * 16;
-  t.row_bytes = (size_t(s.width) + 2 * size_t(pad)) * t.pixel_bytes;
-  t.steps_per_dy = s.kernel * groups;
+  t.set_conv(s, groups * 16, s.width + 2 * pad, s.kernel * groups, 64);
   t.steps_per_widen = imax(1, conv.steps_per_widen);
-  t.out_pixel = s.out_channels;
-  const size_t block_bytes = size_t(s.kernel) * t.steps_per_dy * 64;
   for (int32_t h = row_begin; h < row_end; ++h) {
-    t.dy_begin = imax(0, pad - h);
-    t.dy_end = imin(s.kernel, s.height + pad - h);
+    t.set_row(s, h);
     for (int32_t block = oc_begin / 32; block < ceil_div(oc_end, 32); ++block) {
       for (int32_t q = 0; q < 4; ++q) t.masks[q] = store_mask(lane_mask(block * 32 + q * 8, 8, oc_begin, oc_end));
-      t.weights = conv.packed + block * block_bytes;
+      t.weights = conv.packed + block * t.block_bytes;
       const PixelTiles tiles = split_row(s.width, kLutMaxPixels);
       for (int32_t i = 0; i < tiles.count; ++i) {
         const int32_t w0 = tiles.begin(i), pixels = tiles.begin(i + 1) - w0;
-        t.tables = tables + size_t(h) * t.row_bytes + size_t(w0) * t.pixel_bytes;
-        t.out = out + (size_t(h) * s.width + w0) * s.out_channels + block * 32;
+        t.set_pixels(s, tables, out, h, w0, block * 32);
         lut_tile_n<kLutMaxPixels>(pixels, t);
       }
     }

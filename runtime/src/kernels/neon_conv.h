@@ -24,7 +24,7 @@ namespace {
 
 enum class NeonMode { kSmlal, kSdot };
 
-struct NeonTile : DirectTileGeometry {
+struct NeonTile : TileGeometry {
   uint32_t lanes;  // the block's lanes in the caller's channel range
 };
 
@@ -116,7 +116,7 @@ void neon_conv(const ConvView& conv, const Input* in, int32_t* out, int32_t row_
     copy_direct_rows(s, layout, in, row_begin, row_end, static_cast<uint8_t*>(scratch));
   }
   NeonTile t;
-  t.set_conv(s, layout, 8);
+  t.set_direct(s, layout, 8);
   const uint8_t* input = static_cast<const uint8_t*>(scratch);
   const PixelTiles tiles = split_row(s.width, kNeonMaxPixels);
   for (int32_t h = row_begin; h < row_end; ++h) {

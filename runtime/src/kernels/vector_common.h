@@ -112,27 +112,34 @@ inline uint32_t lane_mask(int32_t base, int32_t lanes, int32_t begin, int32_t en
   return upto_hi & ~((1u << lo) - 1);
 }
 
-// What every direct-layout tile (direct_layout, internal.h) reads: where
-// its pixels' padded input, its block's weights and its output start, and
+// What every tile over a padded row buffer reads (the direct layout's
+// input rows, direct_layout in internal.h, or the table kernels' tables):
+// where its pixels' input, its block's weights and its output start, and
 // which kernel rows lie inside the map. Each ISA's tile adds its lane masks.
-struct DirectTileGeometry {
+struct TileGeometry {
   const uint8_t* in;         // padded input at (row h, column w0): its dy = 0, dx = 0 pixel
   size_t row_bytes;          // between padded rows
-  int32_t pixel_bytes;       // between padded pixels (units · 4)
+  int32_t pixel_bytes;       // between padded pixels
   int32_t dy_begin, dy_end;  // the dy whose input row lies inside the map
-  int32_t steps_per_dy;      // k · units, (dx, unit) pairs, or units where dx-packed (internal.h)
+  int32_t steps_per_dy;      // the steps a tile takes per window row
   const uint8_t* weights;    // first block's weights at dy = 0
   size_t block_bytes;        // between blocks' weights
   int32_t* out;              // out at (h, w0), channel of the first block's lane 0
   int32_t out_pixel;         // out_channels
 
-  // The conv's fixed fields, for blocks of block_lanes int32 output lanes.
-  void set_conv(const ConvShape& s, const DirectLayout& layout, int32_t block_lanes) {
-    pixel_bytes = layout.units * 4;
-    row_bytes = size_t(layout.row_pixels) * pixel_bytes;
-    steps_per_dy = layout.steps_per_dy;
-    block_bytes = size_t(s.kernel) * steps_per_dy * block_lanes * 4;
+  // The conv's fixed fields: step_bytes of a block's weights per step.
+  void set_conv(const ConvShape& s, int32_t pixel_bytes_, int32_t row_pixels, int32_t steps_per_dy_,
+                int32_t step_bytes) {
+    pixel_bytes = pixel_bytes_;
+    row_bytes = size_t(row_pixels) * pixel_bytes;
+    steps_per_dy = steps_per_dy_;
+    block_bytes = size_t(s.kernel) * steps_per_dy * step_bytes;
     out_pixel = s.out_channels;
+  }
+  // The same for the direct layout (4-byte units; k · units, (dx, unit)
+  // pairs or units where dx-packed), blocks of block_lanes int32 lanes.
+  void set_direct(const ConvShape& s, const DirectLayout& layout, int32_t block_lanes) {
+    set_conv(s, layout.units * 4, layout.row_pixels, layout.steps_per_dy, block_lanes * 4);
   }
   // Output row h.
   void set_row(const ConvShape& s, int32_t h) {
