@@ -80,13 +80,13 @@ void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in
 
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
-             uint8_t* out) {
+             uint8_t* out, int32_t first_channel) {
   const int32_t count = levels - 1;
   // Largest power of two ≤ count: the first step of the binary search.
   int32_t top_step = 1;
   while (top_step * 2 <= count) top_step *= 2;
   for (int64_t p = 0; p < pixels; ++p) {
-    for (int32_t c = 0; c < channels; ++c) {
+    for (int32_t c = first_channel; c < channels; ++c) {
       const size_t index = size_t(p) * channels + c;
       uint64_t z = 0;
       for (int32_t j = 0; j < num_inputs; ++j) {

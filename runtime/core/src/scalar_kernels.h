@@ -61,10 +61,11 @@ void pool_sum_i32(const int32_t* in, int32_t* out, int32_t in_height, int32_t in
 
 // Z = Σ_j multipliers[j·channels + c] · inputs[j][p·channels + c] in int64,
 // out[p·channels + c] = #{k : Z ≥ thresholds[c·(levels−1) + k]}, for pixels
-// [0, pixels). 1 ≤ num_inputs ≤ 2.
+// [0, pixels). 1 ≤ num_inputs ≤ 2. Only channels [first_channel, channels)
+// of each pixel (a vector kernel's last partial block).
 void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* multipliers,
              const int64_t* thresholds, int32_t levels, int64_t pixels, int32_t channels,
-             uint8_t* out);
+             uint8_t* out, int32_t first_channel = 0);
 
 }  // namespace scalar
 

@@ -820,19 +820,9 @@ void requant(const int32_t* const* inputs, int32_t num_inputs, const int64_t* mu
     }
   }
   // The last channels % 4, scalar.
-  for (int64_t p = 0; p < pixels; ++p) {
-    for (int32_t c = vector_channels; c < channels; ++c) {
-      const size_t index = size_t(p) * channels + c;
-      uint64_t z = 0;
-      for (int32_t j = 0; j < num_inputs; ++j) {
-        z += uint64_t(multipliers[size_t(j) * channels + c]) * uint64_t(int64_t(inputs[j][index]));
-      }
-      const int64_t value = int64_t(z);
-      int32_t level = 0;
-      for (int32_t k = 0; k < count; ++k) level += value >= thresholds[size_t(c) * count + k];
-      out[index] = uint8_t(level);
-    }
-  }
+  if (vector_channels < channels)
+    scalar::requant(inputs, num_inputs, multipliers, thresholds, levels, pixels, channels, out,
+                    vector_channels);
 }
 
 // 8 channels per ymm: level = base − Σ_k [t'_k > x XOR flip], each compare
