@@ -8,6 +8,7 @@
 // (MAQD_ISA) are checked against the same float64 reference.
 #include "maqd/ops/norm_activation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -209,7 +210,7 @@ TEST(KernelIsa, UnknownValueIsRefusedWithTheAllowedOnes) {
   } catch (const maqd::Error& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("MAQD_ISA"), std::string::npos) << message;
-    EXPECT_NE(message.find("scalar, avx2, avx512"), std::string::npos) << message;
+    EXPECT_NE(message.find("scalar, avx2, avx512, neon, neondot"), std::string::npos) << message;
   }
 }
 
@@ -222,6 +223,24 @@ TEST(KernelIsa, CapNeverRaisesAboveTheCpu) {
   {
     ScopedEnv env("MAQD_ISA", "scalar");
     EXPECT_EQ(maqd::training_kernel_isa(), maqd::KernelIsa::kBaseline);
+  }
+}
+
+// The runtime's values, read by the runtime: its Arm names cap at their
+// level, so one MAQD_ISA serves `maqd train` and `maqd run` alike.
+TEST(KernelIsa, TheRuntimesArmNamesCapAtTheirLevel) {
+  const maqd::KernelIsa best = maqd::available_kernel_isas().back();
+  {
+    ScopedEnv env("MAQD_ISA", "neon");
+    EXPECT_EQ(maqd::training_kernel_isa(), std::min(best, maqd::KernelIsa::kAvx2));
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "neondot");
+    EXPECT_EQ(maqd::training_kernel_isa(), best);
+  }
+  {
+    ScopedEnv env("MAQD_ISA", "");
+    EXPECT_EQ(maqd::training_kernel_isa(), best);
   }
 }
 

@@ -19,6 +19,7 @@
 #include "common/seed.h"
 #include "kernels/internal.h"
 #include "kernels/kernels.h"
+#include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 
 namespace {
@@ -383,6 +384,19 @@ TEST(KernelIsa, MaqdIsaCapsTheDetectedIsa) {
       EXPECT_NE(message.find("scalar, avx2, avx512, neon, neondot"), std::string::npos) << message;
     }
   }
+}
+
+TEST(KernelIsa, CapLevelIsThePublicReadingOfMaqdIsa) {
+  {
+    ScopedEnv env("MAQD_ISA", "");
+    EXPECT_EQ(maqd_rt::isa_cap_level(), -1);
+  }
+  for (Isa cap : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot}) {
+    ScopedEnv env("MAQD_ISA", k::isa_name(cap));
+    EXPECT_EQ(maqd_rt::isa_cap_level(), k::isa_level(cap)) << "MAQD_ISA=" << k::isa_name(cap);
+  }
+  ScopedEnv env("MAQD_ISA", "AVX2");  // (names are case-sensitive)
+  EXPECT_THROW(maqd_rt::isa_cap_level(), maqd_rt::Error);
 }
 
 TEST(KernelIsa, PrepareRejectsAnIsaTheCpuLacks) {

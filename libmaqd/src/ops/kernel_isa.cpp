@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
+#include <optional>
 
 #include <ATen/Parallel.h>
 
 #include "maqd/error.h"
+#include "maqd_rt/engine.hpp"
+#include "maqd_rt/error.hpp"
 #include "ops/kernel_variants.h"
 
 namespace maqd {
@@ -33,18 +35,16 @@ KernelIsa best_cpu_isa() {
 #endif
 }
 
-// MAQD_ISA's value, or nullptr when it is unset or empty.
-const char* isa_variable() {
-  const char* value = std::getenv("MAQD_ISA");
-  return value && value[0] ? value : nullptr;
-}
-
-KernelIsa parse_isa_cap(const char* value) {
-  if (std::strcmp(value, "scalar") == 0) return KernelIsa::kBaseline;
-  if (std::strcmp(value, "avx2") == 0) return KernelIsa::kAvx2;
-  if (std::strcmp(value, "avx512") == 0) return KernelIsa::kAvx512;
-  throw Error(std::string("environment variable MAQD_ISA is '") + value +
-              "'; expected one of scalar, avx2, avx512");
+// The runtime's reading of MAQD_ISA (its values and levels), or nullopt
+// where it is unset or empty.
+std::optional<KernelIsa> isa_cap() {
+  try {
+    const int level = maqd_rt::isa_cap_level();
+    if (level < 0) return std::nullopt;
+    return KernelIsa(level);
+  } catch (const maqd_rt::Error& e) {
+    throw Error(e.what());
+  }
 }
 
 std::mutex used_mutex;
@@ -67,9 +67,8 @@ const char* to_string(KernelIsa isa) {
 
 KernelIsa training_kernel_isa() {
   const KernelIsa best = best_cpu_isa();
-  const char* value = isa_variable();
-  if (!value) return best;
-  return std::min(parse_isa_cap(value), best);
+  const std::optional<KernelIsa> cap = isa_cap();
+  return cap ? std::min(*cap, best) : best;
 }
 
 std::vector<KernelIsa> available_kernel_isas() {
@@ -98,14 +97,14 @@ int training_kernel_threads() {
 }
 
 std::string cap_libtorch_isa_from_environment() {
-  const char* value = isa_variable();
-  if (!value) return "";
-  const KernelIsa cap = parse_isa_cap(value);
-  if (cap == KernelIsa::kAvx512) return "MAQD_ISA=avx512: no cap below the CPU's best";
+  const std::optional<KernelIsa> cap = isa_cap();
+  if (!cap) return "";
+  const std::string value = std::getenv("MAQD_ISA");
+  if (*cap == KernelIsa::kAvx512) return "MAQD_ISA=" + value + ": no cap below the CPU's best";
   // oneDNN's names (its minimum is SSE4.1) and ATen's dispatch levels.
-  const char* onednn = cap == KernelIsa::kAvx2 ? "AVX2" : "SSE41";
-  const char* aten = cap == KernelIsa::kAvx2 ? "avx2" : "default";
-  std::string description = std::string("MAQD_ISA=") + value + ":";
+  const char* onednn = *cap == KernelIsa::kAvx2 ? "AVX2" : "SSE41";
+  const char* aten = *cap == KernelIsa::kAvx2 ? "avx2" : "default";
+  std::string description = "MAQD_ISA=" + value + ":";
   // oneDNN 2.x reads either name; older releases only DNNL_.
   for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
     if (!std::getenv(name)) setenv(name, onednn, 0);

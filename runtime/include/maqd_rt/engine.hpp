@@ -87,4 +87,11 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// The level the environment variable MAQD_ISA caps the kernels at: 0
+// (scalar), 1 (avx2 or neon), 2 (avx512 or neondot), or −1 where it is
+// unset or empty; a name of the other CPU family caps at its level. Throws
+// maqd_rt::Error naming the allowed values for any other value. Read on
+// each call. (libmaqd's training kernels take their cap from it too.)
+int isa_cap_level();
+
 }  // namespace maqd_rt

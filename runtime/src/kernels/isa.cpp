@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kernels/internal.h"
+#include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 
 #if MAQD_RT_NEON_KERNELS && defined(__linux__)
@@ -89,13 +90,24 @@ Isa usable_isa(Isa isa) {
 // Read on every call (not cached) so that tests and embedding programs can
 // change MAQD_ISA between loads.
 Isa detect_isa() {
+  Isa isas[3];
+  const int count = cpu_isas(isas);
+  const int cap = isa_cap_level();
+  return isas[cap < 0 || cap >= count ? count - 1 : cap];  // (unset: the CPU's best)
+}
+
+}  // namespace maqd_rt::kernels
+
+namespace maqd_rt {
+
+int isa_cap_level() {
   const char* requested = std::getenv("MAQD_ISA");
-  if (requested == nullptr || requested[0] == '\0') return usable_isa(Isa::kAvx512);  // (the top level: the CPU's best)
-  for (Isa cap : kAllIsas) {
-    if (std::strcmp(requested, isa_name(cap)) == 0) return usable_isa(cap);
+  if (requested == nullptr || requested[0] == '\0') return -1;
+  for (kernels::Isa cap : kernels::kAllIsas) {
+    if (std::strcmp(requested, kernels::isa_name(cap)) == 0) return kernels::isa_level(cap);
   }
   throw Error("environment variable MAQD_ISA is '" + std::string(requested) +
               "'; expected one of scalar, avx2, avx512, neon, neondot");
 }
 
-}  // namespace maqd_rt::kernels
+}  // namespace maqd_rt

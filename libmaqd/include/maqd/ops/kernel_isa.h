@@ -4,11 +4,11 @@
 // is compiled three times: baseline x86-64 (SSE2), x86-64-v3 (AVX2, FMA) and
 // x86-64-v4 (AVX-512 F/BW/CD/DQ/VL). The best one the CPU runs is chosen on
 // each call, capped by the environment variable MAQD_ISA — the runtime's
-// variable, with the runtime's values — so that one machine can measure
-// another's path:
+// variable, read by the runtime (maqd_rt::isa_cap_level) — so that one
+// machine can measure another's path:
 //   MAQD_ISA=scalar   baseline x86-64
-//   MAQD_ISA=avx2     x86-64-v3
-//   MAQD_ISA=avx512   x86-64-v4 (the default where the CPU has it)
+//   MAQD_ISA=avx2     x86-64-v3 (neon, the runtime's Arm name of that level, too)
+//   MAQD_ISA=avx512   x86-64-v4 (neondot too; the default where the CPU has it)
 // On other architectures there is one variant, "baseline".
 #pragma once
 
