@@ -80,20 +80,21 @@ std::vector<Isa> available_isas() {
   return std::vector<Isa>(isas, isas + count);
 }
 
-// (Called per layer by requant: no allocation.)
-Isa usable_isa(Isa isa) {
+// The CPU's best ISA at `level` or below. (Called per layer by requant: no
+// allocation.)
+static Isa usable_at_level(int level) {
   Isa isas[3];
   const int count = cpu_isas(isas);
-  return isas[isa_level(isa) < count ? isa_level(isa) : count - 1];
+  return isas[level < count ? level : count - 1];
 }
+
+Isa usable_isa(Isa isa) { return usable_at_level(isa_level(isa)); }
 
 // Read on every call (not cached) so that tests and embedding programs can
 // change MAQD_ISA between loads.
 Isa detect_isa() {
-  Isa isas[3];
-  const int count = cpu_isas(isas);
   const int cap = isa_cap_level();
-  return isas[cap < 0 || cap >= count ? count - 1 : cap];  // (unset: the CPU's best)
+  return usable_at_level(cap < 0 ? 2 : cap);  // (unset: the top level, the CPU's best)
 }
 
 }  // namespace maqd_rt::kernels

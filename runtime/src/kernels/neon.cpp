@@ -131,13 +131,10 @@ struct RequantBlock {
 };
 
 // A last block of lanes < 4 channels, through zero-padded copies of its
-// inputs (kept out of requant's loop: its loop copies a zero register per
-// pixel, which runtime_kernel_loops allows here).
-__attribute__((noinline)) void requant_partial_block(const RequantBlock& block,
-                                                     const int32_t* const* inputs,
-                                                     int32_t num_inputs, int32_t lanes,
-                                                     int64_t pixels, int32_t channels,
-                                                     int32_t c0, uint8_t* out) {
+// inputs.
+void requant_partial_block(const RequantBlock& block, const int32_t* const* inputs,
+                           int32_t num_inputs, int32_t lanes, int64_t pixels, int32_t channels,
+                           int32_t c0, uint8_t* out) {
   for (int64_t p = 0; p < pixels; ++p) {
     const size_t index = size_t(p) * channels + c0;
     int32_t padded[2][4] = {};
