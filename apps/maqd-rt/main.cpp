@@ -2,7 +2,7 @@
 // LibTorch, nothing beyond the C++ library), for the machine a model is
 // deployed on: a cheap x86 or ARM Linux board.
 //   maqd-rt MODEL.maqd IMAGE...       the class of each binary PGM/PPM image
-//   maqd-rt MODEL.maqd --info         the model's metadata, shapes and memory
+//   maqd-rt MODEL.maqd --info         its metadata, ops and memory (maqd_rt/describe.hpp)
 //   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s over S seconds
 // Errors are one line on stderr, exit 1 (2 for a bad command line).
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "maqd_rt.h"
+#include "maqd_rt/describe.hpp"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
 #include "maqd_rt/image.hpp"
@@ -22,7 +23,7 @@ namespace {
 
 const char kUsage[] =
     "usage: maqd-rt MODEL.maqd [--threads N] IMAGE...     print the class of each image\n"
-    "       maqd-rt MODEL.maqd --info                     print the model's metadata and memory\n"
+    "       maqd-rt MODEL.maqd [--threads N] --info       print the model's metadata, ops and memory\n"
     "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
     "                                                     images/s (on the images, or one of zeros)\n"
     "Images are binary PGM (P5) or PPM (P6) of the model's input size.\n"
@@ -83,31 +84,14 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-void print_info(const maqd_rt::Engine& engine) {
-  const maqd_rt::Model& m = engine.model();
-  std::printf("format version %u\n", m.version);
-  for (const auto& [key, value] : m.text)
-    if (key != "class_names") std::printf("%s: %s\n", key.c_str(), value.c_str());
-  for (const auto& [key, value] : m.integers) std::printf("%s: %lld\n", key.c_str(), (long long)value);
-  std::printf("input: %d×%d×%d bytes (height×width×channels)\n", m.input().height, m.input().width,
-              m.input().channels);
-  const std::vector<std::string> names = m.class_names();
-  std::printf("classes: %d", m.num_classes());
-  for (size_t k = 0; k < names.size(); ++k) std::printf("%s%zu %s", k ? ", " : " (", k, names[k].c_str());
-  std::printf("%s\n", names.empty() ? "" : ")");
-  std::printf("ops: %zu; kernels: %s; arena: %zu bytes for %d thread(s); prepared weights: %zu bytes\n",
-              m.ops.size(), engine.isa(), engine.arena_bytes(), engine.threads(),
-              engine.prepared_weight_bytes());
-}
-
 int run(const Args& a) {
+  if (a.info) {
+    std::fputs(maqd_rt::describe_model_file(a.model, a.threads).c_str(), stdout);
+    return 0;
+  }
   maqd_rt::EngineOptions options;
   options.threads = a.threads;
   maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
-  if (a.info) {
-    print_info(engine);
-    return 0;
-  }
   const maqd_rt::Model& model = engine.model();
   const size_t image_bytes = size_t(model.input().elements());
   std::vector<uint8_t> batch;

@@ -39,7 +39,4 @@ data::LoadOptions test_set_options(const std::vector<std::string>& classes, int6
 void check_same_classes(const std::vector<std::string>& trained, const data::Dataset& test,
                         const std::string& network);
 
-// maqd info on a .maqd file: its ops, metadata, sizes and runtime arena.
-void describe_model_file(const std::string& path);
-
 }  // namespace maqd::cli

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -28,8 +27,6 @@
 #include "maqd/files.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
-#include "maqd_rt/core/inference.h"
-#include "maqd_rt/core/model_view.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
@@ -507,74 +504,6 @@ void register_bench(CLI::App& app) {
 }
 
 }  // namespace
-
-// The working memory the runtime's core (maqd_rt_core.h) plans for a file.
-static uint64_t core_arena_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<uint64_t> bytes((file.size() + 7) / 8);  // the core reads arrays in place: 8-aligned
-  std::memcpy(bytes.data(), file.data(), file.size());
-  maqd_rt::ModelView view;
-  maqd_rt::Diagnostic d;
-  maqd::check(view.open(reinterpret_cast<const uint8_t*>(bytes.data()), file.size(), &d), path.c_str(),
-              d.message);
-  std::vector<uint64_t> arena(size_t(1) << 16);
-  maqd_rt::Inference inference;
-  while (!inference.prepare(view, arena.data(), arena.size() * 8, &d)) {
-    maqd::check(d.status == maqd_rt::Status::kLimitExceeded && arena.size() < (size_t(1) << 28), path.c_str(),
-                d.message);
-    arena.resize(arena.size() * 2);
-  }
-  return inference.arena_bytes();
-}
-
-void describe_model_file(const std::string& path) {
-  const maqd_rt::Model model = maqd_rt::load_model(path);
-  std::printf("%s: format version %u, %lld bytes\n", path.c_str(), model.version,
-              (long long)std::filesystem::file_size(path));
-  for (const auto& [key, value] : model.text) {
-    std::string line = value;  // class_names holds one name a line: keep the table's rows
-    for (size_t at; (at = line.find('\n')) != std::string::npos;) line.replace(at, 1, ", ");
-    std::printf("  %-16s %s\n", key.c_str(), line.c_str());
-  }
-  for (const auto& [key, value] : model.integers)
-    std::printf("  %-16s %lld\n", key.c_str(), (long long)value);
-  std::printf("\n%-4s %-28s %-11s %-16s %-5s %10s\n", "op", "layer", "kind", "output", "dtype",
-              "weights");
-  int64_t weight_bits = 0, weight_count = 0;
-  for (size_t i = 0; i < model.ops.size(); ++i) {
-    const maqd_rt::Op& op = model.ops[i];
-    const maqd_rt::TensorDesc& out = model.tensors[op.output];
-    std::string weights = "-";
-    if (op.kind == maqd_rt::OpKind::kConv) {
-      weights = std::to_string(op.weights.size()) + "×" + std::to_string(op.weight_bits) + "b";
-      weight_bits += int64_t(op.weights.size()) * op.weight_bits;
-      weight_count += int64_t(op.weights.size());
-    }
-    const std::string shape = std::to_string(out.height) + "×" + std::to_string(out.width) + "×" +
-                              std::to_string(out.channels);
-    std::printf("%-4zu %-28s %-11s %-16s %-5s %10s\n", i, op.name.c_str(),
-                maqd_rt::op_kind_name(op.kind), shape.c_str(), maqd_rt::dtype_name(out.dtype),
-                weights.c_str());
-  }
-  std::printf("\nconv weights: %lld values, %lld bytes packed as stored (the same values as int8: %lld "
-              "bytes; as float32: %lld bytes)\n",
-              (long long)weight_count, (long long)((weight_bits + 7) / 8), (long long)weight_count,
-              (long long)(4 * weight_count));
-  std::printf("core arena (one image on one thread, weights read in place from the file, as on a "
-              "microcontroller): %llu bytes\n",
-              (unsigned long long)core_arena_bytes(path));
-  for (int threads : {1, 2}) {
-    maqd_rt::EngineOptions options;
-    options.threads = threads;
-    const maqd_rt::Engine engine(model, options);
-    std::printf("runtime arena with %d thread%s: %zu bytes (%s kernels)\n", threads,
-                threads > 1 ? "s" : "", engine.arena_bytes(), engine.isa());
-    if (threads == 1)
-      std::printf("runtime's weights prepared at load (%s layout, beyond the file): %zu bytes\n", engine.isa(),
-                  engine.prepared_weight_bytes());
-  }
-}
 
 void register_deploy(CLI::App& app) {
   register_export(app);

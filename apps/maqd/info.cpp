@@ -13,6 +13,7 @@
 #include "maqd/text.h"
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
+#include "maqd_rt/describe.hpp"
 
 namespace maqd::cli {
 namespace {
@@ -73,7 +74,7 @@ void register_info(CLI::App& app) {
       check(*memory_batch == 0, path->c_str(),
             "--training-memory counts a network as trained; expected a checkpoint or run folder, "
             "not a .maqd model");
-      describe_model_file(*path);
+      std::fputs(maqd_rt::describe_model_file(*path).c_str(), stdout);
       return;
     }
     std::string file = *path;

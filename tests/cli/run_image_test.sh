@@ -71,6 +71,12 @@ mapfile -t by_png < <(classes "${png[@]}")
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 "${plain[@]}" >"$dir/by-maqd-rt" 2>>"$dir/log" ||
   fail "maqd-rt failed"
 cmp -s "$dir/by-maqd" "$dir/by-maqd-rt" || fail "maqd-rt and maqd run --image disagree: $(diff "$dir/by-maqd" "$dir/by-maqd-rt" | head -3)"
+# Both programs describe a model file alike (maqd_rt/describe.hpp; maqd info
+# shows the runtime on 1 and 2 threads).
+"$maqd" info "$dir/model.maqd" >"$dir/info-maqd" 2>>"$dir/log" || fail "maqd info failed"
+"$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 --info >"$dir/info-maqd-rt" 2>>"$dir/log" ||
+  fail "maqd-rt --info failed"
+cmp -s "$dir/info-maqd" "$dir/info-maqd-rt" || fail "maqd info and maqd-rt --info differ: $(diff "$dir/info-maqd" "$dir/info-maqd-rt" | head -3)"
 
 right=0
 for ((i = 0; i < count; ++i)); do [ "${by_plain[i]}" = "${labels[i]}" ] && right=$((right + 1)); done

@@ -13,6 +13,7 @@
 
 #include "maqd_rt.h"
 #include "runtime/format_bytes.h"
+#include "maqd_rt/describe.hpp"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
@@ -272,6 +273,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     const std::string info = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --info", &status);
     EXPECT_EQ(status, 0) << info;
     EXPECT_NE(info.find("classes: 3 (0 dark, 1 middle, 2 bright thing)"), std::string::npos) << info;
+    EXPECT_EQ(info, maqd_rt::describe_model_file(model_path, 1));
     const std::string bench =
         run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --bench 0.05", &status);
     EXPECT_EQ(status, 0) << bench;

@@ -1,0 +1,18 @@
+// A model file described for a person: what `maqd info MODEL.maqd` and
+// `maqd-rt MODEL.maqd --info` both print.
+#pragma once
+
+#include <string>
+
+namespace maqd_rt {
+
+// The file's format version and size, its metadata (text and integers, a
+// line each), input shape, classes by label, its ops (layer, kind, output
+// shape and dtype, weights), the conv weights' bytes, and the memory it
+// runs in: the core's arena (one image on one thread, weights read in
+// place), and the engine's arena and prepared weights on one thread and,
+// where threads > 1, on that many. Ends in a newline. Throws
+// maqd_rt::Error as load_model does for a file it cannot read.
+std::string describe_model_file(const std::string& path, int threads = 2);
+
+}  // namespace maqd_rt

@@ -1,0 +1,113 @@
+#include "maqd_rt/describe.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "maqd_rt/core/inference.h"
+#include "maqd_rt/engine.hpp"
+#include "maqd_rt/error.hpp"
+#include "maqd_rt/format.hpp"
+
+namespace maqd_rt {
+namespace {
+
+// printf onto a string (the description is built before anything prints).
+__attribute__((format(printf, 2, 3))) void append(std::string& out, const char* format, ...) {
+  va_list args, copy;
+  va_start(args, format);
+  va_copy(copy, args);
+  const int length = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  const size_t at = out.size();
+  out.resize(at + size_t(length) + 1);
+  std::vsnprintf(&out[at], size_t(length) + 1, format, args);
+  out.resize(at + size_t(length));
+  va_end(args);
+}
+
+// The working memory the core (maqd_rt/core/inference.h) plans for the
+// file's bytes, which start at an 8-byte boundary as it requires.
+uint64_t core_arena_bytes(const uint8_t* bytes, size_t size, const std::string& path) {
+  ModelView view;
+  Diagnostic d;
+  if (!view.open(bytes, size, &d)) throw Error(path + ": " + d.message, d.status);
+  std::vector<uint64_t> arena(size_t(1) << 13);
+  Inference inference;
+  while (!inference.prepare(view, arena.data(), arena.size() * 8, &d)) {
+    if (d.status != Status::kLimitExceeded || arena.size() >= (size_t(1) << 28))
+      throw Error(path + ": " + d.message, d.status);
+    arena.resize(arena.size() * 2);
+  }
+  return inference.arena_bytes();
+}
+
+}  // namespace
+
+std::string describe_model_file(const std::string& path, int threads) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open for reading", Status::kIo);
+  const std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(path + ": read failed", Status::kIo);
+  std::vector<uint64_t> aligned((file.size() + 7) / 8);  // the core reads arrays in place
+  if (!file.empty()) std::memcpy(aligned.data(), file.data(), file.size());
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(aligned.data());
+  const Model model = read_model(bytes, file.size(), path);
+
+  std::string out;
+  append(out, "%s: format version %u, %zu bytes\n", path.c_str(), model.version, file.size());
+  for (const auto& [key, value] : model.text) {
+    std::string line = value;  // class_names holds one name a line: keep the table's rows
+    for (size_t at; (at = line.find('\n')) != std::string::npos;) line.replace(at, 1, ", ");
+    append(out, "  %-16s %s\n", key.c_str(), line.c_str());
+  }
+  for (const auto& [key, value] : model.integers) append(out, "  %-16s %lld\n", key.c_str(), (long long)value);
+  append(out, "input: %d×%d×%d bytes (height×width×channels)\n", model.input().height, model.input().width,
+         model.input().channels);
+  const std::vector<std::string> names = model.class_names();
+  append(out, "classes: %d", model.num_classes());
+  for (size_t k = 0; k < names.size(); ++k) append(out, "%s%zu %s", k ? ", " : " (", k, names[k].c_str());
+  append(out, "%s\n", names.empty() ? "" : ")");
+
+  append(out, "\n%-4s %-28s %-11s %-16s %-5s %10s\n", "op", "layer", "kind", "output", "dtype", "weights");
+  int64_t weight_bits = 0, weight_count = 0;
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    const Op& op = model.ops[i];
+    const TensorDesc& output = model.tensors[size_t(op.output)];
+    std::string weights = "-";
+    if (op.kind == OpKind::kConv) {
+      weights = std::to_string(op.weights.size()) + "×" + std::to_string(op.weight_bits) + "b";
+      weight_bits += int64_t(op.weights.size()) * op.weight_bits;
+      weight_count += int64_t(op.weights.size());
+    }
+    const std::string shape = std::to_string(output.height) + "×" + std::to_string(output.width) + "×" +
+                              std::to_string(output.channels);
+    append(out, "%-4zu %-28s %-11s %-16s %-5s %10s\n", i, op.name.c_str(), op_kind_name(op.kind), shape.c_str(),
+           dtype_name(output.dtype), weights.c_str());
+  }
+  append(out, "\nconv weights: %lld values, %lld bytes packed as stored (the same values as int8: %lld "
+              "bytes; as float32: %lld bytes)\n",
+         (long long)weight_count, (long long)((weight_bits + 7) / 8), (long long)weight_count,
+         (long long)(4 * weight_count));
+  append(out, "core arena (one image on one thread, weights read in place from the file, as on a "
+              "microcontroller): %llu bytes\n",
+         (unsigned long long)core_arena_bytes(bytes, file.size(), path));
+  std::vector<int> thread_counts{1};
+  if (threads > 1) thread_counts.push_back(threads);
+  for (int t : thread_counts) {
+    EngineOptions options;
+    options.threads = t;
+    const Engine engine(model, options);
+    append(out, "runtime arena with %d thread%s: %zu bytes (%s kernels)\n", t, t > 1 ? "s" : "",
+           engine.arena_bytes(), engine.isa());
+    if (t == 1)
+      append(out, "runtime's weights prepared at load (%s layout, beyond the file): %zu bytes\n", engine.isa(),
+             engine.prepared_weight_bytes());
+  }
+  return out;
+}
+
+}  // namespace maqd_rt
