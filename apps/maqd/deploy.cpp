@@ -60,7 +60,10 @@ std::string model_dataset(const maqd_rt::Model& model) { return model_text(model
 std::vector<uint8_t> image_for(const maqd_rt::Model& model, const std::string& path) {
   if (model_text(model, "resize").empty()) return data::read_image_file(path, model.input());
   const maqd_rt::TensorDesc& in = model.input();
-  data::ImageFile image = data::resize_image(data::read_image_file(path), data::ImageSize{in.height, in.width});
+  data::ImageResize resize = data::parse_resize(model_text(model, "resize"), "the model's text resize");
+  resize.height = in.height;  // (a model file's text cannot make the pixels another size)
+  resize.width = in.width;
+  data::ImageFile image = data::resize_image(data::read_image_file(path), resize);
   check(image.shape.channels == in.channels, path.c_str(), "image has ", image.shape.channels,
         " channel(s); the model expects ", in.channels);
   return std::move(image.pixels);

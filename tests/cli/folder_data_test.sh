@@ -129,7 +129,8 @@ grep -q "field test_split is 0.1 with data set fashion-mnist" "$dir/refused" || 
 # test image doubled to 56×56 (each pixel 2×2), all scaled to 28×28 as they
 # are read; export records the size, and eval, run --data-dir and run
 # --image scale theirs alike. A model trained without --resize refuses a
-# 56×56 image.
+# 56×56 image. (The images are square, so :crop scales them as the plain
+# size would; a wide image below checks what :crop keeps.)
 python3 - "$dir/images" "$dir/sized" <<'PY' || fail "could not write the doubled images"
 import os, sys
 source, out = sys.argv[1], sys.argv[2]
@@ -145,7 +146,7 @@ for split in ("train", "test"):
                     rows = [bytes(p for p in pixels[r * 28:(r + 1) * 28] for _ in (0, 1)) for r in range(28)]
                     f.write(b"P5\n56 56\n255\n" + b"".join(row + row for row in rows))
 PY
-"$maqd" train --data folder --data-dir "$dir/sized" --resize 28x28 --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
+"$maqd" train --data folder --data-dir "$dir/sized" --resize 28x28:crop --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
   --epochs 1 --batch-size 50 --threads 2 --out "$dir/sized-run" >"$dir/sized-log" 2>&1 || fail "training with --resize failed"
 grep -q "^data: folder/train 1800 training, folder/test 300 test images; 3 classes: bag, sneaker, trouser$" "$dir/sized-log" ||
   fail "--resize: $(grep '^data:' "$dir/sized-log")"
@@ -157,13 +158,37 @@ sized_evaluated=$("$maqd" eval "$dir/sized-run" 2>>"$dir/log" | sed -nE 's/^accu
 [ "$sized_evaluated" = "$sized_trained" ] ||
   fail "maqd eval gives '$sized_evaluated' % on the scaled test images, training's last test pass $sized_trained %"
 "$maqd" export "$dir/sized-run" -o "$dir/sized.maqd" >>"$dir/log" 2>&1 || fail "export of the --resize run failed"
-"$maqd" info "$dir/sized.maqd" | grep -q "^  resize  *28x28$" || fail "the model file does not record the resize"
+"$maqd" info "$dir/sized.maqd" | grep -q "^  resize  *28x28:crop$" || fail "the model file does not record the resize"
 sized_counted=$("$maqd" run "$dir/sized.maqd" --data-dir "$dir/sized" 2>>"$dir/log" |
   sed -nE 's/.*\(300 images\): accuracy ([0-9.]+)%.*/\1/p')
 [ -n "$sized_counted" ] || fail "maqd run on the 56×56 test images printed no accuracy"
 big=$(ls "$dir"/sized/test/bag/*.pgm | head -1)
 "$maqd" run "$dir/sized.maqd" --image "$big" 2>>"$dir/log" | grep -Eq ": class [0-2] \((bag|sneaker|trouser)\)$" ||
   fail "maqd run --image on a 56×56 image with the --resize model"
+# 28×56 images, 28×28 ones with 14 columns of light grey either side:
+# :crop keeps their middle 28 columns, so each is classified as the image
+# it holds (stretched, they would be squeezed to half their width).
+mkdir -p "$dir/wide"
+python3 - "$dir/sized/train" "$dir/wide" <<'PY' || fail "could not write the wide images"
+import os, sys
+source, out = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(source)):
+    files = [f for f in sorted(os.listdir(f"{source}/{name}"))
+             if open(f"{source}/{name}/{f}", "rb").read().startswith(b"P5\n28 28\n")][:10]
+    for f in files:
+        pixels = open(f"{source}/{name}/{f}", "rb").read()[-784:]
+        rows = [bytes([200] * 14) + pixels[r * 28:(r + 1) * 28] + bytes([200] * 14) for r in range(28)]
+        open(f"{out}/{name}-{f}", "wb").write(b"P5\n56 28\n255\n" + b"".join(rows))
+        os.symlink(f"{source}/{name}/{f}", f"{out}/{name}-{f}.narrow.pgm")
+PY
+narrow=("$dir"/wide/*.narrow.pgm)
+[ ${#narrow[@]} = 30 ] || fail "expected 30 images of 28×28 to widen, found ${#narrow[@]}"
+"$maqd" run "$dir/sized.maqd" --image "${narrow[@]}" 2>>"$dir/log" | sed -E 's/^.*: //' >"$dir/narrow-classes" ||
+  fail "maqd run --image on the 28×28 images"
+"$maqd" run "$dir/sized.maqd" --image "${narrow[@]%.narrow.pgm}" 2>>"$dir/log" | sed -E 's/^.*: //' >"$dir/wide-classes" ||
+  fail "maqd run --image on the 28×56 images"
+[ "$(wc -l <"$dir/wide-classes")" = 30 ] && cmp -s "$dir/narrow-classes" "$dir/wide-classes" ||
+  fail ":crop did not keep the middle of the wide images: $(diff "$dir/narrow-classes" "$dir/wide-classes" | head -3)"
 "$maqd" run "$dir/model.maqd" --image "$big" >"$dir/refused" 2>&1 && fail "a 28×28 model without --resize took a 56×56 image"
 grep -q "image is 56×56×1; the model expects 28×28×1" "$dir/refused" || fail "56×56 image: $(tail -1 "$dir/refused")"
 "$maqd" train --resize 28x28 --out "$dir/no-run" >"$dir/refused" 2>&1 && fail "--resize with Fashion-MNIST was accepted"

@@ -366,18 +366,63 @@ TEST(ResizeImage, MatchesAnIndependentAntialiasedBilinearOnRandomSizes) {
   EXPECT_EQ(maqd::data::resize_image(same, {2, 3}).pixels, same.pixels);
 }
 
-TEST(ImageSize, HeightByWidthEachSideOneTo4096) {
-  const maqd::data::ImageSize size = maqd::data::parse_image_size("32x48", "--resize");
+// With crop, the documented rule: scaled by the one factor that covers
+// the size (sides rounded, never below it), then the window from
+// ((scaled − size) / 2 rounded down), against the reference above.
+TEST(ResizeImage, CropKeepsTheAspectRatioAndTheCentre) {
+  std::mt19937 random(11);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int height = 1 + int(random() % 40), width = 1 + int(random() % 40), channels = trial % 2 ? 3 : 1;
+    const int out_h = 1 + int(random() % 24), out_w = 1 + int(random() % 24);
+    maqd::data::ImageFile image;
+    image.shape.height = height;
+    image.shape.width = width;
+    image.shape.channels = channels;
+    for (int i = 0; i < height * width * channels; ++i) image.pixels.push_back(uint8_t(random() % 256));
+    const double factor = std::max(double(out_h) / height, double(out_w) / width);
+    const int scaled_h = std::max(out_h, int(std::lround(height * factor)));
+    const int scaled_w = std::max(out_w, int(std::lround(width * factor)));
+    const Bytes scaled = reference_resize(image.pixels, height, width, channels, scaled_h, scaled_w);
+    const int top = (scaled_h - out_h) / 2, left = (scaled_w - out_w) / 2;
+    const maqd::data::ImageFile cropped = maqd::data::resize_image(image, {out_h, out_w, true});
+    expect_shape(cropped, out_h, out_w, channels);
+    for (int y = 0; y < out_h; ++y)
+      for (int x = 0; x < out_w * channels; ++x)
+        ASSERT_NEAR(int(cropped.pixels[size_t(y * out_w * channels + x)]),
+                    int(scaled[size_t(((top + y) * scaled_w + left) * channels + x)]), 1)
+            << height << "×" << width << " → " << scaled_h << "×" << scaled_w << " → " << out_h << "×" << out_w
+            << " at " << y << ", " << x;
+  }
+  // No scaling where one side already fits: the middle columns, exactly.
+  maqd::data::ImageFile wide;
+  wide.shape.height = 2;
+  wide.shape.width = 5;
+  wide.shape.channels = 1;
+  wide.pixels = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  EXPECT_EQ(maqd::data::resize_image(wide, {2, 2, true}).pixels, (Bytes{2, 3, 7, 8}));
+  EXPECT_EQ(maqd::data::resize_image(wide, {2, 3, true}).pixels, (Bytes{2, 3, 4, 7, 8, 9}));
+  EXPECT_EQ(maqd::data::resize_image(wide, {2, 5, true}).pixels, wide.pixels);
+}
+
+TEST(ParseResize, HeightByWidthEachSideOneTo4096AndCropAfterAColon) {
+  const maqd::data::ImageResize size = maqd::data::parse_resize("32x48", "--resize");
   EXPECT_EQ(size.height, 32);
   EXPECT_EQ(size.width, 48);
-  EXPECT_EQ(maqd::data::parse_image_size("1x4096", "--resize").width, 4096);
+  EXPECT_FALSE(size.crop);
+  EXPECT_EQ(maqd::data::parse_resize("1x4096", "--resize").width, 4096);
+  const maqd::data::ImageResize crop = maqd::data::parse_resize("24x16:crop", "--resize");
+  EXPECT_EQ(crop.height, 24);
+  EXPECT_EQ(crop.width, 16);
+  EXPECT_TRUE(crop.crop);
   for (const char* bad : {"", "32", "32x", "x32", "0x32", "32x0", "32x4097", "-3x3", "32X32", " 32x32", "32x32 ",
-                          "32x32x3", "3.5x2"}) {
+                          "32x32x3", "3.5x2", ":crop", "32x32:", "32x32:fit", "32x32crop", "32x32:crop:crop",
+                          "32x32:Crop"}) {
     try {
-      maqd::data::parse_image_size(bad, "--resize");
+      maqd::data::parse_resize(bad, "--resize");
       ADD_FAILURE() << "'" << bad << "' was accepted";
     } catch (const maqd::Error& e) {
-      EXPECT_THAT(e.what(), HasSubstr("--resize: '" + std::string(bad) + "'; expected HEIGHTxWIDTH, e.g. 32x32"));
+      EXPECT_THAT(e.what(), HasSubstr("--resize: '" + std::string(bad) +
+                                      "'; expected HEIGHTxWIDTH or HEIGHTxWIDTH:crop, e.g. 32x32"));
     }
   }
 }
@@ -390,15 +435,18 @@ TEST(ImageFolderResize, ScalesEveryImageAsItIsRead) {
   write_png(dir.path() / "train" / "a" / "1.png", PNG_FORMAT_GRAY, 6, 9, small.data());
   write_png(dir.path() / "train" / "b" / "1.png", PNG_FORMAT_GRAY, 20, 14, large.data());
   maqd::data::LoadOptions options;
-  options.resize = "8x8";
-  const maqd::data::Dataset set = maqd::data::load_image_folder(dir.str(), true, options);
-  ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{2, 1, 8, 8}));
-  for (int64_t i = 0; i < 2; ++i) {
-    const maqd::data::ImageFile read = maqd::data::read_image_file(
-        (dir.path() / "train" / (i == 0 ? "a" : "b") / "1.png").string());
-    const Bytes expected = maqd::data::resize_image(read, {8, 8}).pixels;
-    const torch::Tensor image = set.images[i].contiguous();
-    EXPECT_EQ(Bytes(image.data_ptr<uint8_t>(), image.data_ptr<uint8_t>() + image.numel()), expected) << i;
+  for (const bool crop : {true, false}) {
+    options.resize = crop ? "8x8:crop" : "8x8";
+    const maqd::data::Dataset set = maqd::data::load_image_folder(dir.str(), true, options);
+    ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{2, 1, 8, 8}));
+    for (int64_t i = 0; i < 2; ++i) {
+      const maqd::data::ImageFile read = maqd::data::read_image_file(
+          (dir.path() / "train" / (i == 0 ? "a" : "b") / "1.png").string());
+      const Bytes expected = maqd::data::resize_image(read, {8, 8, crop}).pixels;
+      const torch::Tensor image = set.images[i].contiguous();
+      EXPECT_EQ(Bytes(image.data_ptr<uint8_t>(), image.data_ptr<uint8_t>() + image.numel()), expected)
+          << options.resize << ", image " << i;
+    }
   }
   // Without the resize the two sizes are refused.
   try {
@@ -420,7 +468,7 @@ TEST(ImageFolderResize, ScalesEveryImageAsItIsRead) {
     maqd::data::load_image_folder(dir.str(), true, options);
     ADD_FAILURE() << "a resize of '8by8' was accepted";
   } catch (const maqd::Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("load_dataset: resize: '8by8'; expected HEIGHTxWIDTH"));
+    EXPECT_THAT(e.what(), HasSubstr("load_dataset: resize: '8by8'; expected HEIGHTxWIDTH or HEIGHTxWIDTH:crop"));
   }
 }
 

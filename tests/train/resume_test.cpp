@@ -221,7 +221,7 @@ TEST(TrainConfig, ResizeIsASizeForAFolderSet) {
   c.dataset = "folder";
   EXPECT_NO_THROW(maqd::train::validate(c));
   c.resize = "32";
-  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field resize", "'32'; expected HEIGHTxWIDTH");
+  MAQD_EXPECT_ERROR(maqd::train::validate(c), "field resize", "'32'; expected HEIGHTxWIDTH or HEIGHTxWIDTH:crop");
   c.resize = "";
   EXPECT_NO_THROW(maqd::train::validate(c));
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -162,23 +163,29 @@ ImageFile decode_jpeg(const std::string& path, const std::vector<uint8_t>& bytes
 
 }  // namespace
 
-ImageSize parse_image_size(const std::string& text, const std::string& where) {
+ImageResize parse_resize(const std::string& text, const std::string& where) {
   constexpr int64_t kMaxSide = 4096;
-  ImageSize size;
+  static const std::string kCrop = ":crop";
+  ImageResize resize;
+  resize.crop = text.size() > kCrop.size() && text.compare(text.size() - kCrop.size(), kCrop.size(), kCrop) == 0;
+  const std::string size = resize.crop ? text.substr(0, text.size() - kCrop.size()) : text;
   char separator = 0, rest = 0;
   long long height = 0, width = 0;
-  const bool parsed = std::sscanf(text.c_str(), "%lld%c%lld%c", &height, &separator, &width, &rest) == 3 &&
-                      separator == 'x' && text.find_first_not_of("0123456789x") == std::string::npos;
+  const bool parsed = std::sscanf(size.c_str(), "%lld%c%lld%c", &height, &separator, &width, &rest) == 3 &&
+                      separator == 'x' && size.find_first_not_of("0123456789x") == std::string::npos;
   check(parsed && height >= 1 && width >= 1 && height <= kMaxSide && width <= kMaxSide, where.c_str(), "'", text,
-        "'; expected HEIGHTxWIDTH, e.g. 32x32, each side 1 to ", kMaxSide);
-  size.height = height;
-  size.width = width;
-  return size;
+        "'; expected HEIGHTxWIDTH or HEIGHTxWIDTH:crop, e.g. 32x32, each side 1 to ", kMaxSide);
+  resize.height = height;
+  resize.width = width;
+  return resize;
 }
 
-ImageFile resize_image(const ImageFile& image, ImageSize size) {
+namespace {
+
+// `image` scaled to exactly height × width (bilinear, antialiased).
+ImageFile scale_image(const ImageFile& image, int64_t height, int64_t width) {
   const maqd_rt::TensorDesc& from = image.shape;
-  if (from.height == size.height && from.width == size.width) return image;
+  if (from.height == height && from.width == width) return image;
   // [H][W][C] bytes → [1][C][H][W] floats, scaled, back to bytes.
   const torch::Tensor pixels =
       torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, from.height, from.width, from.channels},
@@ -187,13 +194,32 @@ ImageFile resize_image(const ImageFile& image, ImageSize size) {
           .to(torch::kFloat);
   namespace F = torch::nn::functional;
   const torch::Tensor scaled = F::interpolate(pixels, F::InterpolateFuncOptions()
-                                                          .size(std::vector<int64_t>{size.height, size.width})
+                                                          .size(std::vector<int64_t>{height, width})
                                                           .mode(torch::kBilinear)
                                                           .align_corners(false)
                                                           .antialias(true));
   const torch::Tensor bytes = scaled.round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous();
-  ImageFile out = shaped(size.height, size.width, from.channels);
+  ImageFile out = shaped(height, width, from.channels);
   std::copy(bytes.data_ptr<uint8_t>(), bytes.data_ptr<uint8_t>() + bytes.numel(), out.pixels.begin());
+  return out;
+}
+
+}  // namespace
+
+ImageFile resize_image(const ImageFile& image, const ImageResize& resize) {
+  if (!resize.crop) return scale_image(image, resize.height, resize.width);
+  const maqd_rt::TensorDesc& from = image.shape;
+  const double factor = std::max(double(resize.height) / double(from.height), double(resize.width) / double(from.width));
+  const int64_t height = std::max(resize.height, int64_t(std::llround(double(from.height) * factor)));
+  const int64_t width = std::max(resize.width, int64_t(std::llround(double(from.width) * factor)));
+  const ImageFile scaled = scale_image(image, height, width);
+  const int64_t top = (height - resize.height) / 2, left = (width - resize.width) / 2;
+  const int64_t channels = from.channels;
+  ImageFile out = shaped(resize.height, resize.width, channels);
+  for (int64_t y = 0; y < resize.height; ++y) {
+    const uint8_t* row = scaled.pixels.data() + size_t(((top + y) * width + left) * channels);
+    std::copy(row, row + resize.width * channels, out.pixels.begin() + y * resize.width * channels);
+  }
   return out;
 }
 

@@ -52,9 +52,9 @@ std::string folder_part_name(const std::string& dir, bool train, double test_spl
 
 Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions& options) {
   const double split = options.test_split;
-  const std::optional<ImageSize> resize =
+  const std::optional<ImageResize> resize =
       options.resize.empty() ? std::nullopt
-                             : std::optional<ImageSize>(parse_image_size(options.resize, "load_dataset: resize"));
+                             : std::optional<ImageResize>(parse_resize(options.resize, "load_dataset: resize"));
   check(split == 0 || (split > 0 && split < 1), "load_dataset", "test split ", split,
         "; expected 0 (DIR/train and DIR/test) or a fraction between 0 and 1");
   check(options.limit >= 0, "load_dataset", "limit ", options.limit, "; expected 0 (all) or a positive count");

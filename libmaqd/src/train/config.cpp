@@ -36,7 +36,7 @@ void validate(const TrainConfig& c) {
   if (!c.resize.empty()) {
     check(c.dataset == "folder", where, "field resize is '", c.resize, "' with data set ", c.dataset,
           "; expected it empty, or the folder data set");
-    data::parse_image_size(c.resize, std::string(where) + ": field resize");
+    data::parse_resize(c.resize, std::string(where) + ": field resize");
   }
   check(c.trace_steps >= 0, where, "field trace_steps is ", c.trace_steps,
         "; expected 0 (off) or a number of steps");

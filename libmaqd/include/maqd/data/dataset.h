@@ -58,8 +58,8 @@ struct LoadOptions {
   // For "folder": 0 reads DIR/train or DIR/test; a fraction in (0, 1)
   // splits DIR's own class folders instead (see load_image_folder).
   double test_split = 0;
-  // For "folder": "HxW" scales every image to that size as it is read
-  // (data::resize_image), so images of any sizes make one set; empty: as
+  // For "folder": "HxW" or "HxW:crop" scales every image to that size as
+  // it is read (data::resize_image), so images of any sizes make one set; empty: as
   // they are, all of one size.
   std::string resize;
   // For "folder", after each image read: how many of how many are read

@@ -16,19 +16,27 @@ struct ImageFile {
   std::vector<uint8_t> pixels;  // [height][width][channels]
 };
 
-struct ImageSize {
+// What --resize asks for: the size every image is scaled to, and how.
+struct ImageResize {
   int64_t height = 0, width = 0;
+  // false: each side scaled on its own (the aspect ratio changes); true:
+  // both sides by one factor, the smallest that covers the size, and the
+  // centre kept (the rest cropped; torchvision's Resize then CenterCrop).
+  bool crop = false;
 };
 
-// "HxW", e.g. "32x32", each side 1 … 4096; throws maqd::Error naming
-// `where` and the text otherwise.
-ImageSize parse_image_size(const std::string& text, const std::string& where);
+// "HxW" or "HxW:crop", e.g. "32x32", each side 1 … 4096; throws
+// maqd::Error naming `where` and the text otherwise.
+ImageResize parse_resize(const std::string& text, const std::string& where);
 
-// `image` scaled to `size`, channel by channel: bilinear with antialiasing
-// (a triangle filter widened by the scale where it shrinks, as PIL's
-// bilinear resize and torchvision's Resize(antialias=True) do), rounded to
-// the nearest level. An image already of that size is returned as it is.
-ImageFile resize_image(const ImageFile& image, ImageSize size);
+// `image` scaled as `resize` says, channel by channel: bilinear with
+// antialiasing (a triangle filter widened by the scale where it shrinks, as
+// PIL's bilinear resize and torchvision's Resize(antialias=True) do),
+// rounded to the nearest level. With crop, the scaled image's sides are
+// the original ones times the factor, rounded (never below the size), and
+// the window kept starts (scaled − size) / 2 rounded down from the top
+// and the left. An image already of that size is returned as it is.
+ImageFile resize_image(const ImageFile& image, const ImageResize& resize);
 
 // Whether read_image_file takes a file of this name: .pgm, .ppm, .pnm,
 // .png, .jpg or .jpeg, in any case.

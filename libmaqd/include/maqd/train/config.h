@@ -24,8 +24,9 @@ struct TrainConfig {
   // images (evenly spaced by file name) is the test set, the rest the
   // training set; 0: DIR/train and DIR/test (maqd/data/image_folder.h)
   double test_split = 0;
-  // folder sets: "HxW" scales every image to that size as it is read
-  // (data::resize_image); empty: the images are used as they are
+  // folder sets: "HxW" scales every image to that size as it is read,
+  // "HxW:crop" keeps the aspect ratio and crops (data::parse_resize,
+  // data::resize_image); empty: the images are used as they are
   std::string resize;
   bool augment = true;                    // random crop (pad 4) + horizontal flip
   int64_t workers = 1;                    // background batch-preparation threads
