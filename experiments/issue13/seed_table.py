@@ -88,4 +88,5 @@ print(f"one-sided 95 % lower bound of the mean paired difference after pairs 4, 
 # the chance that any look wrongly clears a bound stays within 5 %.
 looks = n - 3
 print(f"one-sided lower bound with 5 % split over those {looks} looks (Bonferroni, "
-      f"{100 * 0.05 / looks:.2g} % each): {signed(mean - margin(diffs, 1 - 0.05 / looks))}")
+      f"{100 * 0.05 / looks:.2g} % each, t quantile {t_quantile(1 - 0.05 / looks, df):.2f}): "
+      f"{signed(mean - margin(diffs, 1 - 0.05 / looks))}")
