@@ -2,15 +2,13 @@
 
 #include <cstdarg>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "maqd_rt/core/inference.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
+#include "file_bytes.h"
 
 namespace maqd_rt {
 namespace {
@@ -22,6 +20,10 @@ __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* 
   va_copy(copy, args);
   const int length = std::vsnprintf(nullptr, 0, format, copy);
   va_end(copy);
+  if (length < 0) {
+    va_end(args);
+    throw Error(std::string("describe_model_file: cannot format '") + format + "'");
+  }
   const size_t at = out.size();
   out.resize(at + size_t(length) + 1);
   std::vsnprintf(&out[at], size_t(length) + 1, format, args);
@@ -30,17 +32,18 @@ __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* 
 }
 
 // The working memory the core (maqd_rt/core/inference.h) plans for the
-// file's bytes, which start at an 8-byte boundary as it requires.
-uint64_t core_arena_bytes(const uint8_t* bytes, size_t size, const std::string& path) {
+// file's bytes: prepare says what it needs where the arena is too small.
+uint64_t core_arena_bytes(const FileBytes& file, const std::string& path) {
   ModelView view;
   Diagnostic d;
-  if (!view.open(bytes, size, &d)) throw Error(path + ": " + d.message, d.status);
-  std::vector<uint64_t> arena(size_t(1) << 13);
+  if (!view.open(file.data(), file.size(), &d)) throw Error(path + ": " + d.message, d.status);
+  std::vector<uint64_t> arena(8);
   Inference inference;
-  while (!inference.prepare(view, arena.data(), arena.size() * 8, &d)) {
-    if (d.status != Status::kLimitExceeded || arena.size() >= (size_t(1) << 28))
+  for (int attempt = 0; !inference.prepare(view, arena.data(), arena.size() * 8, &d); ++attempt) {
+    // (The table's size first, then the whole plan's: two retries at most.)
+    if (d.status != Status::kLimitExceeded || d.arena_needed <= arena.size() * 8 || attempt == 2)
       throw Error(path + ": " + d.message, d.status);
-    arena.resize(arena.size() * 2);
+    arena.resize(size_t((d.arena_needed + 7) / 8));
   }
   return inference.arena_bytes();
 }
@@ -48,14 +51,8 @@ uint64_t core_arena_bytes(const uint8_t* bytes, size_t size, const std::string& 
 }  // namespace
 
 std::string describe_model_file(const std::string& path, int threads) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading", Status::kIo);
-  const std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(path + ": read failed", Status::kIo);
-  std::vector<uint64_t> aligned((file.size() + 7) / 8);  // the core reads arrays in place
-  if (!file.empty()) std::memcpy(aligned.data(), file.data(), file.size());
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(aligned.data());
-  const Model model = read_model(bytes, file.size(), path);
+  const FileBytes file(path);
+  const Model model = read_model(file.data(), file.size(), path);
 
   std::string out;
   append(out, "%s: format version %u, %zu bytes\n", path.c_str(), model.version, file.size());
@@ -94,7 +91,7 @@ std::string describe_model_file(const std::string& path, int threads) {
          (long long)(4 * weight_count));
   append(out, "core arena (one image on one thread, weights read in place from the file, as on a "
               "microcontroller): %llu bytes\n",
-         (unsigned long long)core_arena_bytes(bytes, file.size(), path));
+         (unsigned long long)core_arena_bytes(file, path));
   std::vector<int> thread_counts{1};
   if (threads > 1) thread_counts.push_back(threads);
   for (int t : thread_counts) {

@@ -9,6 +9,7 @@
 
 #include "maqd_rt/core/graph.h"
 #include "maqd_rt/error.hpp"
+#include "file_bytes.h"
 #include "op_arrays.h"
 
 namespace maqd_rt {
@@ -81,18 +82,23 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source) {
 }
 
 Model load_model(const std::string& path) {
+  const FileBytes bytes(path);
+  return read_model(bytes.data(), bytes.size(), path);
+}
+
+FileBytes::FileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open for reading", Status::kIo);
   in.seekg(0, std::ios::end);
   const std::streamoff length = in.tellg();
   if (length < 0) throw Error(path + ": cannot determine the file size", Status::kIo);
   in.seekg(0, std::ios::beg);
-  std::vector<uint8_t> bytes(static_cast<size_t>(length));
-  if (length > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), length)) {
+  size_ = static_cast<size_t>(length);
+  words_.resize((size_ + 7) / 8);
+  if (length > 0 && !in.read(reinterpret_cast<char*>(words_.data()), length)) {
     throw Error(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
                 std::to_string(length) + " bytes", Status::kIo);
   }
-  return read_model(bytes.data(), bytes.size(), path);
 }
 
 }  // namespace maqd_rt

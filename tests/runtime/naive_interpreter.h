@@ -174,11 +174,26 @@ inline void expect_core_matches_engine(const maqd_rt::Model& model, const std::v
   maqd_rt::Inference inference;
   ASSERT_FALSE(inference.prepare(view, aligned_bytes.data(), 8, &d));  // far too small
   ASSERT_EQ(d.status, maqd_rt::Status::kLimitExceeded) << d.message;
-  std::vector<uint64_t> arena(1 << 12);
+  // The arena prepare asks for: the table's bytes, then the whole plan's,
+  // which is exactly what it uses (8 bytes fewer fail).
+  std::vector<uint64_t> arena(1);
+  int retries = 0;
   while (!inference.prepare(view, arena.data(), arena.size() * 8, &d)) {
     ASSERT_EQ(d.status, maqd_rt::Status::kLimitExceeded) << d.message;
-    ASSERT_LT(arena.size(), size_t(1) << 27) << d.message;
-    arena.resize(arena.size() * 2);
+    ASSERT_GT(d.arena_needed, arena.size() * 8) << d.message;
+    ASSERT_LE(++retries, 2) << d.message;
+    arena.resize(size_t((d.arena_needed + 7) / 8));
+  }
+  ASSERT_EQ(inference.arena_bytes(), arena.size() * 8);
+  {
+    maqd_rt::Inference smaller;
+    EXPECT_FALSE(smaller.prepare(view, arena.data(), arena.size() * 8 - 8, &d));
+    EXPECT_EQ(d.arena_needed, arena.size() * 8) << d.message;
+    d.arena_needed = 12345;
+    maqd_rt::Inference unaligned;  // another failure leaves no figure behind
+    EXPECT_FALSE(unaligned.prepare(view, reinterpret_cast<uint8_t*>(arena.data()) + 1, 64, &d));
+    EXPECT_EQ(d.status, maqd_rt::Status::kBadArgument);
+    EXPECT_EQ(d.arena_needed, 0u);
   }
   const size_t image_bytes = size_t(model.input().elements());
   const size_t classes = size_t(model.num_classes());

@@ -28,8 +28,11 @@ bool little_endian() {
   return first == 1;
 }
 
-MessageWriter fail(Diagnostic* d, Status status) {
-  if (d) d->status = status;
+MessageWriter fail(Diagnostic* d, Status status, uint64_t arena_needed = 0) {
+  if (d) {
+    d->status = status;
+    d->arena_needed = arena_needed;
+  }
   MessageWriter w(d);
   w.add("inference: ");
   return w;
@@ -44,6 +47,7 @@ const T* array_at(const ModelView& view, const ArrayRef& ref) {
 
 bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* d) {
   *this = Inference();
+  if (d) d->arena_needed = 0;
   if (!arena || reinterpret_cast<uintptr_t>(arena) % kAlign != 0) {
     fail(d, Status::kBadArgument).add("the arena is ").add(arena ? "not 8-byte aligned" : "NULL")
         .add("; expected working memory that starts at an 8-byte boundary");
@@ -61,7 +65,7 @@ bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, 
   const uint64_t tensors = view.tensor_count(), ops = view.op_count();
   const uint64_t table_bytes = round_up(tensors * sizeof(Placement), kAlign);
   if (arena_bytes < table_bytes) {
-    fail(d, Status::kLimitExceeded).add("the arena has ").add(uint64_t(arena_bytes)).add(" bytes but the table of ")
+    fail(d, Status::kLimitExceeded, table_bytes).add("the arena has ").add(uint64_t(arena_bytes)).add(" bytes but the table of ")
         .add(tensors).add(" tensors alone needs ").add(table_bytes).add("; expected a larger arena");
     return false;
   }
@@ -95,7 +99,7 @@ bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, 
   const uint64_t features_at = scratch_at + round_up(scratch, kAlign);
   const uint64_t total = features_at + round_up(features, kAlign);
   if (total > arena_bytes) {
-    fail(d, Status::kLimitExceeded).add("the model needs ").add(total).add(" bytes of arena (")
+    fail(d, Status::kLimitExceeded, total).add("the model needs ").add(total).add(" bytes of arena (")
         .add(table_bytes).add(" table, ").add(slot).add(" tensors, ").add(scratch).add(" conv scratch, ")
         .add(features).add(" features); the arena has ").add(uint64_t(arena_bytes));
     return false;

@@ -10,9 +10,10 @@ namespace maqd_rt {
 // line each), input shape, classes by label, its ops (layer, kind, output
 // shape and dtype, weights), the conv weights' bytes, and the memory it
 // runs in: the core's arena (one image on one thread, weights read in
-// place), and the engine's arena and prepared weights on one thread and,
-// where threads > 1, on that many. Ends in a newline. Throws
-// maqd_rt::Error as load_model does for a file it cannot read.
+// place), the engine's arena on one thread and, where threads > 1, on that
+// many, and the engine's prepared weights (the same for any count). Ends
+// in a newline. Throws maqd_rt::Error as load_model does for a file it
+// cannot read.
 std::string describe_model_file(const std::string& path, int threads = 2);
 
 }  // namespace maqd_rt

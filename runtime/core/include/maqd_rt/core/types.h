@@ -26,6 +26,11 @@ enum class Status : int {
 struct Diagnostic {
   Status status = Status::kOk;
   char message[384] = {};
+  // Where Inference::prepare found the arena too small (kLimitExceeded):
+  // the bytes to try next, the whole plan's or, where even the tensor table
+  // did not fit, the table's (a second call then names the whole). 0 after
+  // every other failure of prepare.
+  uint64_t arena_needed = 0;
 };
 
 enum class DType : uint8_t { kU8 = 1, kI16 = 2, kI32 = 3, kF32 = 4 };
