@@ -6,7 +6,8 @@ as docs/results.md's table: each pair, mean ± sd, the 95 % interval
 (Student's t) of the mean paired difference, that interval and the
 one-sided 95 % lower bound after each pair from the fourth on (how a "no
 worse than" reading would have moved from look to look), and the lower
-bound with the 5 % split over all those looks (Bonferroni).
+bound with the 5 % split over the looks (Bonferroni), now and as it stood
+after each pair.
 
   python3 experiments/issue13/seed_table.py [docs/results/issue13]
 """
@@ -31,6 +32,8 @@ def t_quantile(p, df):
         return 0.5 + (density[0] + inner + density[-1]) * x / steps / 3
 
     low, high = 0.0, 100.0
+    if cdf(high) < p:
+        raise ValueError(f"t_quantile: the {p} quantile at {df} degrees of freedom lies beyond 100")
     for _ in range(50):
         middle = (low + high) / 2
         low, high = (middle, high) if cdf(middle) < p else (low, middle)
@@ -71,9 +74,10 @@ print(f"| mean ± sd | {statistics.mean(befores):.2f} ± {statistics.stdev(befor
       f"{statistics.mean(nows):.2f} ± {statistics.stdev(nows):.2f} | {signed(mean)} ± {sd:.2f} |")
 df = n - 1
 half = margin(diffs, 0.975)
+# The fewest pairs whose 95 % interval would be ±0.3 at this sd.
+needed = next(k for k in range(4, 10_000) if t_quantile(0.975, k - 1) * sd / math.sqrt(k) <= 0.3)
 print(f"\n{n} pairs; 95 % interval of the mean paired difference: {signed(mean - half)} to {signed(mean + half)} "
-      f"points (t, {df} degrees of freedom); pairs for ±0.3 at this sd: about "
-      f"{math.ceil((1.96 * sd / 0.3) ** 2)}")
+      f"points (t, {df} degrees of freedom); pairs for ±0.3 at this sd: about {needed}")
 
 
 def after_each(bound):
@@ -84,9 +88,13 @@ print(f"95 % interval after pairs 4, 5, …, {n}: " + after_each(
     lambda d: f"{signed(statistics.mean(d) - margin(d, 0.975))} to {signed(statistics.mean(d) + margin(d, 0.975))}"))
 print(f"one-sided 95 % lower bound of the mean paired difference after pairs 4, 5, …, {n}: " + after_each(
     lambda d: signed(statistics.mean(d) - margin(d, 0.95))))
-# Each look above spent 5 %; split instead over all of them (Bonferroni),
-# the chance that any look wrongly clears a bound stays within 5 %.
+# Each look above spent 5 %; split over all of them instead (Bonferroni),
+# the chance that any look wrongly clears a bound stays within 5 %, but
+# only for a number of looks fixed in advance: the series shows the bound
+# as each count of looks so far would have split it.
 looks = n - 3
 print(f"one-sided lower bound with 5 % split over those {looks} looks (Bonferroni, "
       f"{100 * 0.05 / looks:.2g} % each, t quantile {t_quantile(1 - 0.05 / looks, df):.2f}): "
       f"{signed(mean - margin(diffs, 1 - 0.05 / looks))}")
+print(f"the same, split over the looks taken by then, after pairs 4, 5, …, {n}: " + after_each(
+    lambda d: signed(statistics.mean(d) - margin(d, 1 - 0.05 / (len(d) - 3)))))
