@@ -55,15 +55,26 @@ std::string model_text(const maqd_rt::Model& model, const std::string& key) {
 // The data set the model was trained on, as export recorded it ("" if none).
 std::string model_dataset(const maqd_rt::Model& model) { return model_text(model, "dataset"); }
 
-// An image file's pixels for the model: scaled to its input size where its
-// training images were (text key resize), else of that size already.
-std::vector<uint8_t> image_for(const maqd_rt::Model& model, const std::string& path) {
-  if (model_text(model, "resize").empty()) return data::read_image_file(path, model.input());
+// How the model's training images were scaled (text key resize, "" if
+// they were not), checked: a size other than the input's would make
+// pixels the engine cannot take.
+std::string model_resize(const maqd_rt::Model& model) {
+  const std::string text = model_text(model, "resize");
+  if (text.empty()) return text;
+  const data::ImageResize resize = data::parse_resize(text, "run: the model's resize");
   const maqd_rt::TensorDesc& in = model.input();
-  data::ImageResize resize = data::parse_resize(model_text(model, "resize"), "the model's text resize");
-  resize.height = in.height;  // (a model file's text cannot make the pixels another size)
-  resize.width = in.width;
-  data::ImageFile image = data::resize_image(data::read_image_file(path), resize);
+  check(resize.height == in.height && resize.width == in.width, "run", "the model's resize is '", text,
+        "'; expected its input size, ", in.height, "x", in.width);
+  return text;
+}
+
+// An image file's pixels for the model: scaled to its input size where its
+// training images were (model_resize), else of that size already.
+std::vector<uint8_t> image_for(const maqd_rt::Model& model, const std::string& path) {
+  const std::string resize = model_resize(model);
+  if (resize.empty()) return data::read_image_file(path, model.input());
+  const maqd_rt::TensorDesc& in = model.input();
+  data::ImageFile image = data::resize_image(data::read_image_file(path), data::parse_resize(resize, "run"));
   check(image.shape.channels == in.channels, path.c_str(), "image has ", image.shape.channels,
         " channel(s); the model expects ", in.channels);
   return std::move(image.pixels);
@@ -85,7 +96,7 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
                                                 test_set_options(model.class_names(), limit, given_split,
-                                                                 model_test_split(model), dir, model_text(model, "resize")));
+                                                                 model_test_split(model), dir, model_resize(model)));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,
         test.name.c_str(), "images are ", test.channels(), "×", test.height(), "×", test.width(),

@@ -15,7 +15,7 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   cmd.add_option("--train-limit", c.train_limit, "Use only the first N training images (0: all)")->capture_default_str()->group(data);
   cmd.add_option("--test-limit", c.test_limit, "Use only the first N test images (0: all)")->capture_default_str()->group(data);
   cmd.add_option("--test-split", c.test_split, "Folder sets without test/: hold out this fraction of each class's images (evenly spaced by name) as the test set; the classes are --data-dir's folders")->capture_default_str()->group(data);
-  cmd.add_option("--resize", c.resize, "Folder sets: scale every image to HEIGHTxWIDTH as it is read (e.g. 32x32; bilinear with antialiasing), so images of any sizes make one set; HEIGHTxWIDTH:crop keeps the aspect ratio and crops the centre; export records it, and maqd eval and run scale their images alike")->group(data);
+  cmd.add_option("--resize", c.resize, "Folder sets: scale every image to HEIGHTxWIDTH as it is read (e.g. 32x32; bilinear with antialiasing), so images of any sizes make one set; HEIGHTxWIDTH:crop keeps the aspect ratio, scaling the largest centred window of that shape; export records it, and maqd eval and run scale their images alike")->group(data);
   cmd.add_option("--augment", c.augment, "Random crop (4-pixel padding) and horizontal flip")->capture_default_str()->group(data);
   cmd.add_option("--workers", c.workers, "Background threads preparing batches")->capture_default_str()->group(data);
 

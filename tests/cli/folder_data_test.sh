@@ -189,6 +189,15 @@ narrow=("$dir"/wide/*.narrow.pgm)
   fail "maqd run --image on the 28×56 images"
 [ "$(wc -l <"$dir/wide-classes")" = 30 ] && cmp -s "$dir/narrow-classes" "$dir/wide-classes" ||
   fail ":crop did not keep the middle of the wide images: $(diff "$dir/narrow-classes" "$dir/wide-classes" | head -3)"
+# Plain HxW (stretching) end to end, briefly: recorded, and run --image
+# scales a 56×56 image with it.
+"$maqd" train --data folder --data-dir "$dir/sized" --resize 28x28 --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
+  --epochs 1 --train-limit 150 --test-limit 30 --batch-size 50 --threads 2 --out "$dir/plain-run" >"$dir/plain-log" 2>&1 ||
+  fail "training with --resize 28x28 failed: $(tail -1 "$dir/plain-log")"
+"$maqd" export "$dir/plain-run" -o "$dir/plain.maqd" >>"$dir/log" 2>&1 || fail "export of the plain --resize run failed"
+"$maqd" info "$dir/plain.maqd" | grep -q "^  resize  *28x28$" || fail "the model file does not record the plain resize"
+"$maqd" run "$dir/plain.maqd" --image "$big" 2>>"$dir/log" | grep -Eq ": class [0-2] \((bag|sneaker|trouser)\)$" ||
+  fail "maqd run --image on a 56×56 image with the plain --resize model"
 "$maqd" run "$dir/model.maqd" --image "$big" >"$dir/refused" 2>&1 && fail "a 28×28 model without --resize took a 56×56 image"
 grep -q "image is 56×56×1; the model expects 28×28×1" "$dir/refused" || fail "56×56 image: $(tail -1 "$dir/refused")"
 "$maqd" train --resize 28x28 --out "$dir/no-run" >"$dir/refused" 2>&1 && fail "--resize with Fashion-MNIST was accepted"

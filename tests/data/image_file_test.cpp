@@ -366,12 +366,13 @@ TEST(ResizeImage, MatchesAnIndependentAntialiasedBilinearOnRandomSizes) {
   EXPECT_EQ(maqd::data::resize_image(same, {2, 3}).pixels, same.pixels);
 }
 
-// With crop, the documented rule: scaled by the one factor that covers
-// the size (sides rounded, never below it), then the window from
-// ((scaled − size) / 2 rounded down), against the reference above.
-TEST(ResizeImage, CropKeepsTheAspectRatioAndTheCentre) {
+// With crop, the documented rule (the largest centred window with the
+// size's aspect ratio, sides rounded to the nearest pixel, offset rounded
+// down, then scaled), against the reference above; and, rule aside, that
+// only the window's pixels reach the result.
+TEST(ResizeImage, CropScalesTheLargestCentredWindowOfTheSizesShape) {
   std::mt19937 random(11);
-  for (int trial = 0; trial < 40; ++trial) {
+  for (int trial = 0; trial < 60; ++trial) {
     const int height = 1 + int(random() % 40), width = 1 + int(random() % 40), channels = trial % 2 ? 3 : 1;
     const int out_h = 1 + int(random() % 24), out_w = 1 + int(random() % 24);
     maqd::data::ImageFile image;
@@ -379,21 +380,23 @@ TEST(ResizeImage, CropKeepsTheAspectRatioAndTheCentre) {
     image.shape.width = width;
     image.shape.channels = channels;
     for (int i = 0; i < height * width * channels; ++i) image.pixels.push_back(uint8_t(random() % 256));
-    const double factor = std::max(double(out_h) / height, double(out_w) / width);
-    const int scaled_h = std::max(out_h, int(std::lround(height * factor)));
-    const int scaled_w = std::max(out_w, int(std::lround(width * factor)));
-    const Bytes scaled = reference_resize(image.pixels, height, width, channels, scaled_h, scaled_w);
-    const int top = (scaled_h - out_h) / 2, left = (scaled_w - out_w) / 2;
+    const bool wider = double(width) / height >= double(out_w) / out_h;
+    const int window_h = wider ? height : std::clamp(int(std::lround(double(width) * out_h / out_w)), 1, height);
+    const int window_w = wider ? std::clamp(int(std::lround(double(height) * out_w / out_h)), 1, width) : width;
+    const int top = (height - window_h) / 2, left = (width - window_w) / 2;
+    Bytes window;
+    for (int y = 0; y < window_h; ++y)
+      for (int x = 0; x < window_w * channels; ++x)
+        window.push_back(image.pixels[size_t((top + y) * width * channels + left * channels + x)]);
+    const Bytes expected = reference_resize(window, window_h, window_w, channels, out_h, out_w);
     const maqd::data::ImageFile cropped = maqd::data::resize_image(image, {out_h, out_w, true});
     expect_shape(cropped, out_h, out_w, channels);
-    for (int y = 0; y < out_h; ++y)
-      for (int x = 0; x < out_w * channels; ++x)
-        ASSERT_NEAR(int(cropped.pixels[size_t(y * out_w * channels + x)]),
-                    int(scaled[size_t(((top + y) * scaled_w + left) * channels + x)]), 1)
-            << height << "×" << width << " → " << scaled_h << "×" << scaled_w << " → " << out_h << "×" << out_w
-            << " at " << y << ", " << x;
+    for (size_t i = 0; i < expected.size(); ++i)
+      ASSERT_NEAR(int(cropped.pixels[i]), int(expected[i]), 1)
+          << height << "×" << width << " (window " << window_h << "×" << window_w << " at " << top << ", "
+          << left << ") → " << out_h << "×" << out_w << " at " << i;
   }
-  // No scaling where one side already fits: the middle columns, exactly.
+  // No scaling where the window is the size: the middle columns, exactly.
   maqd::data::ImageFile wide;
   wide.shape.height = 2;
   wide.shape.width = 5;
@@ -402,6 +405,29 @@ TEST(ResizeImage, CropKeepsTheAspectRatioAndTheCentre) {
   EXPECT_EQ(maqd::data::resize_image(wide, {2, 2, true}).pixels, (Bytes{2, 3, 7, 8}));
   EXPECT_EQ(maqd::data::resize_image(wide, {2, 3, true}).pixels, (Bytes{2, 3, 4, 7, 8, 9}));
   EXPECT_EQ(maqd::data::resize_image(wide, {2, 5, true}).pixels, wide.pixels);
+  // A 12×36 image, grey 100 in its middle 12×12 and black and white either
+  // side, shrunk to 5×5: all 100 (a filter reaching past the window would
+  // mix the sides in); the same image tall, 36×12.
+  for (const bool tall : {false, true}) {
+    maqd::data::ImageFile banded;
+    banded.shape.height = tall ? 36 : 12;
+    banded.shape.width = tall ? 12 : 36;
+    banded.shape.channels = 1;
+    for (int y = 0; y < banded.shape.height; ++y)
+      for (int x = 0; x < banded.shape.width; ++x) {
+        const int along = tall ? y : x;
+        banded.pixels.push_back(along < 12 ? 0 : along < 24 ? 100 : 255);
+      }
+    EXPECT_EQ(maqd::data::resize_image(banded, {5, 5, true}).pixels, Bytes(25, 100)) << (tall ? "tall" : "wide");
+  }
+  // A very long image costs only its window: 1×100000 to 4×4 scales 1×1.
+  maqd::data::ImageFile line;
+  line.shape.height = 1;
+  line.shape.width = 100000;
+  line.shape.channels = 1;
+  line.pixels.assign(100000, 7);
+  line.pixels[49999] = 200;  // the window's one pixel: (100000 − 1) / 2 rounded down
+  EXPECT_EQ(maqd::data::resize_image(line, {4, 4, true}).pixels, Bytes(16, 200));
 }
 
 TEST(ParseResize, HeightByWidthEachSideOneTo4096AndCropAfterAColon) {

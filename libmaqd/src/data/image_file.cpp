@@ -208,19 +208,24 @@ ImageFile scale_image(const ImageFile& image, int64_t height, int64_t width) {
 
 ImageFile resize_image(const ImageFile& image, const ImageResize& resize) {
   if (!resize.crop) return scale_image(image, resize.height, resize.width);
+  // The largest centred window with the size's aspect ratio, then scaled:
+  // the work and memory stay those of the window and the size, however
+  // long the image's one side.
   const maqd_rt::TensorDesc& from = image.shape;
-  const double factor = std::max(double(resize.height) / double(from.height), double(resize.width) / double(from.width));
-  const int64_t height = std::max(resize.height, int64_t(std::llround(double(from.height) * factor)));
-  const int64_t width = std::max(resize.width, int64_t(std::llround(double(from.width) * factor)));
-  const ImageFile scaled = scale_image(image, height, width);
-  const int64_t top = (height - resize.height) / 2, left = (width - resize.width) / 2;
-  const int64_t channels = from.channels;
-  ImageFile out = shaped(resize.height, resize.width, channels);
-  for (int64_t y = 0; y < resize.height; ++y) {
-    const uint8_t* row = scaled.pixels.data() + size_t(((top + y) * width + left) * channels);
-    std::copy(row, row + resize.width * channels, out.pixels.begin() + y * resize.width * channels);
+  const int64_t height = from.height, width = from.width, channels = from.channels;
+  int64_t window_h = height, window_w = width;
+  if (width * resize.height >= height * resize.width) {  // wider than the size: keep every row
+    window_w = std::clamp<int64_t>(std::llround(double(height) * double(resize.width) / double(resize.height)), 1, width);
+  } else {
+    window_h = std::clamp<int64_t>(std::llround(double(width) * double(resize.height) / double(resize.width)), 1, height);
   }
-  return out;
+  const int64_t top = (height - window_h) / 2, left = (width - window_w) / 2;
+  ImageFile window = shaped(window_h, window_w, channels);
+  for (int64_t y = 0; y < window_h; ++y) {
+    const uint8_t* row = image.pixels.data() + size_t(((top + y) * width + left) * channels);
+    std::copy(row, row + window_w * channels, window.pixels.begin() + y * window_w * channels);
+  }
+  return scale_image(window, resize.height, resize.width);
 }
 
 bool is_image_file_name(const std::string& file_name) {

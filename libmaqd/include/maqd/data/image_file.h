@@ -20,8 +20,8 @@ struct ImageFile {
 struct ImageResize {
   int64_t height = 0, width = 0;
   // false: each side scaled on its own (the aspect ratio changes); true:
-  // both sides by one factor, the smallest that covers the size, and the
-  // centre kept (the rest cropped; torchvision's Resize then CenterCrop).
+  // the largest centred window with the size's aspect ratio, scaled to it
+  // (what torchvision's Resize then CenterCrop keep, up to rounding).
   bool crop = false;
 };
 
@@ -32,10 +32,11 @@ ImageResize parse_resize(const std::string& text, const std::string& where);
 // `image` scaled as `resize` says, channel by channel: bilinear with
 // antialiasing (a triangle filter widened by the scale where it shrinks, as
 // PIL's bilinear resize and torchvision's Resize(antialias=True) do),
-// rounded to the nearest level. With crop, the scaled image's sides are
-// the original ones times the factor, rounded (never below the size), and
-// the window kept starts (scaled − size) / 2 rounded down from the top
-// and the left. An image already of that size is returned as it is.
+// rounded to the nearest level. With crop, the window's one side is the
+// image's, the other the image's times the size's aspect ratio, rounded to
+// the nearest pixel (1 at least); it starts (image − window) / 2 rounded
+// down from the top or the left, and only its pixels are filtered. An
+// image already of that size is returned as it is.
 ImageFile resize_image(const ImageFile& image, const ImageResize& resize);
 
 // Whether read_image_file takes a file of this name: .pgm, .ppm, .pnm,
