@@ -33,8 +33,9 @@ class Inference {
   // outlive the Inference, and the CPU must be little-endian (the arrays
   // are used in place). Checks the graph (check_graph), then plans; false
   // with `diagnostic` filled when the graph breaks a rule (kBadFile), the
-  // arena is too small (kLimitExceeded, naming the bytes needed) or an
-  // argument is wrong (kBadArgument).
+  // arena is too small (kLimitExceeded, naming the bytes needed, which
+  // diagnostic->arena_needed holds too) or an argument is wrong
+  // (kBadArgument).
   bool prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* diagnostic);
 
   // image: the model's input, height × width × channels bytes; logits:
