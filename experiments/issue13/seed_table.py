@@ -7,7 +7,8 @@ as docs/results.md's table: each pair, mean ± sd, the 95 % interval
 one-sided 95 % lower bound after each pair from the fourth on (how a "no
 worse than" reading would have moved from look to look), and the lower
 bound with the 5 % split over the looks (Bonferroni), now and as it stood
-after each pair.
+after each pair; and the fresh pairs a one-sided test fixed in advance
+would need.
 
   python3 experiments/issue13/seed_table.py [docs/results/issue13]
 """
@@ -98,3 +99,15 @@ print(f"one-sided lower bound with 5 % split over those {looks} looks (Bonferron
       f"{signed(mean - margin(diffs, 1 - 0.05 / looks))}")
 print(f"the same, split over the looks taken by then, after pairs 4, 5, …, {n}: " + after_each(
     lambda d: signed(statistics.mean(d) - margin(d, 1 - 0.05 / (len(d) - 3)))))
+
+
+def fresh_pairs(ahead):
+    """Fresh pairs for a test fixed in advance: one-sided, the current code
+    no more than 0.3 worse, 5 % error, 80 % power, at this sd, where the
+    current code is truly `ahead` (normal approximation, t quantiles)."""
+    return next(k for k in range(4, 10_000)
+                if (t_quantile(0.95, k - 1) + t_quantile(0.8, k - 1)) * sd / math.sqrt(k) <= 0.3 + ahead)
+
+
+print(f"fresh pairs for a one-sided test at −0.3 fixed in advance (5 %, power 80 %, sd {sd:.2f}): "
+      f"about {fresh_pairs(0)} if the codes are level, {fresh_pairs(0.3)} if the current code is 0.3 ahead")
