@@ -3,10 +3,11 @@
 // deployed on: a cheap x86 or ARM Linux board.
 //   maqd-rt MODEL.maqd IMAGE...       the class of each binary PGM/PPM image
 //   maqd-rt MODEL.maqd --info         its metadata, ops and memory (maqd_rt/describe.hpp)
-//   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s over S seconds
+//   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s and latency over S seconds
 // Errors are one line on stderr, exit 1 (2 for a bad command line).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -25,7 +26,8 @@ const char kUsage[] =
     "usage: maqd-rt MODEL.maqd [--threads N] IMAGE...     print the class of each image\n"
     "       maqd-rt MODEL.maqd [--threads N] --info       print the model's metadata, ops and memory\n"
     "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
-    "                                                     images/s (on the images, or one of zeros)\n"
+    "                                                     images/s and latency per call (on the\n"
+    "                                                     images as one batch, or one of zeros)\n"
     "Images are binary PGM (P5) or PPM (P6) of the model's input size.\n"
     "MAQD_ISA=scalar|avx2|avx512 (x86-64) or scalar|neon|neondot (64-bit Arm) caps the kernels'\n"
     "instruction set.\n";
@@ -106,16 +108,28 @@ int run(const Args& a) {
     using Clock = std::chrono::steady_clock;
     engine.run(batch.data(), count, logits.data());  // warm: caches, threads
     int64_t images = 0;
+    std::vector<double> calls;  // seconds of each run()
     const auto start = Clock::now();
     double seconds = 0;
     while (seconds < a.bench_seconds) {
+      const auto before = Clock::now();
       engine.run(batch.data(), count, logits.data());
+      const auto after = Clock::now();
+      calls.push_back(std::chrono::duration<double>(after - before).count());
       images += count;
-      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      seconds = std::chrono::duration<double>(after - start).count();
     }
     std::printf("%.1f images/s (%lld images in %.2f s, batch %lld, %s kernels, %d thread(s))\n",
                 double(images) / seconds, (long long)images, seconds, (long long)count, engine.isa(),
                 engine.threads());
+    // A device's question is often the slow call, not the mean.
+    std::sort(calls.begin(), calls.end());
+    const auto rank = [&](double p) {  // nearest rank
+      return 1e3 * calls[size_t(std::ceil(p * double(calls.size()))) - 1];
+    };
+    std::printf("latency per call of %lld image(s), ms: median %.3f, 90th percentile %.3f, 99th %.3f, "
+                "slowest %.3f (%zu calls)\n",
+                (long long)count, rank(0.5), rank(0.9), rank(0.99), 1e3 * calls.back(), calls.size());
     return 0;
   }
   engine.run(batch.data(), count, logits.data());

@@ -278,6 +278,23 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
         run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --bench 0.05", &status);
     EXPECT_EQ(status, 0) << bench;
     EXPECT_NE(bench.find(" images/s ("), std::string::npos) << bench;
+    double median = 0, p90 = 0, p99 = 0, slowest = 0;
+    unsigned long calls = 0;
+    const size_t at = bench.find("latency per call of 1 image(s), ms: ");
+    ASSERT_NE(at, std::string::npos) << bench;
+    ASSERT_EQ(std::sscanf(bench.c_str() + at,
+                          "latency per call of 1 image(s), ms: median %lf, 90th percentile %lf, 99th %lf, "
+                          "slowest %lf (%lu calls)",
+                          &median, &p90, &p99, &slowest, &calls),
+              5)
+        << bench;
+    EXPECT_GT(calls, 0u);
+    EXPECT_GE(median, 0.0);
+    EXPECT_LE(median, p90);
+    EXPECT_LE(p90, p99);
+    EXPECT_LE(p99, slowest);
+    // A time, not an unset value: one image of this 4×5 model is far under a second.
+    EXPECT_LT(slowest, 1000.0) << bench;
   }
 }
 
