@@ -2,6 +2,7 @@
 // LibTorch, nothing beyond the C++ library), for the machine a model is
 // deployed on: a cheap x86 or ARM Linux board.
 //   maqd-rt MODEL.maqd IMAGE...       the class of each binary PGM/PPM image
+//   maqd-rt MODEL.maqd -              the same for a stream of them on stdin
 //   maqd-rt MODEL.maqd --info         its metadata, ops and memory (maqd_rt/describe.hpp)
 //   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s and latency over S seconds
 // Errors are one line on stderr, exit 1 (2 for a bad command line).
@@ -11,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,8 @@ namespace {
 
 const char kUsage[] =
     "usage: maqd-rt MODEL.maqd [--threads N] IMAGE...     print the class of each image\n"
+    "       maqd-rt MODEL.maqd [--threads N] -            the same for images on standard input,\n"
+    "                                                     one after another, a line each as it comes\n"
     "       maqd-rt MODEL.maqd [--threads N] --info       print the model's metadata, ops and memory\n"
     "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
     "                                                     images/s and latency per call (on the\n"
@@ -83,7 +88,27 @@ Args parse(int argc, char** argv) {
   if (!a.info && a.bench_seconds == 0 && a.images.empty()) throw UsageError{"no image given"};
   if (a.info && (a.bench_seconds > 0 || !a.images.empty()))
     throw UsageError{"--info takes no images and no --bench"};
+  if (std::count(a.images.begin(), a.images.end(), "-") > 0 && (a.images.size() > 1 || a.bench_seconds > 0))
+    throw UsageError{"- (images on standard input) takes no other images and no --bench"};
   return a;
+}
+
+// Images on standard input, one after another, each classified and its
+// line flushed as it arrives: a camera pipeline's frames.
+int classify_stream(maqd_rt::Engine& engine) {
+  const maqd_rt::Model& model = engine.model();
+  std::vector<uint8_t> pixels;
+  std::vector<float> logits(size_t(model.num_classes()));
+  int64_t count = 0;
+  while (maqd_rt::read_netpbm_stream(std::cin, model.input(), "-", count + 1, &pixels)) {
+    engine.run(pixels.data(), 1, logits.data());
+    const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    std::printf("-: class %s\n", model.class_label(label).c_str());
+    std::fflush(stdout);
+    ++count;
+  }
+  if (count == 0) throw std::runtime_error("-: no image on standard input; expected binary PGM or PPM images");
+  return 0;
 }
 
 int run(const Args& a) {
@@ -95,6 +120,7 @@ int run(const Args& a) {
   options.threads = a.threads;
   maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
   const maqd_rt::Model& model = engine.model();
+  if (a.images.size() == 1 && a.images[0] == "-") return classify_stream(engine);
   const size_t image_bytes = size_t(model.input().elements());
   std::vector<uint8_t> batch;
   for (const std::string& path : a.images) {

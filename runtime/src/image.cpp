@@ -122,6 +122,22 @@ std::vector<uint8_t> read_netpbm(const std::string& path, const TensorDesc& expe
   return read_file(path, &expected).pixels;
 }
 
+bool read_netpbm_stream(std::istream& in, const TensorDesc& expected, const std::string& name,
+                        int64_t number, std::vector<uint8_t>* pixels) {
+  while (is_space(in.peek())) in.get();
+  if (in.peek() == std::char_traits<char>::eof()) return false;
+  const std::string where = printable(name) + ": image " + std::to_string(number) + ": ";
+  const Header h = read_header([&in] { return in.get(); }, where, &expected);
+  std::vector<uint8_t> raw(size_t(h.pixel_bytes()));  // (at most the model's input size, twice)
+  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
+  if (in.gcount() != std::streamsize(raw.size()))
+    throw Error(where + "pixel data: expected " + std::to_string(raw.size()) + " bytes, the stream ended after " +
+                    std::to_string(in.gcount()),
+                Status::kBadFile);
+  *pixels = to_image(h, raw.data(), where).pixels;
+  return true;
+}
+
 NetpbmImage decode_netpbm(const uint8_t* data, size_t size, const std::string& name) {
   const std::string where = printable(name) + ": ";
   size_t at = 0;

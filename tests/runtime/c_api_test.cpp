@@ -245,7 +245,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     maqd_rt::Engine engine(model);
     const size_t image_bytes = size_t(model.input().elements());
     std::vector<float> logits(3);
-    std::string expected, images;
+    std::string expected, images, streamed;
     std::vector<int> seen(3, 0);
     for (int image = 0; image < 12; ++image) {
       std::vector<uint8_t> pixels(image_bytes);
@@ -259,6 +259,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
       const int label = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
       ++seen[size_t(label)];
       expected += path + ": class " + std::to_string(label) + " (" + names[size_t(label)] + ")\n";
+      streamed += "-: class " + std::to_string(label) + " (" + names[size_t(label)] + ")\n";
       images += " " + path;
     }
     EXPECT_GE(std::count_if(seen.begin(), seen.end(), [](int n) { return n > 0; }), 2)
@@ -270,6 +271,13 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
       EXPECT_EQ(status, 0) << out;
       EXPECT_EQ(out, expected);
     }
+    // The same images one after another on standard input (`cat` joins
+    // the files: each ends where its pixels do).
+    const std::string stream = run_command("cat" + images + " | " + target_program(MAQD_RT_TOOL_EXE) + " " +
+                                               model_path + " --threads 2 -",
+                                           &status);
+    EXPECT_EQ(status, 0) << stream;
+    EXPECT_EQ(stream, streamed);
     const std::string info = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --info", &status);
     EXPECT_EQ(status, 0) << info;
     EXPECT_NE(info.find("classes: 3 (0 dark, 1 middle, 2 bright thing)"), std::string::npos) << info;
@@ -307,6 +315,12 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
   std::string out = run_command(tool + " " + model_path, &status);
   EXPECT_EQ(status, 2);
   EXPECT_EQ(out, "maqd-rt: error: no image given (maqd-rt --help)\n");
+  out = run_command(tool + " " + model_path + " - < /dev/null", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(out, "maqd-rt: error: -: no image on standard input; expected binary PGM or PPM images\n");
+  out = run_command(tool + " " + model_path + " - x.pgm", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("- (images on standard input) takes no other images and no --bench"), std::string::npos) << out;
   out = run_command(tool + " " + model_path + " --threads 0 x.pgm", &status);
   EXPECT_EQ(status, 2);
   EXPECT_NE(out.find("--threads is '0'; expected a number from 1"), std::string::npos) << out;

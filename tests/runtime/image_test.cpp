@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -172,6 +173,43 @@ TEST_F(NetpbmFile, MemoryAndFileReadersAgreeOnMutatedImages) {
   // Both paths must actually be exercised.
   EXPECT_GT(images, 100);
   EXPECT_GT(errors, 100);
+}
+
+// A stream of images one after another (a camera pipeline's frames): each
+// read exactly, whitespace after the last one is the end, and a broken
+// image is an error naming its number.
+TEST(NetpbmStream, ReadsImagesOneAfterAnotherUntilTheEnd) {
+  const maqd_rt::TensorDesc gray{maqd_rt::DType::kU8, 2, 3, 1};
+  const std::string first("\x00\x01\x02\xfd\xfe\xff", 6), wide("\x00\x00\x01\x01\xff\xff\x80\x00\x7f\x7f\x00\x80", 12);
+  const std::string second(" #\n456", 6);  // pixels that look like whitespace and a comment
+  std::istringstream in("P5\n3 2\n255\n" + first + "P5 # a comment\n3 2\n255 " + second + "P5 3 2 65535\n" +
+                        wide + "\n\n");
+  std::vector<uint8_t> pixels;
+  ASSERT_TRUE(maqd_rt::read_netpbm_stream(in, gray, "-", 1, &pixels));
+  EXPECT_EQ(pixels, std::vector<uint8_t>(first.begin(), first.end()));
+  ASSERT_TRUE(maqd_rt::read_netpbm_stream(in, gray, "-", 2, &pixels));
+  EXPECT_EQ(pixels, std::vector<uint8_t>(second.begin(), second.end()));
+  ASSERT_TRUE(maqd_rt::read_netpbm_stream(in, gray, "-", 3, &pixels));
+  EXPECT_EQ(pixels, (std::vector<uint8_t>{0, 1, 255, 128, 127, 0}));
+  EXPECT_FALSE(maqd_rt::read_netpbm_stream(in, gray, "-", 4, &pixels));
+  std::istringstream empty("");
+  EXPECT_FALSE(maqd_rt::read_netpbm_stream(empty, gray, "-", 1, &pixels));
+
+  const auto error = [&](const std::string& bytes, int64_t images) {
+    std::istringstream stream(bytes);
+    try {
+      for (int64_t i = 1; i <= images; ++i) maqd_rt::read_netpbm_stream(stream, gray, "camera", i, &pixels);
+    } catch (const maqd_rt::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("P5\n3 2\n255\n" + first + "P5\n3 2\n255\n\x01\x02", 2),
+            "camera: image 2: pixel data: expected 6 bytes, the stream ended after 2");
+  EXPECT_EQ(error("P5\n3 2\n255\n" + first + "P6\n3 2\n255\n" + first + first + first, 2),
+            "camera: image 2: image is 2×3×3; the model expects 2×3×1");
+  EXPECT_NE(error("P5\n3 2\n255\n" + first + "junk", 2).find("camera: image 2: header: expected a binary PGM"),
+            std::string::npos);
 }
 
 TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {

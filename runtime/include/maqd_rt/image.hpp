@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,14 @@ NetpbmImage read_netpbm(const std::string& path);
 // The same from bytes in memory (an image received rather than read from a
 // file); `name` stands for the file in error messages.
 NetpbmImage decode_netpbm(const uint8_t* data, size_t size, const std::string& name);
+
+// The next image of a stream of them written one after another (a camera
+// pipeline's `ffmpeg ... -f image2pipe -c:v pgm -`), of exactly
+// `expected`'s shape, into `pixels`; false where the stream ends before
+// another header begins (whitespace may follow the last image). Throws
+// maqd_rt::Error naming `name` and the image's number (from 1) for a
+// broken, cut or wrongly sized image. Reads only the image's own bytes.
+bool read_netpbm_stream(std::istream& in, const TensorDesc& expected, const std::string& name,
+                        int64_t number, std::vector<uint8_t>* pixels);
 
 }  // namespace maqd_rt
