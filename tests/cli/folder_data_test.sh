@@ -165,6 +165,24 @@ sized_counted=$("$maqd" run "$dir/sized.maqd" --data-dir "$dir/sized" 2>>"$dir/l
 big=$(ls "$dir"/sized/test/bag/*.pgm | head -1)
 "$maqd" run "$dir/sized.maqd" --image "$big" 2>>"$dir/log" | grep -Eq ": class [0-2] \((bag|sneaker|trouser)\)$" ||
   fail "maqd run --image on a 56×56 image with the --resize model"
+# A model whose resize names another size than its input (no exporter
+# writes one; a hand-edited file, checksum redone) is refused, not run on
+# pixels of the wrong size.
+python3 - "$dir/sized.maqd" "$dir/mismatched.maqd" <<'PY' || fail "could not write the mismatched model"
+import struct, sys, zlib
+data = bytearray(open(sys.argv[1], "rb").read())
+assert data.count(b"28x28:crop") == 1
+data = data.replace(b"28x28:crop", b"27x28:crop")
+data[24:28] = b"\0\0\0\0"
+data[24:28] = struct.pack("<I", zlib.crc32(data))
+open(sys.argv[2], "wb").write(data)
+PY
+for given in "--image $big" "--data-dir $dir/sized"; do
+  # shellcheck disable=SC2086  # two words each
+  "$maqd" run "$dir/mismatched.maqd" $given >"$dir/refused" 2>&1 && fail "a model resizing to 27x28 ran ($given)"
+  grep -q "the model's resize is '27x28:crop'; expected its input size, 28x28" "$dir/refused" ||
+    fail "mismatched resize ($given): $(tail -1 "$dir/refused")"
+done
 # 28×56 images, 28×28 ones with 14 columns of light grey either side:
 # :crop keeps their middle 28 columns, so each is classified as the image
 # it holds (stretched, they would be squeezed to half their width).
