@@ -32,6 +32,13 @@ bool has_line(const std::vector<std::string>& lines, const std::string& line) {
   return false;
 }
 
+// Display columns of UTF-8 text (the shapes' × is two bytes, one column).
+size_t columns(const std::string& text) {
+  size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 // The figure after `prefix` on the line that starts with it; −1 if none.
 long long figure_after(const std::vector<std::string>& lines, const std::string& prefix) {
   for (const std::string& l : lines)
@@ -84,6 +91,13 @@ TEST(DescribeModelFile, EveryFigureIsTheModelsOwn) {
     EXPECT_EQ(kind, maqd_rt::op_kind_name(op.kind));
     EXPECT_EQ(shape, std::to_string(t.height) + "×" + std::to_string(t.width) + "×" + std::to_string(t.channels));
     EXPECT_EQ(dtype, maqd_rt::dtype_name(t.dtype));
+    // The columns line up under the header: dtype starts where its title
+    // does and the right-aligned weights end where theirs does.
+    const std::string& header = lines[row];
+    const std::string& line = lines[row + 1 + i];
+    const size_t dtype_at = line.find(" " + dtype + " ", line.find(shape) + shape.size()) + 1;
+    EXPECT_EQ(columns(line.substr(0, dtype_at)), header.find("dtype")) << line;
+    EXPECT_EQ(columns(line), columns(header)) << line;
     if (op.kind == maqd_rt::OpKind::kConv) {
       EXPECT_EQ(weights, std::to_string(op.weights.size()) + "×" + std::to_string(op.weight_bits) + "b");
       weight_count += int64_t(op.weights.size());
