@@ -2,6 +2,7 @@
 // LibTorch, nothing beyond the C++ library), for the machine a model is
 // deployed on: a cheap x86 or ARM Linux board.
 //   maqd-rt MODEL.maqd IMAGE...       the class of each binary PGM/PPM image
+//                                     (--top K: the K most probable, with probabilities)
 //   maqd-rt MODEL.maqd -              the same for a stream of them on stdin
 //   maqd-rt MODEL.maqd --info         its metadata, ops and memory (maqd_rt/describe.hpp)
 //   maqd-rt MODEL.maqd --bench S [IMAGE...]  images/s and latency over S seconds
@@ -26,14 +27,16 @@
 namespace {
 
 const char kUsage[] =
-    "usage: maqd-rt MODEL.maqd [--threads N] IMAGE...     print the class of each image\n"
-    "       maqd-rt MODEL.maqd [--threads N] -            the same for images on standard input,\n"
-    "                                                     one after another, a line each as it comes\n"
-    "       maqd-rt MODEL.maqd [--threads N] --info       print the model's metadata, ops and memory\n"
+    "usage: maqd-rt MODEL.maqd [--threads N] [--top K] IMAGE...  print the class of each image\n"
+    "       maqd-rt MODEL.maqd [--threads N] [--top K] -         the same for images on standard input,\n"
+    "                                                            one after another, a line each as it comes\n"
+    "       maqd-rt MODEL.maqd [--threads N] --info              print the model's metadata, ops and memory\n"
     "       maqd-rt MODEL.maqd [--threads N] --bench SECONDS [IMAGE...]\n"
-    "                                                     images/s and latency per call (on the\n"
-    "                                                     images as one batch, or one of zeros)\n"
+    "                                                            images/s and latency per call (on the\n"
+    "                                                            images as one batch, or one of zeros)\n"
     "Images are binary PGM (P5) or PPM (P6) of the model's input size.\n"
+    "--top K prints each image's K most probable classes, most probable first, each with the\n"
+    "probability softmax gives its logit.\n"
     "MAQD_ISA=scalar|avx2|avx512 (x86-64) or scalar|neon|neondot (64-bit Arm) caps the kernels'\n"
     "instruction set.\n";
 
@@ -45,6 +48,7 @@ struct Args {
   std::string model;
   std::vector<std::string> images;
   int threads = 1;
+  size_t top = 0;  // 0: the class alone
   bool info = false;
   double bench_seconds = 0;
 };
@@ -71,6 +75,11 @@ Args parse(int argc, char** argv) {
       if (threads != int(threads)) throw UsageError{"--threads is '" + std::string(next) + "'; expected a whole number"};
       a.threads = int(threads);
       ++i;
+    } else if (arg == "--top") {
+      const double top = number_arg(arg, next, 1, 1e9);
+      if (top != double(size_t(top))) throw UsageError{"--top is '" + std::string(next) + "'; expected a whole number"};
+      a.top = size_t(top);
+      ++i;
     } else if (arg == "--bench") {
       a.bench_seconds = number_arg(arg, next, 0.01, 3600);
       ++i;
@@ -88,6 +97,7 @@ Args parse(int argc, char** argv) {
   if (!a.info && a.bench_seconds == 0 && a.images.empty()) throw UsageError{"no image given"};
   if (a.info && (a.bench_seconds > 0 || !a.images.empty()))
     throw UsageError{"--info takes no images and no --bench"};
+  if (a.top > 0 && (a.info || a.bench_seconds > 0)) throw UsageError{"--top is for classifying images, not --info or --bench"};
   if (std::count(a.images.begin(), a.images.end(), "-") > 0 && (a.images.size() > 1 || a.bench_seconds > 0))
     throw UsageError{"- (images on standard input) takes no other images and no --bench"};
   return a;
@@ -95,15 +105,14 @@ Args parse(int argc, char** argv) {
 
 // Images on standard input, one after another, each classified and its
 // line flushed as it arrives: a camera pipeline's frames.
-int classify_stream(maqd_rt::Engine& engine) {
+int classify_stream(maqd_rt::Engine& engine, size_t top) {
   const maqd_rt::Model& model = engine.model();
   std::vector<uint8_t> pixels;
   std::vector<float> logits(size_t(model.num_classes()));
   int64_t count = 0;
   while (maqd_rt::read_netpbm_stream(std::cin, model.input(), "-", count + 1, &pixels)) {
     engine.run(pixels.data(), 1, logits.data());
-    const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    std::printf("-: class %s\n", model.class_label(label).c_str());
+    std::printf("-: class %s\n", model.prediction_text(logits.data(), top).c_str());
     std::fflush(stdout);
     ++count;
   }
@@ -120,7 +129,10 @@ int run(const Args& a) {
   options.threads = a.threads;
   maqd_rt::Engine engine(maqd_rt::load_model(a.model), options);
   const maqd_rt::Model& model = engine.model();
-  if (a.images.size() == 1 && a.images[0] == "-") return classify_stream(engine);
+  if (a.top > size_t(model.num_classes()))
+    throw UsageError{"--top is " + std::to_string(a.top) + "; the model has " + std::to_string(model.num_classes()) +
+                     " classes"};
+  if (a.images.size() == 1 && a.images[0] == "-") return classify_stream(engine, a.top);
   const size_t image_bytes = size_t(model.input().elements());
   std::vector<uint8_t> batch;
   for (const std::string& path : a.images) {
@@ -161,9 +173,7 @@ int run(const Args& a) {
   engine.run(batch.data(), count, logits.data());
   const size_t classes = size_t(model.num_classes());
   for (size_t i = 0; i < a.images.size(); ++i) {
-    const float* row = logits.data() + i * classes;
-    const size_t label = size_t(std::max_element(row, row + classes) - row);
-    std::printf("%s: class %s\n", a.images[i].c_str(), model.class_label(label).c_str());
+    std::printf("%s: class %s\n", a.images[i].c_str(), model.prediction_text(logits.data() + i * classes, a.top).c_str());
   }
   return 0;
 }

@@ -121,6 +121,7 @@ struct RunArgs {
   std::string model, dataset, data_dir, compare, onnx, reference = "float32";
   std::vector<std::string> images;
   int64_t limit = 0, batch = 100;
+  size_t top = 0;  // --image: 0 prints the class alone
   std::optional<double> test_split;
   int threads = 1;
   bool json = false, profile = false;
@@ -312,6 +313,11 @@ void register_run(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("model", a->model, "The model file (.maqd)")->required();
   cmd->add_option("--image", a->images, "Classify these images (PGM, PPM, PNG or JPEG; of the model's input size, or any size for a model trained with --resize)");
+  cmd->add_option("--top", a->top,
+                  "With --image: print each image's K most probable classes, most probable first, each "
+                  "with the probability softmax gives its logit")
+      ->check(CLI::Range(size_t(1), size_t(1) << 20))
+      ->type_name("K");
   cmd->add_option("--data", a->dataset, "Data set to evaluate (default: the model's)");
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_option("--limit", a->limit, "Use only the first N test images (0: all)");
@@ -343,6 +349,7 @@ void register_run(CLI::App& app) {
     check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),
           "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "
                  "--image or --json");
+    check(a->top == 0 || !a->images.empty(), "run", "--top is for --image; a test-set run prints its accuracy");
     if (!a->compare.empty()) {
       compare_run(*a);
       return;
@@ -358,12 +365,12 @@ void register_run(CLI::App& app) {
     const maqd_rt::Model& model = engine.model();
     const int classes = model.num_classes();
     if (!a->images.empty()) {
+      check(a->top <= size_t(classes), "run", "--top is ", a->top, "; the model has ", classes, " classes");
       std::vector<float> logits(classes);
       for (const std::string& path : a->images) {
         const std::vector<uint8_t> pixels = image_for(model, path);
         engine.run(pixels.data(), 1, logits.data());
-        const size_t label = size_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        std::printf("%s: class %s\n", path.c_str(), model.class_label(label).c_str());
+        std::printf("%s: class %s\n", path.c_str(), model.prediction_text(logits.data(), a->top).c_str());
       }
       return;
     }

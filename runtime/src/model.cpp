@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -153,6 +156,38 @@ std::vector<std::string> Model::class_names() const {
 std::string Model::class_label(size_t label) const {
   const std::vector<std::string> names = class_names();
   return std::to_string(label) + (label < names.size() ? " (" + names[label] + ")" : "");
+}
+
+std::string Model::prediction_text(const float* logits, size_t top) const {
+  const std::vector<ClassProbability> best = top_classes(logits, size_t(num_classes()), std::max<size_t>(top, 1));
+  if (top == 0) return class_label(best[0].label);
+  std::string text;
+  for (const ClassProbability& c : best) {
+    char probability[32];
+    std::snprintf(probability, sizeof probability, " %.3f", c.probability);
+    text += (text.empty() ? "" : ", ") + class_label(c.label) + probability;
+  }
+  return text;
+}
+
+std::vector<ClassProbability> top_classes(const float* logits, size_t classes, size_t k) {
+  if (k > classes)
+    fail("top_classes: " + std::to_string(k) + " classes asked of " + std::to_string(classes) + "; expected at most " +
+             std::to_string(classes),
+         Status::kBadArgument);
+  std::vector<size_t> order(classes);
+  std::iota(order.begin(), order.end(), size_t(0));
+  // Ordered by the logits themselves: probabilities of nearby logits can
+  // round to the same double.
+  std::partial_sort(order.begin(), order.begin() + ptrdiff_t(k), order.end(), [&](size_t a, size_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  });
+  double sum = 0;  // softmax with the maximum subtracted: no overflow
+  const double highest = classes ? double(logits[order[0]]) : 0;
+  for (size_t c = 0; c < classes; ++c) sum += std::exp(double(logits[c]) - highest);
+  std::vector<ClassProbability> best(k);
+  for (size_t i = 0; i < k; ++i) best[i] = {order[i], std::exp(double(logits[order[i]]) - highest) / sum};
+  return best;
 }
 
 std::vector<ValueRange> validate(const Model& model) {

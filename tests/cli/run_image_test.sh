@@ -71,6 +71,20 @@ mapfile -t by_png < <(classes "${png[@]}")
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 "${plain[@]}" >"$dir/by-maqd-rt" 2>>"$dir/log" ||
   fail "maqd-rt failed"
 cmp -s "$dir/by-maqd" "$dir/by-maqd-rt" || fail "maqd-rt and maqd run --image disagree: $(diff "$dir/by-maqd" "$dir/by-maqd-rt" | head -3)"
+# --top 3: the same three classes and probabilities from both, the first
+# the class printed without it, the probabilities falling and under 1.
+"$maqd" run "$dir/model.maqd" --image "${plain[@]}" --top 3 >"$dir/top-maqd" 2>>"$dir/log" || fail "maqd run --top failed"
+"$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --top 3 "${plain[@]}" >"$dir/top-maqd-rt" 2>>"$dir/log" ||
+  fail "maqd-rt --top failed"
+cmp -s "$dir/top-maqd" "$dir/top-maqd-rt" || fail "maqd-rt and maqd run --top disagree: $(diff "$dir/top-maqd" "$dir/top-maqd-rt" | head -3)"
+paste -d '\t' "$dir/by-maqd" "$dir/top-maqd" | awk -F '\t' '
+  { first = $2; sub(/ [0-9.]+, .*/, "", first)
+    if (first != $1) { print "first of --top 3 is not the class: " $0; exit 1 }
+    n = split($2, parts, /\) /); last = 2
+    for (i = 2; i <= n; ++i) { p = parts[i] + 0; if (p > last || p < 0) { print "probabilities not falling: " $0; exit 1 }; last = p }
+    if (n != 4) { print "expected 3 classes: " $0; exit 1 } }' >"$dir/top-check" || fail "$(cat "$dir/top-check")"
+"$maqd" run "$dir/model.maqd" --limit 10 --top 3 >"$dir/refused" 2>&1 && fail "--top without --image was accepted"
+grep -q "run: --top is for --image" "$dir/refused" || fail "--top without --image: $(tail -1 "$dir/refused")"
 # Both programs describe a model file alike (maqd_rt/describe.hpp; maqd info
 # shows the runtime on 1 and 2 threads).
 "$maqd" info "$dir/model.maqd" >"$dir/info-maqd" 2>>"$dir/log" || fail "maqd info failed"

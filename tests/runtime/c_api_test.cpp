@@ -2,6 +2,7 @@
 // (tests/c_api/classify_image.c) classifies an image with a model file, and
 // agrees with the C++ engine; failures come back as a status and a message.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -230,6 +231,24 @@ TEST(CApi, ClassNamesFromTheModelFile) {
   }
 }
 
+// `--top k`'s text for one image's logits, written out independently of
+// Model::prediction_text: labels by logit (ties: lower label), each named,
+// with its softmax probability to three places.
+std::string top_text(const std::vector<float>& logits, const std::vector<std::string>& names, size_t k) {
+  std::vector<size_t> order(logits.size());
+  for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return logits[a] > logits[b]; });
+  double sum = 0;
+  for (const float l : logits) sum += std::exp(double(l) - logits[order[0]]);
+  std::string text;
+  for (size_t i = 0; i < k; ++i) {
+    char probability[32];
+    std::snprintf(probability, sizeof probability, "%.3f", std::exp(double(logits[order[i]]) - logits[order[0]]) / sum);
+    text += (i ? ", " : "") + std::to_string(order[i]) + " (" + names[order[i]] + ") " + probability;
+  }
+  return text;
+}
+
 // maqd-rt, the runtime's own program, classifies PGM and PPM images as
 // the engine does and names the classes the model file records.
 TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
@@ -245,7 +264,7 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     maqd_rt::Engine engine(model);
     const size_t image_bytes = size_t(model.input().elements());
     std::vector<float> logits(3);
-    std::string expected, images, streamed;
+    std::string expected, images, streamed, expected_top3, streamed_top2;
     std::vector<int> seen(3, 0);
     for (int image = 0; image < 12; ++image) {
       std::vector<uint8_t> pixels(image_bytes);
@@ -260,6 +279,8 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
       ++seen[size_t(label)];
       expected += path + ": class " + std::to_string(label) + " (" + names[size_t(label)] + ")\n";
       streamed += "-: class " + std::to_string(label) + " (" + names[size_t(label)] + ")\n";
+      expected_top3 += path + ": class " + top_text(logits, names, 3) + "\n";
+      streamed_top2 += "-: class " + top_text(logits, names, 2) + "\n";
       images += " " + path;
     }
     EXPECT_GE(std::count_if(seen.begin(), seen.end(), [](int n) { return n > 0; }), 2)
@@ -278,6 +299,15 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
                                            &status);
     EXPECT_EQ(status, 0) << stream;
     EXPECT_EQ(stream, streamed);
+    // --top: every class, or the first two, each with its probability.
+    const std::string top3 =
+        run_command(target_program(MAQD_RT_TOOL_EXE) + " --top 3 " + model_path + images, &status);
+    EXPECT_EQ(status, 0) << top3;
+    EXPECT_EQ(top3, expected_top3);
+    const std::string stream_top2 = run_command(
+        "cat" + images + " | " + target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " - --top 2", &status);
+    EXPECT_EQ(status, 0) << stream_top2;
+    EXPECT_EQ(stream_top2, streamed_top2);
     const std::string info = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " --info", &status);
     EXPECT_EQ(status, 0) << info;
     EXPECT_NE(info.find("classes: 3 (0 dark, 1 middle, 2 bright thing)"), std::string::npos) << info;
@@ -324,6 +354,15 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
   out = run_command(tool + " " + model_path + " --threads 0 x.pgm", &status);
   EXPECT_EQ(status, 2);
   EXPECT_NE(out.find("--threads is '0'; expected a number from 1"), std::string::npos) << out;
+  out = run_command(tool + " " + model_path + " --top 3 x.pgm", &status);  // two classes
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(out, "maqd-rt: error: --top is 3; the model has 2 classes (maqd-rt --help)\n");
+  out = run_command(tool + " " + model_path + " --top 1 --info", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--top is for classifying images, not --info or --bench"), std::string::npos) << out;
+  out = run_command(tool + " " + model_path + " --top 0 x.pgm", &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("--top is '0'; expected a number from 1"), std::string::npos) << out;
   out = run_command(tool + " " + (temp.path() / "none.maqd").string() + " x.pgm", &status);
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("none.maqd: cannot open for reading"), std::string::npos) << out;

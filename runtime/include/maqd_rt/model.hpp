@@ -83,7 +83,21 @@ struct Model {
   std::vector<std::string> class_names() const;
   // How programs print a prediction: "7 (Sneaker)", or "7" without names.
   std::string class_label(size_t label) const;
+  // How programs print one image's logits (num_classes of them): with top
+  // 0 its class, "7 (Sneaker)"; else its `top` most probable classes, each
+  // with its softmax probability: "7 (Sneaker) 0.912, 5 (Sandal) 0.061".
+  std::string prediction_text(const float* logits, size_t top = 0) const;
 };
+
+// One class of an image's prediction and the probability softmax gives it.
+struct ClassProbability {
+  size_t label;
+  double probability;
+};
+// The `k` (≤ classes) highest of `classes` logits, highest first, ties by
+// the lower label (the first maximum is the argmax), with their softmax
+// probabilities. Throws maqd_rt::Error for k > classes.
+std::vector<ClassProbability> top_classes(const float* logits, size_t classes, size_t k);
 
 // Throws maqd_rt::Error naming the op, the field and what was expected when
 // the graph breaks a rule above (dtypes, shapes, sizes, order, ranges): the
