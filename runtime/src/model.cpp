@@ -153,19 +153,26 @@ std::vector<std::string> Model::class_names() const {
   return names;
 }
 
-std::string Model::class_label(size_t label) const {
-  const std::vector<std::string> names = class_names();
+namespace {
+
+// "7 (Sneaker)", or "7" where `names` has none for the label.
+std::string label_text(size_t label, const std::vector<std::string>& names) {
   return std::to_string(label) + (label < names.size() ? " (" + names[label] + ")" : "");
 }
 
+}  // namespace
+
+std::string Model::class_label(size_t label) const { return label_text(label, class_names()); }
+
 std::string Model::prediction_text(const float* logits, size_t top) const {
   const std::vector<ClassProbability> best = top_classes(logits, size_t(num_classes()), std::max<size_t>(top, 1));
-  if (top == 0) return class_label(best[0].label);
+  const std::vector<std::string> names = class_names();  // parsed once for the K labels
+  if (top == 0) return label_text(best[0].label, names);
   std::string text;
   for (const ClassProbability& c : best) {
     char probability[32];
     std::snprintf(probability, sizeof probability, " %.3f", c.probability);
-    text += (text.empty() ? "" : ", ") + class_label(c.label) + probability;
+    text += (text.empty() ? "" : ", ") + label_text(c.label, names) + probability;
   }
   return text;
 }
