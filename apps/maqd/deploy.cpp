@@ -343,13 +343,18 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->add_flag("--profile", a->profile,
                 "Time every op of the test-set run and print each op's kernel and share");
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
     check(a->limit >= 0, "run", "--limit is ", a->limit, "; expected 0 (all) or a positive count");
     check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),
           "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "
                  "--image or --json");
     check(a->top == 0 || !a->images.empty(), "run", "--top is for --image; a test-set run prints its accuracy");
+    // These would be ignored beside --image: say so rather than drop them.
+    for (const char* test_set_only :
+         {"--compare", "--onnx", "--json", "--data", "--data-dir", "--limit", "--test-split", "--batch"})
+      check(a->images.empty() || cmd->count(test_set_only) == 0, "run", "--image classifies image files; ",
+            test_set_only, " is for a test-set run");
     if (!a->compare.empty()) {
       compare_run(*a);
       return;

@@ -23,6 +23,10 @@ expect_error() {
 
 expect_error "run: --limit is -5; expected 0 (all) or a positive count" run "$dir/none.maqd" --limit -5
 expect_error "run: --threads and --batch must be ≥ 1" run "$dir/none.maqd" --batch 0
+expect_error "run: --image classifies image files; --compare is for a test-set run" \
+  run "$dir/none.maqd" --image "$dir/x.pgm" --compare "$dir/none"
+expect_error "run: --image classifies image files; --json is for a test-set run" run "$dir/none.maqd" --image "$dir/x.pgm" --json
+expect_error "run: --top is for --image; a test-set run prints its accuracy" run "$dir/none.maqd" --top 2
 expect_error "eval: --test-limit is -1; expected 0 (all) or a positive count" eval "$dir/none" --test-limit -1
 expect_error "eval: --batch-size is 0; expected ≥ 1" eval "$dir/none" --batch-size 0
 expect_error "train_limit/test_limit are -1/0; expected 0 (all) or a positive count" \
