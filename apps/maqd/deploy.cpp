@@ -350,6 +350,9 @@ void register_run(CLI::App& app) {
           "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "
                  "--image or --json");
     check(a->top == 0 || !a->images.empty(), "run", "--top is for --image; a test-set run prints its accuracy");
+    check(a->compare.empty() || a->onnx.empty(), "run", "--compare and --onnx are two runs; give one of them");
+    check(!a->compare.empty() || cmd->count("--reference") == 0, "run",
+          "--reference is the precision of --compare's evaluation; expected it with --compare");
     // These would be ignored beside --image: say so rather than drop them.
     for (const char* test_set_only :
          {"--compare", "--onnx", "--json", "--data", "--data-dir", "--limit", "--test-split", "--batch"})

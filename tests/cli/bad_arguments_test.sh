@@ -27,6 +27,10 @@ expect_error "run: --image classifies image files; --compare is for a test-set r
   run "$dir/none.maqd" --image "$dir/x.pgm" --compare "$dir/none"
 expect_error "run: --image classifies image files; --json is for a test-set run" run "$dir/none.maqd" --image "$dir/x.pgm" --json
 expect_error "run: --top is for --image; a test-set run prints its accuracy" run "$dir/none.maqd" --top 2
+expect_error "run: --compare and --onnx are two runs; give one of them" \
+  run "$dir/none.maqd" --compare "$dir/none" --onnx "$dir/none.onnx"
+expect_error "run: --reference is the precision of --compare's evaluation; expected it with --compare" \
+  run "$dir/none.maqd" --reference float64
 expect_error "eval: --test-limit is -1; expected 0 (all) or a positive count" eval "$dir/none" --test-limit -1
 expect_error "eval: --batch-size is 0; expected ≥ 1" eval "$dir/none" --batch-size 0
 expect_error "train_limit/test_limit are -1/0; expected 0 (all) or a positive count" \
