@@ -91,7 +91,7 @@ void register_info(CLI::App& app) {
     std::printf("input %lld×%lld×%lld, %lld classes%s\n\n", (long long)checkpoint.shape.channels,
                 (long long)checkpoint.shape.height, (long long)checkpoint.shape.width,
                 (long long)checkpoint.shape.num_classes, names.empty() ? "" : (" (" + names + ")").c_str());
-    std::printf("%-26s %-8s %-16s %-11s %10s %7s %5s\n", "layer", "token", "out shape", "weight",
+    std::printf("%-26s %-8s %-16s %-14s %10s %7s %5s\n", "layer", "token", "out shape", "weight",
                 "params", "levels", "bits");
     int64_t params_total = 0;
     double packed_bytes = 0;
@@ -122,8 +122,9 @@ void register_info(CLI::App& app) {
         weight = "residual block";
       }
       params_total += params;
-      std::printf("%-26s %-8s %-16s %-11s %10lld %7s %5s\n", l.name.c_str(), l.token.c_str(), shape,
-                  weight.c_str(), (long long)params, levels.c_str(), bits.c_str());
+      std::printf("%-26s %-8s %s %s %10lld %7s %5s\n", l.name.c_str(), l.token.c_str(),
+                  maqd_rt::pad_columns(shape, 16).c_str(), maqd_rt::pad_columns(weight, 14).c_str(),
+                  (long long)params, levels.c_str(), bits.c_str());
     }
     // Packed: quantized codes at the exporter's bits, float convs at 32 bits, and two
     // float32 per channel for the folded normalization (or the bias).

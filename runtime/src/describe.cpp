@@ -31,16 +31,6 @@ __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* 
   va_end(args);
 }
 
-// `text` padded with spaces to `width` columns on the left or right: a
-// shape's × is two bytes but one column, so printf's byte widths would
-// shift every column after it.
-std::string padded(const std::string& text, size_t width, bool right_align = false) {
-  size_t columns = 0;
-  for (const char c : text) columns += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // UTF-8 lead bytes
-  const std::string fill(columns < width ? width - columns : 0, ' ');
-  return right_align ? fill + text : text + fill;
-}
-
 // The working memory the core (maqd_rt/core/inference.h) plans for the
 // file's bytes: prepare says what it needs where the arena is too small.
 uint64_t core_arena_bytes(const FileBytes& file, const std::string& path) {
@@ -59,6 +49,13 @@ uint64_t core_arena_bytes(const FileBytes& file, const std::string& path) {
 }
 
 }  // namespace
+
+std::string pad_columns(const std::string& text, size_t width, bool right_align) {
+  size_t columns = 0;
+  for (const char c : text) columns += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // UTF-8 lead bytes
+  const std::string fill(columns < width ? width - columns : 0, ' ');
+  return right_align ? fill + text : text + fill;
+}
 
 std::string describe_model_file(const std::string& path, int threads) {
   const FileBytes file(path);
@@ -93,7 +90,8 @@ std::string describe_model_file(const std::string& path, int threads) {
     const std::string shape = std::to_string(output.height) + "×" + std::to_string(output.width) + "×" +
                               std::to_string(output.channels);
     append(out, "%-4zu %-28s %-11s %s %-5s %s\n", i, op.name.c_str(), op_kind_name(op.kind),
-           padded(shape, 16).c_str(), dtype_name(output.dtype), padded(weights, 10, /*right_align=*/true).c_str());
+           pad_columns(shape, 16).c_str(), dtype_name(output.dtype),
+           pad_columns(weights, 10, /*right_align=*/true).c_str());
   }
   append(out, "\nconv weights: %lld values, %lld bytes packed as stored (the same values as int8: %lld "
               "bytes; as float32: %lld bytes)\n",

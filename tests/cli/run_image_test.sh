@@ -66,6 +66,16 @@ mapfile -t by_png < <(classes "${png[@]}")
 # The names are in the model file; maqd info lists them on one line.
 "$maqd" info "$dir/model.maqd" | grep -q "^  class_names  *T-shirt/top, Trouser, .*, Bag, Ankle boot$" ||
   fail "maqd info does not list the class names on one line"
+# The checkpoint's layer table lines up: every row as wide, in characters,
+# as its header (its shapes' × are two bytes each).
+"$maqd" info "$dir/run" | python3 -c '
+import sys
+lines = sys.stdin.read().splitlines()
+start = next(i for i, l in enumerate(lines) if l.startswith("layer "))
+end = lines.index("", start)
+widths = {len(l) for l in lines[start:end]}
+sys.exit(0 if end - start > 3 and len(widths) == 1 else "rows of widths %s" % sorted(widths))' ||
+  fail "maqd info on the run: the layer table does not line up"
 # maqd-rt, the runtime's own program beside maqd, says the same of each image.
 "$maqd" run "$dir/model.maqd" --image "${plain[@]}" >"$dir/by-maqd" 2>>"$dir/log"
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --threads 2 "${plain[@]}" >"$dir/by-maqd-rt" 2>>"$dir/log" ||

@@ -142,6 +142,14 @@ TEST(DescribeModelFile, OneThreadIsOneLineAndNoNamesNoList) {
   EXPECT_EQ(text.back(), '\n');
 }
 
+TEST(PadColumns, CountsColumnsNotBytes) {
+  EXPECT_EQ(maqd_rt::pad_columns("28×28×1", 10), "28×28×1   ");
+  EXPECT_EQ(maqd_rt::pad_columns("144×4b", 8, /*right_align=*/true), "  144×4b");
+  EXPECT_EQ(maqd_rt::pad_columns("abc", 3), "abc");
+  EXPECT_EQ(maqd_rt::pad_columns("longer×than", 4), "longer×than");  // never cut
+  EXPECT_EQ(maqd_rt::pad_columns("", 2, true), "  ");
+}
+
 TEST(DescribeModelFile, AMissingOrBrokenFileIsAnErrorNamingIt) {
   maqd_test::TempDir temp;
   const std::string missing = temp.file("none.maqd");
