@@ -97,7 +97,8 @@ Args parse(int argc, char** argv) {
   if (!a.info && a.bench_seconds == 0 && a.images.empty()) throw UsageError{"no image given"};
   if (a.info && (a.bench_seconds > 0 || !a.images.empty()))
     throw UsageError{"--info takes no images and no --bench"};
-  if (a.top > 0 && (a.info || a.bench_seconds > 0)) throw UsageError{"--top is for classifying images, not --info or --bench"};
+  if (a.top > 0 && (a.info || a.bench_seconds > 0))
+    throw UsageError{"--top is for classifying images, not --info or --bench"};
   if (std::count(a.images.begin(), a.images.end(), "-") > 0 && (a.images.size() > 1 || a.bench_seconds > 0))
     throw UsageError{"- (images on standard input) takes no other images and no --bench"};
   return a;
@@ -173,7 +174,8 @@ int run(const Args& a) {
   engine.run(batch.data(), count, logits.data());
   const size_t classes = size_t(model.num_classes());
   for (size_t i = 0; i < a.images.size(); ++i) {
-    std::printf("%s: class %s\n", a.images[i].c_str(), model.prediction_text(logits.data() + i * classes, a.top).c_str());
+    const std::string prediction = model.prediction_text(logits.data() + i * classes, a.top);
+    std::printf("%s: class %s\n", a.images[i].c_str(), prediction.c_str());
   }
   return 0;
 }

@@ -338,38 +338,35 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
 
 TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
   maqd_test::TempDir temp;
-  const std::string model_path = (temp.path() / "model.maqd").string();
-  maqd_rt::save_model(maqd_test::tiny_model(), model_path);
-  const std::string tool = target_program(MAQD_RT_TOOL_EXE);
-  int status = 0;
-  std::string out = run_command(tool + " " + model_path, &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_EQ(out, "maqd-rt: error: no image given (maqd-rt --help)\n");
-  out = run_command(tool + " " + model_path + " - < /dev/null", &status);
-  EXPECT_EQ(status, 1);
-  EXPECT_EQ(out, "maqd-rt: error: -: no image on standard input; expected binary PGM or PPM images\n");
-  out = run_command(tool + " " + model_path + " - x.pgm", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("- (images on standard input) takes no other images and no --bench"), std::string::npos) << out;
-  out = run_command(tool + " " + model_path + " --threads 0 x.pgm", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("--threads is '0'; expected a number from 1"), std::string::npos) << out;
-  out = run_command(tool + " " + model_path + " --top 3 x.pgm", &status);  // two classes
-  EXPECT_EQ(status, 2);
-  EXPECT_EQ(out, "maqd-rt: error: --top is 3; the model has 2 classes (maqd-rt --help)\n");
-  out = run_command(tool + " " + model_path + " --top 1 --info", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("--top is for classifying images, not --info or --bench"), std::string::npos) << out;
-  out = run_command(tool + " " + model_path + " --top 0 x.pgm", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("--top is '0'; expected a number from 1"), std::string::npos) << out;
-  out = run_command(tool + " " + (temp.path() / "none.maqd").string() + " x.pgm", &status);
-  EXPECT_EQ(status, 1);
-  EXPECT_NE(out.find("none.maqd: cannot open for reading"), std::string::npos) << out;
-  out = run_command(tool + " " + model_path + " " + (temp.path() / "missing.pgm").string(), &status);
-  EXPECT_EQ(status, 1);
-  EXPECT_NE(out.find("missing.pgm: cannot open the image"), std::string::npos) << out;
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  const std::string model = (temp.path() / "model.maqd").string();
+  maqd_rt::save_model(maqd_test::tiny_model(), model);  // two classes
+  struct Case {
+    std::string arguments;
+    int status;
+    std::string message;  // the whole line after "maqd-rt: error: "
+  };
+  const std::vector<Case> cases{
+      {model, 2, "no image given (maqd-rt --help)"},
+      {model + " - < /dev/null", 1, "-: no image on standard input; expected binary PGM or PPM images"},
+      {model + " - x.pgm", 2, "- (images on standard input) takes no other images and no --bench (maqd-rt --help)"},
+      {model + " --threads 0 x.pgm", 2,
+       "--threads is '0'; expected a number from 1 to " + std::to_string(maqd_rt::kMaxEngineThreads) +
+           " (maqd-rt --help)"},
+      {model + " --top 3 x.pgm", 2, "--top is 3; the model has 2 classes (maqd-rt --help)"},
+      {model + " --top 1 --info", 2, "--top is for classifying images, not --info or --bench (maqd-rt --help)"},
+      {model + " --top 0 x.pgm", 2, "--top is '0'; expected a number from 1 to 1e+09 (maqd-rt --help)"},
+      {(temp.path() / "none.maqd").string() + " x.pgm", 1,
+       (temp.path() / "none.maqd").string() + ": cannot open for reading"},
+      {model + " " + (temp.path() / "missing.pgm").string(), 1,
+       (temp.path() / "missing.pgm").string() + ": cannot open the image"},
+  };
+  for (const Case& c : cases) {
+    int status = 0;
+    const std::string out = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + c.arguments, &status);
+    EXPECT_EQ(status, c.status) << c.arguments;
+    EXPECT_EQ(out.rfind("maqd-rt: error: " + c.message, 0), 0u) << c.arguments << "\n" << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << c.arguments << "\n" << out;
+  }
 }
 
 }  // namespace
