@@ -245,11 +245,14 @@ void register_export(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("checkpoint", a->checkpoint, "checkpoint.pt of a run (or the run folder)")->required();
-  cmd->add_option("-o,--output,--out", a->output, "The file to write (.maqd, .onnx or .c)")->required();
+  cmd->add_option("-o,--output,--out", a->output,
+                  "The file to write (.maqd, .onnx or .c; without --format its ending picks the format)")
+      ->required();
   cmd->add_option("--format", a->format,
                   "maqd: the runtime's integer model; onnx: standard float operators computing the "
                   "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels; "
-                  "c-array: the .maqd bytes as a C source file, for firmware (docs/format.md)")
+                  "c-array: the .maqd bytes as a C source file, for firmware (docs/format.md); "
+                  "default: onnx for a .onnx file, c-array for a .c file, else maqd")
       ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8", "c-array"}))
       ->capture_default_str();
   cmd->add_option("--c-symbol", a->c_symbol, "c-array: the array's name (its size is NAME_size)")
@@ -264,7 +267,18 @@ void register_export(CLI::App& app) {
           },
           "C identifier"))
       ->capture_default_str();
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
+    // The file's ending and the format agree: a .onnx file holding a .maqd
+    // model would fail only later, in another program.
+    const std::string ending = std::filesystem::path(a->output).extension().string();
+    const std::map<std::string, std::string> format_of_ending{{".maqd", "maqd"}, {".onnx", "onnx"}, {".c", "c-array"}};
+    const auto known = format_of_ending.find(ending);
+    if (cmd->count("--format") == 0 && known != format_of_ending.end()) a->format = known->second;
+    const std::string expected = a->format == "maqd" ? ".maqd" : a->format == "c-array" ? ".c" : ".onnx";
+    check(known == format_of_ending.end() || ending == expected, "export", "--format ", a->format,
+          " writes a ", expected, " file; --output is '", a->output, "'");
+    check(a->format == "c-array" || cmd->count("--c-symbol") == 0, "export",
+          "--c-symbol names the array of --format c-array; the format is ", a->format);
     train::Checkpoint checkpoint;
     const std::string path = checkpoint_file(a->checkpoint);
     Network network = train::load_network(path, &checkpoint);

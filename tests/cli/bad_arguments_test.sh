@@ -45,6 +45,12 @@ expect_error "none.toml: File could not be opened for reading; expected a readab
 expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
   train --nosuch --out "$dir/run"
 expect_error "export: --output is required (see maqd export --help)" export "$dir/none"
+expect_error "export: --format maqd writes a .maqd file; --output is '$dir/x.onnx'" \
+  export "$dir/none" -o "$dir/x.onnx" --format maqd
+expect_error "export: --format onnx-int8 writes a .onnx file; --output is '$dir/x.c'" \
+  export "$dir/none" -o "$dir/x.c" --format onnx-int8
+expect_error "export: --c-symbol names the array of --format c-array; the format is maqd" \
+  export "$dir/none" -o "$dir/x.maqd" --c-symbol model
 "$maqd" train --epochs abc --out "$dir/run" >/dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 ]] || { echo "FAIL: a value that does not parse exits $rc; expected 2"; failures=$((failures + 1)); }

@@ -19,6 +19,9 @@ source "$(dirname "$0")/common.sh"
 "$maqd" export "$dir/run" --out "$dir/model.onnx" --format onnx >>"$dir/log" 2>&1 || fail "onnx export failed"
 "$maqd" export "$dir/run" -o "$dir/model.int8.onnx" --format onnx-int8 >>"$dir/log" 2>&1 ||
   fail "onnx-int8 export failed"
+# Without --format, a .onnx file gets the exact ONNX form, not .maqd bytes.
+"$maqd" export "$dir/run" -o "$dir/inferred.onnx" >>"$dir/log" 2>&1 || fail "export to a .onnx file failed"
+cmp -s "$dir/inferred.onnx" "$dir/model.onnx" || fail "export -o FILE.onnx without --format differs from --format onnx"
 
 agreement() {  # prints matching_predictions/images of `maqd run --onnx FILE --json`
   "$maqd" run "$dir/model.maqd" --onnx "$1" --limit 2000 --threads 2 --json >"$dir/run.json" 2>>"$dir/log" ||
