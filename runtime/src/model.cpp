@@ -182,18 +182,35 @@ std::vector<ClassProbability> top_classes(const float* logits, size_t classes, s
     fail("top_classes: " + std::to_string(k) + " classes asked of " + std::to_string(classes) + "; expected at most " +
              std::to_string(classes),
          Status::kBadArgument);
+  // Highest first, ties to the lower label, NaN last: a strict weak order,
+  // as partial_sort needs. By the logits themselves, since probabilities of
+  // nearby logits can round to the same double.
+  const auto before = [&](size_t a, size_t b) {
+    const bool a_nan = std::isnan(logits[a]), b_nan = std::isnan(logits[b]);
+    if (a_nan || b_nan) return a_nan == b_nan ? a < b : b_nan;
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
   std::vector<size_t> order(classes);
   std::iota(order.begin(), order.end(), size_t(0));
-  // Ordered by the logits themselves: probabilities of nearby logits can
-  // round to the same double.
-  std::partial_sort(order.begin(), order.begin() + ptrdiff_t(k), order.end(), [&](size_t a, size_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  });
-  double sum = 0;  // softmax with the maximum subtracted: no overflow
-  const double highest = classes ? double(logits[order[0]]) : 0;
-  for (size_t c = 0; c < classes; ++c) sum += std::exp(double(logits[c]) - highest);
+  std::partial_sort(order.begin(), order.begin() + ptrdiff_t(k), order.end(), before);
+  // Softmax with the highest logit subtracted, so nothing overflows. Where
+  // the highest is infinite (a float sum can overflow), the logits equal
+  // to it share the probability; a NaN logit's probability is NaN.
+  double highest = -INFINITY;
+  for (size_t c = 0; c < classes; ++c)
+    if (!std::isnan(logits[c])) highest = std::max(highest, double(logits[c]));
+  const auto weight = [&](float logit) {
+    if (std::isinf(highest)) return double(logit) == highest ? 1.0 : 0.0;
+    return std::exp(double(logit) - highest);
+  };
+  double sum = 0;
+  for (size_t c = 0; c < classes; ++c)
+    if (!std::isnan(logits[c])) sum += weight(logits[c]);
   std::vector<ClassProbability> best(k);
-  for (size_t i = 0; i < k; ++i) best[i] = {order[i], std::exp(double(logits[order[i]]) - highest) / sum};
+  for (size_t i = 0; i < k; ++i) {
+    const float logit = logits[order[i]];
+    best[i] = {order[i], std::isnan(logit) ? double(NAN) : weight(logit) / sum};
+  }
   return best;
 }
 

@@ -77,6 +77,30 @@ TEST(TopClasses, TiesGoToTheLowerLabelAndExtremeLogitsStayFinite) {
   EXPECT_EQ(far[3].probability, 0.0);
 }
 
+// A float sum can overflow to ±inf, and inf − inf is NaN: the order stays
+// defined (NaN last) and the probabilities follow the limits.
+TEST(TopClasses, InfiniteAndNanLogits) {
+  const float inf = INFINITY, nan = NAN;
+  const auto labels_and_probabilities = [](const std::vector<float>& logits) {
+    std::string text;
+    for (const maqd_rt::ClassProbability& c : maqd_rt::top_classes(logits.data(), logits.size(), logits.size()))
+      text += std::to_string(c.label) + ":" + (std::isnan(c.probability) ? "nan" : std::to_string(c.probability)) + " ";
+    return text;
+  };
+  EXPECT_EQ(labels_and_probabilities({1, inf, nan}), "1:1.000000 0:0.000000 2:nan ");
+  EXPECT_EQ(labels_and_probabilities({inf, 2, inf}), "0:0.500000 2:0.500000 1:0.000000 ");
+  EXPECT_EQ(labels_and_probabilities({-inf, -inf}), "0:0.500000 1:0.500000 ");
+  EXPECT_EQ(labels_and_probabilities({nan, 0, nan, std::log(3.0f)}), "3:0.750000 1:0.250000 0:nan 2:nan ");
+  EXPECT_EQ(labels_and_probabilities({nan}), "0:nan ");
+  // The first class does not depend on where the NaN sits.
+  for (size_t at = 0; at < 5; ++at) {
+    std::vector<float> logits{0.5f, 2.0f, -1.0f, 1.5f, 0.0f};
+    logits[at] = nan;
+    const size_t expected = at == 1 ? 3 : 1;
+    EXPECT_EQ(maqd_rt::top_classes(logits.data(), logits.size(), 1)[0].label, expected) << at;
+  }
+}
+
 TEST(TopClasses, MoreThanTheClassesIsAnErrorNamingTheCount) {
   const std::vector<float> logits{0.5f, 0.25f};
   EXPECT_TRUE(maqd_rt::top_classes(logits.data(), 2, 0).empty());

@@ -86,6 +86,7 @@ struct Model {
   // How programs print one image's logits (num_classes of them): with top
   // 0 its class, "7 (Sneaker)"; else its `top` most probable classes, each
   // with its softmax probability: "7 (Sneaker) 0.912, 5 (Sandal) 0.061".
+  // Throws maqd_rt::Error for top > num_classes().
   std::string prediction_text(const float* logits, size_t top = 0) const;
 };
 
@@ -95,8 +96,9 @@ struct ClassProbability {
   double probability;
 };
 // The `k` (≤ classes) highest of `classes` logits, highest first, ties by
-// the lower label (the first maximum is the argmax), with their softmax
-// probabilities. Throws maqd_rt::Error for k > classes.
+// the lower label (the first maximum is the argmax), NaN last, with their
+// softmax probabilities (infinite highest logits share 1; NaN's is NaN).
+// Throws maqd_rt::Error for k > classes.
 std::vector<ClassProbability> top_classes(const float* logits, size_t classes, size_t k);
 
 // Throws maqd_rt::Error naming the op, the field and what was expected when
