@@ -59,7 +59,7 @@ double number_arg(const std::string& flag, const char* text, double low, double 
   const double value = text ? std::strtod(text, &end) : 0;
   if (!text || end == text || *end != '\0' || !(value >= low && value <= high)) {
     char range[64];
-    std::snprintf(range, sizeof range, "%g to %g", low, high);
+    std::snprintf(range, sizeof range, "%.10g to %.10g", low, high);
     throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " + range};
   }
   return value;
@@ -76,7 +76,7 @@ Args parse(int argc, char** argv) {
       a.threads = int(threads);
       ++i;
     } else if (arg == "--top") {
-      const double top = number_arg(arg, next, 1, 1e9);
+      const double top = number_arg(arg, next, 1, 1 << 20);  // as maqd run's; the model's classes bound it
       if (top != double(size_t(top))) throw UsageError{"--top is '" + std::string(next) + "'; expected a whole number"};
       a.top = size_t(top);
       ++i;

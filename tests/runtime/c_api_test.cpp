@@ -354,7 +354,7 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
            " (maqd-rt --help)"},
       {model + " --top 3 x.pgm", 2, "--top is 3; the model has 2 classes (maqd-rt --help)"},
       {model + " --top 1 --info", 2, "--top is for classifying images, not --info or --bench (maqd-rt --help)"},
-      {model + " --top 0 x.pgm", 2, "--top is '0'; expected a number from 1 to 1e+09 (maqd-rt --help)"},
+      {model + " --top 0 x.pgm", 2, "--top is '0'; expected a number from 1 to 1048576 (maqd-rt --help)"},
       {(temp.path() / "none.maqd").string() + " x.pgm", 1,
        (temp.path() / "none.maqd").string() + ": cannot open for reading"},
       {model + " " + (temp.path() / "missing.pgm").string(), 1,
@@ -364,8 +364,7 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
     int status = 0;
     const std::string out = run_command(target_program(MAQD_RT_TOOL_EXE) + " " + c.arguments, &status);
     EXPECT_EQ(status, c.status) << c.arguments;
-    EXPECT_EQ(out.rfind("maqd-rt: error: " + c.message, 0), 0u) << c.arguments << "\n" << out;
-    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << c.arguments << "\n" << out;
+    EXPECT_EQ(out, "maqd-rt: error: " + c.message + "\n") << c.arguments;
   }
 }
 

@@ -17,10 +17,12 @@ namespace maqd_rt {
 // cannot read.
 std::string describe_model_file(const std::string& path, int threads = 2);
 
-// UTF-8 `text` padded with spaces to `width` display columns, on the right
-// or (right_align) the left: a shape's × is two bytes but one column, so
-// printf's byte widths would shift a table's later columns. The tables of
-// describe_model_file and of `maqd info` on a checkpoint use it.
+// UTF-8 `text` padded with spaces to `width` characters (code points), on
+// the right or (right_align) the left: a shape's × is two bytes but one
+// column, so printf's byte widths would shift a table's later columns.
+// (Wide and combining characters are not one column each; the tables'
+// cells hold none.) The tables of describe_model_file and of `maqd info`
+// on a checkpoint use it.
 std::string pad_columns(const std::string& text, size_t width, bool right_align = false);
 
 }  // namespace maqd_rt
