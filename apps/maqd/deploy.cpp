@@ -253,8 +253,7 @@ void register_export(CLI::App& app) {
                   "same codes exactly; onnx-int8: int8 QDQ for onnxruntime's int8 kernels; "
                   "c-array: the .maqd bytes as a C source file, for firmware (docs/format.md); "
                   "default: onnx for a .onnx file, c-array for a .c file, else maqd")
-      ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8", "c-array"}))
-      ->capture_default_str();
+      ->check(CLI::IsMember({"maqd", "onnx", "onnx-int8", "c-array"}));
   cmd->add_option("--c-symbol", a->c_symbol, "c-array: the array's name (its size is NAME_size)")
       ->check(CLI::Validator(
           [](std::string& symbol) -> std::string {
@@ -278,7 +277,8 @@ void register_export(CLI::App& app) {
     check(known == format_of_ending.end() || ending == expected, "export", "--format ", a->format,
           " writes a ", expected, " file; --output is '", a->output, "'");
     check(a->format == "c-array" || cmd->count("--c-symbol") == 0, "export",
-          "--c-symbol names the array of --format c-array; the format is ", a->format);
+          "--c-symbol names the array of --format c-array; the format is ", a->format,
+          cmd->count("--format") ? "" : " (from --output's ending)");
     train::Checkpoint checkpoint;
     const std::string path = checkpoint_file(a->checkpoint);
     Network network = train::load_network(path, &checkpoint);

@@ -25,7 +25,8 @@ expect_error "run: --limit is -5; expected 0 (all) or a positive count" run "$di
 expect_error "run: --threads and --batch must be ≥ 1" run "$dir/none.maqd" --batch 0
 expect_error "run: --image classifies image files; --compare is for a test-set run" \
   run "$dir/none.maqd" --image "$dir/x.pgm" --compare "$dir/none"
-expect_error "run: --image classifies image files; --json is for a test-set run" run "$dir/none.maqd" --image "$dir/x.pgm" --json
+expect_error "run: --image classifies image files; --json is for a test-set run" \
+  run "$dir/none.maqd" --image "$dir/x.pgm" --json
 expect_error "run: --top is for --image; a test-set run prints its accuracy" run "$dir/none.maqd" --top 2
 expect_error "run: --compare and --onnx are two runs; give one of them" \
   run "$dir/none.maqd" --compare "$dir/none" --onnx "$dir/none.onnx"
@@ -49,7 +50,7 @@ expect_error "export: --format maqd writes a .maqd file; --output is '$dir/x.onn
   export "$dir/none" -o "$dir/x.onnx" --format maqd
 expect_error "export: --format onnx-int8 writes a .onnx file; --output is '$dir/x.c'" \
   export "$dir/none" -o "$dir/x.c" --format onnx-int8
-expect_error "export: --c-symbol names the array of --format c-array; the format is maqd" \
+expect_error "export: --c-symbol names the array of --format c-array; the format is maqd (from --output's" \
   export "$dir/none" -o "$dir/x.maqd" --c-symbol model
 "$maqd" train --epochs abc --out "$dir/run" >/dev/null 2>&1
 rc=$?

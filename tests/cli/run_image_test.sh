@@ -83,16 +83,27 @@ sys.exit(0 if end - start > 3 and len(widths) == 1 else "rows of widths %s" % so
 cmp -s "$dir/by-maqd" "$dir/by-maqd-rt" || fail "maqd-rt and maqd run --image disagree: $(diff "$dir/by-maqd" "$dir/by-maqd-rt" | head -3)"
 # --top 3: the same three classes and probabilities from both, the first
 # the class printed without it, the probabilities falling and under 1.
-"$maqd" run "$dir/model.maqd" --image "${plain[@]}" --top 3 >"$dir/top-maqd" 2>>"$dir/log" || fail "maqd run --top failed"
+"$maqd" run "$dir/model.maqd" --image "${plain[@]}" --top 3 >"$dir/top-maqd" 2>>"$dir/log" ||
+  fail "maqd run --top failed"
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" --top 3 "${plain[@]}" >"$dir/top-maqd-rt" 2>>"$dir/log" ||
   fail "maqd-rt --top failed"
-cmp -s "$dir/top-maqd" "$dir/top-maqd-rt" || fail "maqd-rt and maqd run --top disagree: $(diff "$dir/top-maqd" "$dir/top-maqd-rt" | head -3)"
+cmp -s "$dir/top-maqd" "$dir/top-maqd-rt" ||
+  fail "maqd-rt and maqd run --top disagree: $(diff "$dir/top-maqd" "$dir/top-maqd-rt" | head -3)"
 paste -d '\t' "$dir/by-maqd" "$dir/top-maqd" | awk -F '\t' '
   { first = $2; sub(/ [0-9.]+, .*/, "", first)
     if (first != $1) { print "first of --top 3 is not the class: " $0; exit 1 }
-    n = split($2, parts, /\) /); last = 2
-    for (i = 2; i <= n; ++i) { p = parts[i] + 0; if (p > last || p < 0) { print "probabilities not falling: " $0; exit 1 }; last = p }
+    n = split($2, parts, /\) /); last = 1
+    for (i = 2; i <= n; ++i) {
+      p = parts[i] + 0
+      if (p > last || p < 0) { print "probabilities not falling from 1: " $0; exit 1 }
+      last = p
+    }
     if (n != 4) { print "expected 3 classes: " $0; exit 1 } }' >"$dir/top-check" || fail "$(cat "$dir/top-check")"
+# export picks the format from the output's ending: a .c file is C data
+# (with the name --c-symbol gives), not .maqd bytes.
+"$maqd" export "$dir/run" -o "$dir/model.c" --c-symbol fashion_model >>"$dir/log" 2>&1 ||
+  fail "export -o model.c failed"
+grep -q "^const size_t fashion_model_size = " "$dir/model.c" || fail "export -o model.c did not write the C array"
 # Both programs describe a model file alike (maqd_rt/describe.hpp; maqd info
 # shows the runtime on 1 and 2 threads).
 "$maqd" info "$dir/model.maqd" >"$dir/info-maqd" 2>>"$dir/log" || fail "maqd info failed"
