@@ -124,6 +124,7 @@ struct RunArgs {
   size_t top = 0;  // --image: 0 prints the class alone
   std::optional<double> test_split;
   int threads = 1;
+  bool threads_given = false;  // --compare: LibTorch keeps its own default otherwise
   bool json = false, profile = false;
 };
 
@@ -158,22 +159,28 @@ void compare_run(const RunArgs& a) {
   train::Checkpoint checkpoint;
   Network network = train::load_network(checkpoint_file(a.compare), &checkpoint);
   const data::Dataset test = load_test_set(model, a.dataset, a.data_dir, a.limit, a.test_split);
+  if (a.threads_given) torch::set_num_threads(a.threads);
+  CompareOptions options;
+  options.reference = a.reference == "float64" ? torch::kDouble : torch::kFloat;
+  options.threads = a.threads;
+  options.batch = a.batch;
   std::string isa;
-  const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa,
-                                            a.reference == "float64" ? torch::kDouble : torch::kFloat);
+  const Agreement r = compare_with_libtorch(network, checkpoint.stats, model, test.images, &isa, options);
   auto percent = [](int64_t part, int64_t whole) { return 100.0 * double(part) / double(whole); };
   if (a.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.layers)
       layers.push_back({{"name", l.name}, {"matching", l.matching}, {"total", l.total}});
     std::cout << nlohmann::json{{"images", r.images}, {"matching_predictions", r.matching_predictions},
-                                {"isa", isa}, {"reference", a.reference}, {"layers", layers}}
+                                {"isa", isa}, {"reference", a.reference}, {"threads", a.threads},
+                                {"batch", a.batch}, {"layers", layers}}
                      .dump()
               << "\n";
     return;
   }
-  std::printf("%s vs LibTorch (%s) on %s (%lld images, %s kernels)\n", a.model.c_str(),
-              a.reference.c_str(), test.name.c_str(), (long long)r.images, isa.c_str());
+  std::printf("%s vs LibTorch (%s) on %s (%lld images, %s kernels, %d thread%s, batch %lld)\n",
+              a.model.c_str(), a.reference.c_str(), test.name.c_str(), (long long)r.images, isa.c_str(),
+              a.threads, a.threads == 1 ? "" : "s", (long long)a.batch);
   std::printf("predictions equal: %.3f%% (%lld differ)\n", percent(r.matching_predictions, r.images),
               (long long)(r.images - r.matching_predictions));
   int64_t worst_matching = 1, worst_total = 1;
@@ -340,7 +347,7 @@ void register_run(CLI::App& app) {
                   "(default: 0 where --data-dir has a test/ folder, else the model's, as its run's "
                   "--test-split held it out; 0: --data-dir's test/)");
   cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Runtime threads")
+  cmd->add_option("--threads", a->threads, "Runtime threads (with --compare, LibTorch's as well)")
       ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
       ->capture_default_str();
   cmd->add_option("--compare", a->compare,
@@ -359,6 +366,7 @@ void register_run(CLI::App& app) {
                 "Time every op of the test-set run and print each op's kernel and share");
   cmd->callback([a, cmd] {
     check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
+    a->threads_given = cmd->count("--threads") > 0;
     check(a->limit >= 0, "run", "--limit is ", a->limit, "; expected 0 (all) or a positive count");
     check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),
           "run", "--profile times a test-set run; it cannot be combined with --compare, --onnx, "

@@ -50,6 +50,17 @@ grep -q "on folder/test (300 images)" "$dir/eval" || fail "maqd eval did not rea
 counted=$("$maqd" run "$dir/model.maqd" --data-dir "$dir/images" 2>>"$dir/log" |
   sed -nE 's/.*\(300 images\): accuracy ([0-9.]+)%.*/\1/p')
 [ -n "$counted" ] || fail "maqd run printed no accuracy for the 300 test images"
+# --compare checks the codes against LibTorch on the runtime's --threads and
+# --batch as given (300 is no multiple of 7).
+"$maqd" run "$dir/model.maqd" --data-dir "$dir/images" --compare "$dir/run" --threads 2 --batch 7 --json \
+  >"$dir/compare.json" 2>>"$dir/log" || fail "maqd run --compare failed: $(tail -1 "$dir/log")"
+python3 - "$dir/compare.json" <<'PY' || fail "maqd run --compare: $(cat "$dir/compare.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert (r["images"], r["threads"], r["batch"]) == (300, 2, 7), r
+assert r["layers"] and all(l["total"] > 0 and l["matching"] >= 0.99 * l["total"] for l in r["layers"]), r
+assert r["matching_predictions"] >= 297, r
+PY
 "$(dirname "$maqd")/maqd-rt" "$dir/model.maqd" "$dir"/images/test/*/*.pgm >"$dir/named" 2>>"$dir/log" || fail "maqd-rt failed"
 [ "$(wc -l <"$dir/named")" = 300 ] || fail "maqd-rt printed $(wc -l <"$dir/named") lines for 300 images"
 right=$(sed -nE 's|.*/test/([a-z]+)/[0-9]+\.pgm: class [0-9] \(([a-z]+)\)$|\1 \2|p' "$dir/named" | awk '$1 == $2' | wc -l)

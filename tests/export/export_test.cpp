@@ -139,8 +139,19 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
 
   // LibTorch in float64 on the trained (float32) weight codes agrees as well,
   // and leaves the network as it was: float32, giving the same codes again.
+  // The engine users run, on 3 threads at 7 images per call (400 is no
+  // multiple of 7), gives keep_tensors' logits bit for bit (it throws if not).
+  maqd::CompareOptions exact_options;
+  exact_options.reference = torch::kDouble;
+  exact_options.threads = 3;
+  exact_options.batch = 7;
   const maqd::Agreement exact =
-      maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, torch::kDouble);
+      maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, exact_options);
+  EXPECT_EQ(exact.images, kImages);
+  maqd::CompareOptions no_threads;
+  no_threads.threads = 0;
+  EXPECT_THROW(maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, no_threads),
+               maqd::Error);
   for (const maqd::LayerAgreement& l : exact.layers)
     EXPECT_GE(double(l.matching), 0.999 * double(l.total))
         << "float64: layer " << l.name << ": " << l.total - l.matching << " codes differ";

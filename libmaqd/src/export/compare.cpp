@@ -13,9 +13,13 @@ namespace maqd {
 
 Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
                                 const maqd_rt::Model& model, const torch::Tensor& images,
-                                std::string* isa_used, torch::Dtype reference) {
+                                std::string* isa_used, const CompareOptions& options) {
+  const torch::Dtype reference = options.reference;
   check(reference == torch::kFloat || reference == torch::kDouble, "compare",
         "the reference precision must be float32 or float64");
+  check(options.threads >= 1 && options.threads <= maqd_rt::kMaxEngineThreads && options.batch >= 1,
+        "compare", "threads is ", options.threads, " and batch ", options.batch, "; expected 1 to ",
+        maqd_rt::kMaxEngineThreads, " threads and a batch of at least 1");
   check(images.dim() == 4 && images.scalar_type() == torch::kUInt8, "compare",
         "images must be u8 [N, C, H, W]");
   const maqd_rt::TensorDesc& in = model.input();
@@ -32,14 +36,26 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
       code_tensors.push_back(op.output);
       result.layers.push_back({op.name, 0, 0});
     }
-  maqd_rt::EngineOptions options;
-  options.keep_tensors = true;
-  maqd_rt::Engine engine(model, options);
+  maqd_rt::EngineOptions one_op_at_a_time;
+  one_op_at_a_time.keep_tensors = true;
+  maqd_rt::Engine engine(model, one_op_at_a_time);
   if (isa_used) *isa_used = engine.isa();
-  // keep_tensors runs each op on its own; the default engine may run a
-  // conv and its requant as one kernel (Engine::op_kernel). Its logits
-  // must be the same bits, so the codes checked here are the ones users get.
-  maqd_rt::Engine deployed(model);
+  // keep_tensors runs each op on its own, one image at a time; the engine
+  // users run may fuse a conv with its requant (Engine::op_kernel) and
+  // split a batch over threads. Its logits must be the same bits, so the
+  // codes checked here are the ones users get.
+  const int64_t n = images.size(0), image_bytes = in.elements();
+  const int classes = model.num_classes();
+  const torch::Tensor nhwc = images.permute({0, 2, 3, 1}).contiguous();
+  std::vector<float> deployed_logits(static_cast<size_t>(n * classes));
+  {
+    maqd_rt::EngineOptions deployed_options;
+    deployed_options.threads = options.threads;
+    maqd_rt::Engine deployed(model, deployed_options);
+    for (int64_t b = 0; b < n; b += options.batch)
+      deployed.run(nhwc.data_ptr<uint8_t>() + b * image_bytes, std::min(options.batch, n - b),
+                   deployed_logits.data() + b * classes);
+  }
 
   network->eval();
   // The network goes back to float32, without the hook, however this ends.
@@ -66,9 +82,7 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
     activations.push_back(torch::round(out.detach() * double(levels - 1)).permute({0, 2, 3, 1})
                               .contiguous().to(torch::kInt));
   });
-  const int64_t n = images.size(0), image_bytes = in.elements();
-  const int classes = model.num_classes();
-  std::vector<float> logits(static_cast<size_t>(classes)), deployed_logits(logits.size());
+  std::vector<float> logits(static_cast<size_t>(classes));
   constexpr int64_t kChunk = 100;
   for (int64_t begin = 0; begin < n; begin += kChunk) {
     const int64_t end = std::min(n, begin + kChunk);
@@ -81,14 +95,13 @@ Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stat
     }
     check(activations.size() == code_tensors.size(), "compare", "the network has ",
           activations.size(), " activation layers, the model ", code_tensors.size());
-    const torch::Tensor nhwc = chunk.permute({0, 2, 3, 1}).contiguous();
     for (int64_t i = 0; i < end - begin; ++i) {
-      engine.run(nhwc.data_ptr<uint8_t>() + i * image_bytes, 1, logits.data());
-      deployed.run(nhwc.data_ptr<uint8_t>() + i * image_bytes, 1, deployed_logits.data());
-      check(std::equal(logits.begin(), logits.end(), deployed_logits.begin(),
+      engine.run(nhwc.data_ptr<uint8_t>() + (begin + i) * image_bytes, 1, logits.data());
+      check(std::equal(logits.begin(), logits.end(), deployed_logits.begin() + (begin + i) * classes,
                        [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }),
-            "compare", "image ", begin + i, ": the runtime's logits differ between its default engine and ",
-            "keep_tensors (which runs every op on its own); expected the same bits");
+            "compare", "image ", begin + i, ": the runtime's logits differ between its engine (threads ",
+            options.threads, ", batch ", options.batch,
+            ") and keep_tensors (which runs every op on its own); expected the same bits");
       const int64_t label = std::max_element(logits.begin(), logits.end()) - logits.begin();
       result.matching_predictions += label == expected_labels[i].item<int64_t>();
       for (size_t l = 0; l < code_tensors.size(); ++l) {

@@ -49,15 +49,24 @@ struct Agreement {
   std::vector<LayerAgreement> layers;
 };
 
+struct CompareOptions {
+  // The precision LibTorch evaluates in: kFloat is how the network trains;
+  // kDouble removes float32's rounding of long conv sums, which flips codes
+  // whose exact value lies within ~1e-6 of a threshold (the exporter's
+  // thresholds are exact, found in double).
+  torch::Dtype reference = torch::kFloat;
+  // The codes come from an engine that runs one op at a time (keep_tensors);
+  // an engine as users run it, on `threads` threads and `batch` images per
+  // call, must give its logits bit for bit, or the comparison throws.
+  int threads = 1;
+  int64_t batch = 1;
+};
+
 // images: u8 [N, C, H, W] as the data set stores them. The runtime uses the
 // ISA detect_isa() picks (MAQD_ISA caps it); isa_used receives its name.
-// `reference` is the precision LibTorch evaluates in: kFloat is how the
-// network trains; kDouble removes float32's rounding of long conv sums,
-// which flips codes whose exact value lies within ~1e-6 of a threshold
-// (the exporter's thresholds are exact, found in double).
+// LibTorch runs on its own thread setting (torch::set_num_threads).
 Agreement compare_with_libtorch(Network& network, const data::ChannelStats& stats,
                                 const maqd_rt::Model& model, const torch::Tensor& images,
-                                std::string* isa_used = nullptr,
-                                torch::Dtype reference = torch::kFloat);
+                                std::string* isa_used = nullptr, const CompareOptions& options = {});
 
 }  // namespace maqd
