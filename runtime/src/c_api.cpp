@@ -2,7 +2,6 @@
 // pointers, and a maqd_rt::Error becomes its status code (Error::status()),
 // std::bad_alloc MAQD_RT_OUT_OF_MEMORY, anything else MAQD_RT_ERROR, with
 // the message kept per thread for maqd_rt_last_error().
-#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
@@ -185,7 +184,7 @@ int maqd_rt_classify(maqd_rt_model* model, const unsigned char* image, int* labe
   return guarded([&] {
     require(model && image && label, "maqd_rt_classify: a pointer argument is NULL");
     model->engine->run(image, 1, model->logits.data());
-    *label = int(std::max_element(model->logits.begin(), model->logits.end()) - model->logits.begin());
+    *label = int(maqd_rt::predicted_class(model->logits.data(), model->logits.size()));
   });
 }
 

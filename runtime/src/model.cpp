@@ -214,6 +214,13 @@ std::vector<ClassProbability> top_classes(const float* logits, size_t classes, s
   return best;
 }
 
+size_t predicted_class(const float* logits, size_t classes) noexcept {
+  size_t best = 0;
+  for (size_t c = 1; c < classes; ++c)
+    if (logits[c] > logits[best] || (std::isnan(logits[best]) && !std::isnan(logits[c]))) best = c;
+  return best;
+}
+
 std::vector<ValueRange> validate(const Model& model) {
   // Sized within the cap: the check refuses a larger count before it writes.
   std::vector<ValueRange> ranges(std::min<size_t>(model.tensors.size(), kMaxTensors));

@@ -56,6 +56,7 @@ TEST(TopClasses, MatchALongDoubleSoftmaxOnRandomLogits) {
         }
         // The first is the argmax the programs printed before --top.
         EXPECT_EQ(top[0].label, size_t(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+        EXPECT_EQ(maqd_rt::predicted_class(logits.data(), classes), top[0].label);
       }
     }
   }
@@ -92,13 +93,21 @@ TEST(TopClasses, InfiniteAndNanLogits) {
   EXPECT_EQ(labels_and_probabilities({-inf, -inf}), "0:0.500000 1:0.500000 ");
   EXPECT_EQ(labels_and_probabilities({nan, 0, nan, std::log(3.0f)}), "3:0.750000 1:0.250000 0:nan 2:nan ");
   EXPECT_EQ(labels_and_probabilities({nan}), "0:nan ");
-  // The first class does not depend on where the NaN sits.
+  // The first class does not depend on where the NaN sits, and
+  // predicted_class (the C API's) picks it as well.
   for (size_t at = 0; at < 5; ++at) {
     std::vector<float> logits{0.5f, 2.0f, -1.0f, 1.5f, 0.0f};
     logits[at] = nan;
     const size_t expected = at == 1 ? 3 : 1;
     EXPECT_EQ(maqd_rt::top_classes(logits.data(), logits.size(), 1)[0].label, expected) << at;
+    EXPECT_EQ(maqd_rt::predicted_class(logits.data(), logits.size()), expected) << at;
   }
+  const std::vector<std::vector<float>> special{{1, inf, nan}, {inf, 2, inf},   {-inf, -inf}, {nan, 0, nan, 1},
+                                                {nan},         {nan, nan, nan}, {nan, -inf},  {-inf, nan, -inf}};
+  for (const std::vector<float>& logits : special)
+    EXPECT_EQ(maqd_rt::predicted_class(logits.data(), logits.size()),
+              maqd_rt::top_classes(logits.data(), logits.size(), 1)[0].label)
+        << labels_and_probabilities(logits);
 }
 
 TEST(TopClasses, MoreThanTheClassesIsAnErrorNamingTheCount) {

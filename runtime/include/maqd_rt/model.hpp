@@ -100,6 +100,10 @@ struct ClassProbability {
 // softmax probabilities (infinite highest logits share 1; NaN's is NaN).
 // Throws maqd_rt::Error for k > classes.
 std::vector<ClassProbability> top_classes(const float* logits, size_t classes, size_t k);
+// top_classes' first label without its allocation (the C API's classify):
+// the highest logit, the lower label on ties, NaN only if every logit is.
+// `classes` ≥ 1.
+size_t predicted_class(const float* logits, size_t classes) noexcept;
 
 // Throws maqd_rt::Error naming the op, the field and what was expected when
 // the graph breaks a rule above (dtypes, shapes, sizes, order, ranges): the
