@@ -1,6 +1,7 @@
 #include "config_file.h"
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -28,6 +29,9 @@ std::set<const CLI::Option*>& options_from_config_file() {
 bool set_by_config_file(const CLI::Option& option) { return options_from_config_file().count(&option) > 0; }
 
 void apply_config_file(CLI::App& cmd, const std::string& path) {
+  // A folder opens as an empty stream, which toml++ would read as an empty
+  // table: the run would start with every default.
+  check(!std::filesystem::is_directory(path), path.c_str(), "is a folder; expected a readable TOML file (--config)");
   toml::table table;
   try {
     table = toml::parse_file(path);

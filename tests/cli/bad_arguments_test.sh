@@ -42,6 +42,7 @@ expect_error "--nproc 2 with --world-size 2; expected one of them" \
   train --nproc 2 --world-size 2 --out "$dir/run"
 expect_error "none.toml: File could not be opened for reading; expected a readable TOML file (--config)" \
   train --config "$dir/none.toml" --out "$dir/run"
+expect_error "$dir: is a folder; expected a readable TOML file (--config)" train --config "$dir" --out "$dir/run"
 # A command line that does not parse says so in the same one line, exit 2.
 expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
   train --nosuch --out "$dir/run"
