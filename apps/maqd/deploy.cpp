@@ -286,8 +286,11 @@ void register_export(CLI::App& app) {
     check(a->format == "c-array" || cmd->count("--c-symbol") == 0, "export",
           "--c-symbol names the array of --format c-array; the format is ", a->format,
           cmd->count("--format") ? "" : " (from --output's ending)");
-    train::Checkpoint checkpoint;
     const std::string path = checkpoint_file(a->checkpoint);
+    std::error_code unused;  // equivalent() is false, with an error, where either file is missing
+    check(!std::filesystem::equivalent(path, a->output, unused), "export", "--output '", a->output,
+          "' is the checkpoint being exported; expected another file (writing it would destroy the run)");
+    train::Checkpoint checkpoint;
     Network network = train::load_network(path, &checkpoint);
     // A folder set's split goes with the model, so that `maqd run MODEL
     // --data-dir DIR` reads the same test part.

@@ -47,6 +47,16 @@ expect_error "$dir: is a folder; expected a readable TOML file (--config)" train
 expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
   train --nosuch --out "$dir/run"
 expect_error "export: --output is required (see maqd export --help)" export "$dir/none"
+# The checkpoint is never the output, however it is named (the file is
+# refused before it is read, so an empty one will do).
+mkdir -p "$dir/run-x" && : >"$dir/run-x/checkpoint.pt"
+for output in "$dir/run-x/checkpoint.pt" "$dir/run-x/../run-x/checkpoint.pt"; do
+  expect_error "export: --output '$output' is the checkpoint being exported; expected another file" \
+    export "$dir/run-x" -o "$output"
+done
+expect_error "export: --output '$dir/run-x/checkpoint.pt' is the checkpoint being exported" \
+  export "$dir/run-x/checkpoint.pt" -o "$dir/run-x/checkpoint.pt" --format onnx
+[ -s "$dir/run-x/checkpoint.pt" ] && { echo "FAIL: the refused export wrote the checkpoint"; failures=$((failures + 1)); }
 expect_error "export: --format maqd writes a .maqd file; --output is '$dir/x.onnx'" \
   export "$dir/none" -o "$dir/x.onnx" --format maqd
 expect_error "export: --format onnx-int8 writes a .onnx file; --output is '$dir/x.c'" \
