@@ -4,8 +4,10 @@
 // Model for the engine. Errors become maqd_rt::Error naming the source.
 #include "maqd_rt/format.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <memory>
 
 #include "maqd_rt/core/graph.h"
 #include "maqd_rt/error.hpp"
@@ -87,18 +89,22 @@ Model load_model(const std::string& path) {
 }
 
 FileBytes::FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading", Status::kIo);
-  in.seekg(0, std::ios::end);
-  const std::streamoff length = in.tellg();
-  if (length < 0) throw Error(path + ": cannot determine the file size", Status::kIo);
-  in.seekg(0, std::ios::beg);
-  size_ = static_cast<size_t>(length);
-  words_.resize((size_ + 7) / 8);
-  if (length > 0 && !in.read(reinterpret_cast<char*>(words_.data()), length)) {
-    throw Error(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
-                std::to_string(length) + " bytes", Status::kIo);
+  // Read to the end in pieces rather than measured by seeking: a pipe
+  // (/dev/stdin, <(…)) cannot seek, and a folder opens but measures as
+  // 2^63 bytes. ferror tells a failed read (a folder's EISDIR) from the end.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw Error(path + ": cannot open for reading (" + std::strerror(errno) + ")", Status::kIo);
+  constexpr size_t kPiece = size_t(1) << 20;
+  for (;;) {
+    words_.resize((size_ + kPiece + 7) / 8);
+    const size_t got = std::fread(reinterpret_cast<char*>(words_.data()) + size_, 1, kPiece, file.get());
+    size_ += got;
+    if (got < kPiece) break;
   }
+  if (std::ferror(file.get()))
+    throw Error(path + ": read failed after " + std::to_string(size_) + " bytes (" + std::strerror(errno) + ")",
+                Status::kIo);
+  words_.resize((size_ + 7) / 8);
 }
 
 }  // namespace maqd_rt

@@ -1,5 +1,6 @@
 #include "maqd_rt/image.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <utility>
 
@@ -70,7 +71,7 @@ Header read_header(NextByte next, const std::string& where, const TensorDesc* ex
   return h;
 }
 
-// Checked before anything is allocated for a header's claim.
+// A header claims its size: the bytes there must hold it.
 void check_length(const Header& h, int64_t available, const std::string& where) {
   if (available < h.pixel_bytes())
     throw Error(where + "pixel data: expected " + std::to_string(h.pixel_bytes()) + " bytes, the file has " +
@@ -103,14 +104,18 @@ NetpbmImage read_file(const std::string& path, const TensorDesc* expected) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(where + "cannot open the image", Status::kBadFile);
   const Header h = read_header([&in] { return in.get(); }, where, expected);
-  const std::streampos pixels_at = in.tellg();
-  in.seekg(0, std::ios::end);
-  const int64_t available = in ? int64_t(in.tellg() - pixels_at) : 0;
-  in.seekg(pixels_at);
-  check_length(h, in ? available : 0, where);
-  std::vector<uint8_t> raw(size_t(h.pixel_bytes()));
-  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
-  if (!in) throw Error(where + "cannot read the pixel data", Status::kBadFile);
+  // In pieces, not measured by seeking (a pipe, /dev/stdin or <(…), cannot
+  // seek): memory grows with the bytes that are there, not the header's claim.
+  std::vector<uint8_t> raw;
+  constexpr int64_t kPiece = int64_t(1) << 20;
+  while (int64_t(raw.size()) < h.pixel_bytes() && in) {
+    const size_t at = raw.size();
+    raw.resize(at + size_t(std::min(kPiece, h.pixel_bytes() - int64_t(at))));
+    in.read(reinterpret_cast<char*>(raw.data() + at), std::streamsize(raw.size() - at));
+    raw.resize(at + size_t(in.gcount()));
+  }
+  if (in.bad()) throw Error(where + "cannot read the pixel data", Status::kBadFile);
+  check_length(h, int64_t(raw.size()), where);
   return to_image(h, raw.data(), where);
 }
 

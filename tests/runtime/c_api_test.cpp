@@ -299,6 +299,17 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
                                            &status);
     EXPECT_EQ(status, 0) << stream;
     EXPECT_EQ(stream, streamed);
+    // A pipe named as the image file, and as the model file: neither seeks.
+    const std::string first_image = images.substr(1, images.find(' ', 1) - 1);
+    const std::string first_class = expected.substr(expected.find(": class"), expected.find('\n') + 1 - expected.find(": class"));
+    const std::string piped_image = run_command(
+        "cat " + first_image + " | " + target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " /dev/stdin", &status);
+    EXPECT_EQ(status, 0) << piped_image;
+    EXPECT_EQ(piped_image, "/dev/stdin" + first_class);
+    const std::string piped_model =
+        run_command("cat " + model_path + " | " + target_program(MAQD_RT_TOOL_EXE) + " /dev/stdin" + images, &status);
+    EXPECT_EQ(status, 0) << piped_model;
+    EXPECT_EQ(piped_model, expected);
     // --top: every class, or the first two, each with its probability.
     const std::string top3 =
         run_command(target_program(MAQD_RT_TOOL_EXE) + " --top 3 " + model_path + images, &status);
@@ -356,7 +367,8 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
       {model + " --top 1 --info", 2, "--top is for classifying images, not --info or --bench (maqd-rt --help)"},
       {model + " --top 0 x.pgm", 2, "--top is '0'; expected a number from 1 to 1048576 (maqd-rt --help)"},
       {(temp.path() / "none.maqd").string() + " x.pgm", 1,
-       (temp.path() / "none.maqd").string() + ": cannot open for reading"},
+       (temp.path() / "none.maqd").string() + ": cannot open for reading (No such file or directory)"},
+      {temp.path().string() + " x.pgm", 1, temp.path().string() + ": read failed after 0 bytes (Is a directory)"},
       {model + " " + (temp.path() / "missing.pgm").string(), 1,
        (temp.path() / "missing.pgm").string() + ": cannot open the image"},
   };
