@@ -30,8 +30,8 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
       ->capture_default_str()
       ->group(net);
   cmd.add_option("--ws", c.weight_standardization, "Weight standardization on hidden convs")->capture_default_str()->group(net);
-  cmd.add_option("--mw", c.mw, "M_w, weight levels (odd, >= 3); 0: float weights")->capture_default_str()->group(net);
-  cmd.add_option("--ma", c.ma, "M_a, activation levels (>= 2); 0: ReLU")->capture_default_str()->group(net);
+  cmd.add_option("--mw", c.mw, "M_w, weight levels (odd, 3 to 255; to 127 with --delta-w half); 0: float weights")->capture_default_str()->group(net);
+  cmd.add_option("--ma", c.ma, "M_a, activation levels (2 to 256); 0: ReLU")->capture_default_str()->group(net);
   cmd.add_option("--delta-w", c.delta_w, "Delta_w: floor ((M_w-1)/2) or half (M_w/2)")->capture_default_str()->group(net);
   cmd.add_option("--surrogate", c.surrogate, "Activation gradient: sigmoid, literal (Eq. 11 as printed), ste")->capture_default_str()->group(net);
   cmd.add_option("--alpha", c.alpha, "Sigmoid surrogate's alpha")->capture_default_str()->group(net);

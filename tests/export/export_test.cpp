@@ -204,6 +204,18 @@ TEST(Export, RejectsNetworksThatDoNotFold) {
         }
       },
       maqd::Error);
+  // Training refuses these counts now; a network built directly is refused here, naming M_a.
+  config.norm = "lbn";
+  config.ma = maqd::kMaxActivationLevels + 1;
+  maqd::Network wide_net(maqd::train::network_options(config, 3, 8, 8, 10));
+  try {
+    maqd::export_model(wide_net, stats);
+    ADD_FAILURE() << "M_a 257 was exported";
+  } catch (const maqd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("M_a is 257; the runtime stores activation codes in 8 bits: expected M_a ≤ 256"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Export, PacksTernaryWeightsInTwoBits) {

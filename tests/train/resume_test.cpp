@@ -154,6 +154,31 @@ TEST_F(ResumeTest, NewRunRefusesToOverwriteACheckpoint) {
   }
 }
 
+// Level counts stop where the runtime's 8-bit codes do (a step's cost grows
+// with the levels, so 2^32 of them never finished a step).
+TEST(TrainConfig, LevelsStayWithinWhatTheRuntimeHolds) {
+  const auto error = [](const nlohmann::json& fields) -> std::string {
+    try {
+      maqd::train::config_from_json(fields, "cfg.json");
+    } catch (const maqd::Error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(error({{"mw", 255}, {"ma", 256}}), "accepted");
+  EXPECT_EQ(error({{"mw", 127}, {"delta_w", "half"}}), "accepted");
+  EXPECT_NE(error({{"mw", 257}}).find("field mw (M_w) is 257; expected 0 (float weights) or an odd integer from 3 "
+                                      "to 255 (weight codes of 8 bits with delta_w floor)"),
+            std::string::npos)
+      << error({{"mw", 257}});
+  EXPECT_NE(error({{"mw", 129}, {"delta_w", "half"}}).find("from 3 to 127 (weight codes of 8 bits with delta_w half)"),
+            std::string::npos);
+  EXPECT_NE(error({{"ma", 257}}).find("field ma (M_a) is 257; expected 0 (ReLU) or an integer from 2 to 256"),
+            std::string::npos);
+  EXPECT_NE(error({{"ma", 4294967300}}).find("field ma (M_a) is 4294967300"), std::string::npos);
+  EXPECT_NE(error({{"ma", 1}}).find("field ma (M_a) is 1"), std::string::npos);
+}
+
 TEST(TrainConfig, JsonRejectsUnknownAndMistypedFields) {
   EXPECT_THROW(maqd::train::config_from_json({{"epochz", 3}}, "cfg.json"), maqd::Error);
   EXPECT_THROW(maqd::train::config_from_json({{"epochs", "three"}}, "cfg.json"), maqd::Error);

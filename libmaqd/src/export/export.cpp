@@ -101,9 +101,11 @@ class Exporter {
     wq_ = *o.weight_quant;
     levels_ = o.act_quant->levels;
     denominator_ = double(weight_code_denominator(wq_));
-    check(max_weight_code(wq_) <= 127, "export", "weight codes reach ±", max_weight_code(wq_), " with M_w = ",
-          wq_.levels, " and delta_w ", wq_.delta == WeightDelta::kFloor ? "floor" : "half",
-          "; the runtime stores codes in 8 bits: expected |code| ≤ 127");
+    check(max_weight_code(wq_) <= kMaxWeightCode, "export", "weight codes reach ±", max_weight_code(wq_),
+          " with M_w = ", wq_.levels, " and delta_w ", wq_.delta == WeightDelta::kFloor ? "floor" : "half",
+          "; the runtime stores codes in 8 bits: expected |code| ≤ ", kMaxWeightCode);
+    check(levels_ <= kMaxActivationLevels, "export", "M_a is ", levels_,
+          "; the runtime stores activation codes in 8 bits: expected M_a ≤ ", kMaxActivationLevels);
     weight_bits_ = packed_weight_bits(wq_);
     check(int64_t(stats_.mean.size()) == o.in_channels, "export", "stats have ",
           stats_.mean.size(), " channels; expected ", o.in_channels);

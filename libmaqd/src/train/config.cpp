@@ -6,6 +6,7 @@
 
 #include "maqd/data/image_file.h"
 #include "maqd/error.h"
+#include "maqd/export/export.h"
 #include "maqd/nn/arch.h"
 #include "maqd_rt/engine.hpp"
 
@@ -47,10 +48,16 @@ void validate(const TrainConfig& c) {
   // network is built.
   check(std::isfinite(c.width) && c.width > 0, where, "field width is ", c.width,
         "; expected a number > 0");
-  check(c.mw == 0 || (c.mw >= 3 && c.mw % 2 == 1), where, "field mw (M_w) is ", c.mw,
-        "; expected 0 (float weights) or an odd integer ≥ 3");
-  check(c.ma == 0 || c.ma >= 2, where, "field ma (M_a) is ", c.ma,
-        "; expected 0 (ReLU) or an integer ≥ 2");
+  // Capped at what the runtime holds: beyond it a run would not export,
+  // and the surrogate gradient sums over every level, so a huge count
+  // makes one step last for ever.
+  const WeightDelta delta = parse_weight_delta(c.delta_w);
+  check(c.mw == 0 || (c.mw >= 3 && c.mw % 2 == 1 && max_weight_code({c.mw, delta}) <= kMaxWeightCode), where,
+        "field mw (M_w) is ", c.mw, "; expected 0 (float weights) or an odd integer from 3 to ",
+        delta == WeightDelta::kFloor ? 2 * kMaxWeightCode + 1 : kMaxWeightCode, " (weight codes of 8 bits with delta_w ",
+        c.delta_w, ")");
+  check(c.ma == 0 || (c.ma >= 2 && c.ma <= kMaxActivationLevels), where, "field ma (M_a) is ", c.ma,
+        "; expected 0 (ReLU) or an integer from 2 to ", kMaxActivationLevels, " (activation codes of 8 bits)");
   check(c.device == "cpu" || c.device == "cuda", where, "field device is '", c.device,
         "'; expected cpu or cuda");
   check(c.precision == "float32" || c.precision == "bf16", where, "field precision is '",
@@ -61,7 +68,6 @@ void validate(const TrainConfig& c) {
   parse_norm_kind(c.norm);
   check(c.lbn_shift_init == "centered" || c.lbn_shift_init == "zero", where,
         "field lbn_shift_init is '", c.lbn_shift_init, "'; expected centered or zero");
-  parse_weight_delta(c.delta_w);
   parse_surrogate(c.surrogate);
   parse_arch(c.arch);
   validate(LossOptions{c.gamma});

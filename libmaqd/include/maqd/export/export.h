@@ -19,6 +19,12 @@
 
 namespace maqd {
 
+// What the runtime holds: 8-bit weight codes and at most 256 activation
+// levels (the paper's range, M_w ≤ 255 and M_a ≤ 8, is within). Training
+// keeps to it too, so every run exports.
+inline constexpr int64_t kMaxWeightCode = 127;
+inline constexpr int64_t kMaxActivationLevels = 256;
+
 // The largest |weight code| the exporter writes for these options:
 // (M_w − 1)/2 with delta_w floor, M_w with delta_w half.
 int64_t max_weight_code(const WeightQuantOptions& q);
