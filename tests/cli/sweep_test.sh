@@ -92,6 +92,16 @@ grep -q "^| 3 | 4 | 1 | 8/8 |" "$out/summary.md" || fail "summary.md lacks the (
 for png in curves vs-ma ra-layers; do
   [ -s "$out/plots/$png.png" ] || fail "no $png.png"
 done
+# Runs that differ only in M_a use the same tensor memory: a flat panel
+# (once "Can't plot with an empty y range").
+mkdir -p "$dir/same-arch" && cp -r "$second" "$third" "$dir/same-arch/"
+"$maqd" plot "$dir/same-arch" >"$dir/log" 2>&1 || fail "maqd plot of runs with equal memory failed: $(tail -1 "$dir/log")"
+python3 - "$dir/same-arch/plots/vs-ma.gp" <<'PY' || fail "vs-ma.gp has no flat panel drawn at ±5 %: $(grep yrange "$dir/same-arch/plots/vs-ma.gp")"
+import re, sys
+ranges = [tuple(map(float, m)) for m in re.findall(r"^set yrange \[(\S+):(\S+)\]$", open(sys.argv[1]).read(), re.M)]
+assert any(abs((hi - lo) - 0.1 * max(1.0, (lo + hi) / 2)) < 1e-6 for lo, hi in ranges), ranges
+PY
+[ -s "$dir/same-arch/plots/vs-ma.png" ] || fail "no vs-ma.png for runs with equal memory"
 
 # 5. A key that is no option of maqd train.
 printf '[base]\nepoch = 3\n' >"$dir/bad.toml"

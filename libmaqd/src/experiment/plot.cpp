@@ -119,8 +119,10 @@ void run_gnuplot(const fs::path& dir, const std::string& script) {
   char buffer[512];
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
   const int status = pclose(pipe);
-  check(status == 0, (dir / script).string().c_str(), "gnuplot failed (install gnuplot-nox: ",
-        "scripts/setup.sh does): ", output);
+  // gnuplot is there (plot_sweep checked): its own complaint, on one line.
+  std::replace(output.begin(), output.end(), '\n', ' ');
+  while (!output.empty() && output.back() == ' ') output.pop_back();
+  check(status == 0, (dir / script).string().c_str(), "gnuplot failed: ", output);
 }
 
 double number(const nlohmann::json& j, const char* field) {
@@ -217,6 +219,7 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
   }
   write_file(dir / (name + ".dat"), data.str());
   std::ostringstream script;
+  script.precision(10);  // the default 6 digits can print both ends of a narrow range alike
   std::vector<std::string> legend = series_titles;
   for (const SummaryRow* r : float_rows) legend.push_back(key_label(r->key, fields));
   const LegendLayout layout(legend, 1300, 850);
@@ -289,7 +292,10 @@ std::string plot_against(const std::string& x, const std::vector<SummaryRow>& ro
       y_lo = std::min(y_lo, panel.float_value(*r));
       y_hi = std::max(y_hi, panel.float_value(*r));
     }
-    const double margin = std::max(0.1 * (y_hi - y_lo), 1e-6 * std::max(1.0, std::abs(y_hi)));
+    // A panel whose values are all equal (the memory of runs that differ
+    // only in M_a) still needs a range gnuplot can draw: ±5 % of the value.
+    const double scale = std::max(1.0, std::abs(y_hi));
+    const double margin = y_hi > y_lo ? std::max(0.1 * (y_hi - y_lo), 1e-6 * scale) : 0.05 * scale;
     script << "set yrange [" << y_lo - margin << ":" << y_hi + margin << "]\n";
     script << "set title " << quoted(panel.title) << "\nset ylabel " << quoted(panel.title) << "\n"
            << (p + 1 == std::size(panels) ? layout.key() : std::string("set key off\n"))
