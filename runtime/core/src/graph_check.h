@@ -258,6 +258,22 @@ class Checker {
           .add(" is already written by an earlier op; expected each tensor written once");
       return false;
     }
+    // A field its kind does not use is 0 (docs/format.md), as the Model's
+    // own rule has it; otherwise a damaged file would pass here and fail
+    // only when an engine is built, without the file's name.
+    const struct {
+      const char* field;
+      int64_t value;
+      bool used;
+    } unused_fields[] = {{"kernel", op.kernel(), OpKind(kind) == OpKind::kConv},
+                         {"levels", op.levels(), OpKind(kind) == OpKind::kRequant}};
+    for (const auto& f : unused_fields) {
+      if (!f.used && f.value != 0) {
+        fail(f.field).add("is ").add(f.value).add("; expected 0 (").add(op_kind_name(OpKind(kind)))
+            .add(" does not use it)");
+        return false;
+      }
+    }
     ValueRange range;
     bool ok = false;
     switch (OpKind(kind)) {
