@@ -14,6 +14,7 @@
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "maqd_rt/describe.hpp"
+#include "options.h"
 
 namespace maqd::cli {
 namespace {
@@ -68,7 +69,7 @@ void register_info(CLI::App& app) {
   cmd->add_option("--training-memory", *memory_batch,
                   "Also count one training step's tensor memory at this batch size, layer by layer "
                   "and for each normalization")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, INT64_MAX));
   cmd->callback([path, memory_batch] {
     if (std::filesystem::path(*path).extension() == ".maqd") {
       check(*memory_batch == 0, path->c_str(),

@@ -1,11 +1,28 @@
 #include "options.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "maqd/error.h"
 #include "maqd_rt/engine.hpp"
 
 namespace maqd::cli {
+
+CLI::Validator whole_number(uint64_t low, uint64_t high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        uint64_t value = 0;
+        bool fits = !text.empty() && text.size() <= 20;
+        for (const char digit : text) {
+          fits = fits && digit >= '0' && digit <= '9' && value <= (UINT64_MAX - uint64_t(digit - '0')) / 10;
+          if (fits) value = value * 10 + uint64_t(digit - '0');
+        }
+        if (fits && value >= low && value <= high) return "";
+        return "is '" + text + "'; expected a whole number from " + std::to_string(low) + " to " +
+               std::to_string(high);
+      },
+      "N");
+}
 
 void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   const std::string data = "Data", net = "Network", opt = "Optimization", exec = "Execution";
@@ -46,7 +63,10 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   cmd.add_option("--gamma", c.gamma, "Eq. 9's weight of the MSE term")->capture_default_str()->group(opt);
   cmd.add_option("--mse-target", c.mse_target, "MSE on logits or probabilities")->capture_default_str()->group(opt);
 
-  cmd.add_option("--seed", c.seed, "Random seed (initialization, shuffling, augmentation)")->capture_default_str()->group(exec);
+  cmd.add_option("--seed", c.seed, "Random seed (initialization, shuffling, augmentation)")
+      ->check(whole_number(0, UINT64_MAX))
+      ->capture_default_str()
+      ->group(exec);
   cmd.add_option("--threads", c.threads, "Compute threads (0: LibTorch's default)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads))
       ->capture_default_str()
@@ -60,7 +80,7 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   cmd.add_option("--trace-steps", c.trace_steps,
                  "Write per-layer gradient norms, R_w and R_a of the first N steps to trace.jsonl "
                  "(why does a run sit at chance?)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(whole_number(0, INT64_MAX))
       ->capture_default_str()
       ->group(exec);
   cmd.add_option("--out", c.out_dir, "Run folder: config.json, metrics.jsonl, checkpoint.pt, summary.json")

@@ -10,6 +10,11 @@ namespace maqd::cli {
 
 void add_train_options(CLI::App& cmd, train::TrainConfig& config);
 
+// A whole number in decimal digits from `low` to `high`, with a message
+// that says so: CLI::PositiveNumber's names a 309-digit maximum, and CLI11
+// wraps "-1" into an unsigned option instead of refusing it.
+CLI::Validator whole_number(uint64_t low, uint64_t high);
+
 // The TrainConfig field (its to_json key) that a training option sets, e.g.
 // --batch-size → batch_size, --data → dataset.
 std::string train_config_key(const std::string& flag);

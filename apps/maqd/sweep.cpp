@@ -82,7 +82,7 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("config", a->file, "Sweep file (experiments/*.toml)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", a->out, "Folder of the run folders (default: the file's `out`, else sweeps/NAME)");
   cmd->add_option("--jobs", a->jobs, "Runs at once; the threads are divided between them")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(whole_number(1, INT32_MAX));
   cmd->add_option("--threads", a->threads, "Threads in all (0: every core)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads))
       ->capture_default_str();

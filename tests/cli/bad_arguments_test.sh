@@ -43,6 +43,21 @@ expect_error "--nproc 2 with --world-size 2; expected one of them" \
 expect_error "none.toml: File could not be opened for reading; expected a readable TOML file (--config)" \
   train --config "$dir/none.toml" --out "$dir/run"
 expect_error "$dir: is a folder; expected a readable TOML file (--config)" train --config "$dir" --out "$dir/run"
+# Whole numbers: a sign or too many digits is refused, not wrapped, and the
+# range is said in digits a reader can check.
+expect_error "train: --seed: is '-1'; expected a whole number from 0 to 18446744073709551615" \
+  train --seed -1 --out "$dir/run"
+expect_error "train: --seed: is '18446744073709551616'; expected a whole number" \
+  train --seed 18446744073709551616 --out "$dir/run"
+printf 'seed = -1\n' >"$dir/seed.toml"
+expect_error "seed.toml: key 'seed' = -1: --seed: is '-1'; expected a whole number" \
+  train --config "$dir/seed.toml" --out "$dir/run"
+expect_error "train: --trace-steps: is '-1'; expected a whole number from 0 to 9223372036854775807" \
+  train --trace-steps -1 --out "$dir/run"
+printf '[base]\nepochs = 1\n' >"$dir/sweep.toml"
+expect_error "sweep: --jobs: is '0'; expected a whole number from 1 to 2147483647" sweep "$dir/sweep.toml" --jobs 0
+expect_error "info: --training-memory: is '0'; expected a whole number from 1 to" \
+  info "$dir/none" --training-memory 0
 # A command line that does not parse says so in the same one line, exit 2.
 expect_error "train: The following argument was not expected: --nosuch (see maqd train --help)" \
   train --nosuch --out "$dir/run"
