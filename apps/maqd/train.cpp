@@ -285,7 +285,8 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--resume", *resume,
                 "Continue the run in --out from its checkpoint with its saved options; only "
                 "--threads, --workers, --data-dir, --trace-steps and the number of processes may "
-                "change (a flag giving another option a new value is refused)")
+                "change (a flag giving another option a new value is refused). Where --out holds "
+                "no checkpoint yet, a new run starts with the options given, and says so first")
       ->group("Execution");
   auto dist = std::make_shared<train::DistributedOptions>();
   auto nproc = std::make_shared<int64_t>(1);
