@@ -254,6 +254,22 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
                     "' is not a C identifier; expected letters, digits and _, not starting with a digit",
                 Status::kBadArgument);
   }
+  // C's keywords (C89 to C23) and the two types the file declares with
+  // would make it fail to compile, far from this call.
+  static const char* const kTaken[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+      "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+      "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+      "volatile", "while", "alignas", "alignof", "bool", "constexpr", "false", "nullptr", "static_assert",
+      "thread_local", "true", "typeof", "typeof_unqual", "_Alignas", "_Alignof", "_Atomic", "_BitInt", "_Bool",
+      "_Complex", "_Decimal32", "_Decimal64", "_Decimal128", "_Generic", "_Imaginary", "_Noreturn",
+      "_Static_assert", "_Thread_local", "uint8_t", "size_t"};
+  for (const char* taken : kTaken) {
+    if (symbol == taken) {
+      throw Error("model_c_source: symbol '" + symbol + "' is a C keyword or type; expected another name",
+                  Status::kBadArgument);
+    }
+  }
   if (bytes.empty()) {
     throw Error("model_c_source: no bytes; expected a .maqd file (write_model)", Status::kBadArgument);
   }

@@ -96,7 +96,7 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
     const std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(got, bytes);
   }
-  for (const char* symbol : {"", "1model", "my-model", "model name"}) {
+  for (const char* symbol : {"", "1model", "my-model", "model name", "int", "static", "_Bool", "size_t"}) {
     try {
       maqd_rt::model_c_source(bytes, symbol, "");
       ADD_FAILURE() << "symbol '" << symbol << "' accepted";
