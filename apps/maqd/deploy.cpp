@@ -6,6 +6,7 @@
 //                                     LibTorch float, alternating rounds
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -471,7 +472,17 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--rounds", a->rounds, "Rounds; each times every contender once")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement")->capture_default_str();
+  cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double value = 0;
+            const bool number = CLI::detail::lexical_cast(text, value);
+            return number && std::isfinite(value) && value > 0 && value <= 3600
+                       ? ""
+                       : "is '" + text + "'; expected seconds above 0, at most 3600";
+          },
+          "SECONDS"))
+      ->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Folder of the data set's files");
   cmd->add_flag("--without-onnxruntime", a->without_onnxruntime,
                 "Leave out onnxruntime (when tools/onnxruntime is not installed)");
