@@ -96,7 +96,7 @@ data::Dataset load_test_set(const maqd_rt::Model& model, const std::string& kind
   const std::string kind = !kind_arg.empty() ? kind_arg : model_dataset(model);
   check(!kind.empty(), "run", "the model names no data set; give one with --data");
   const data::Dataset test = data::load_dataset(kind, dir, /*train=*/false,
-                                                test_set_options(model.class_names(), limit, given_split,
+                                                test_set_options(kind, model.class_names(), limit, given_split,
                                                                  model_test_split(model), dir, model_resize(model)));
   const maqd_rt::TensorDesc& in = model.input();
   check(test.channels() == in.channels && test.height() == in.height && test.width() == in.width,

@@ -21,9 +21,15 @@
 
 namespace maqd::cli {
 
-data::LoadOptions test_set_options(const std::vector<std::string>& classes, int64_t limit,
+data::LoadOptions test_set_options(const std::string& kind, const std::vector<std::string>& classes, int64_t limit,
                                    std::optional<double> given_split, double trained_split,
                                    const std::string& dir, const std::string& trained_resize) {
+  if (given_split) {
+    check(*given_split == 0 || (*given_split > 0 && *given_split < 1), "--test-split", "is ", *given_split,
+          "; expected 0 (DIR/test) or a fraction between 0 and 1");
+    check(kind == "folder", "--test-split", "is for folder sets (--data-dir's class folders); the data set is ",
+          kind);
+  }
   data::LoadOptions options;
   options.classes = classes;
   options.limit = limit;
@@ -87,7 +93,7 @@ void register_eval(CLI::App& app) {
     const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
     const data::Dataset test = data::load_dataset(
         kind, dir, /*train=*/false,
-        test_set_options(checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir,
+        test_set_options(kind, checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir,
                          checkpoint.config.resize));
     const auto& shape = checkpoint.shape;
     check(test.channels() == shape.channels && test.height() == shape.height && test.width() == shape.width,
