@@ -490,7 +490,22 @@ void register_bench(CLI::App& app) {
     for (int64_t batch : a->batches) check(batch >= 1, "bench", "--batch must be ≥ 1, got ", batch);
     const maqd_rt::Model model = maqd_rt::load_model(a->model);
     train::Checkpoint checkpoint;
-    train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
+    Network network = train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
+    // The float contenders are built from the checkpoint: another network's
+    // would make every ratio compare two different architectures.
+    const maqd_rt::Model exported = export_model(network, checkpoint.stats);
+    const auto shape_text = [](const maqd_rt::Model& m, size_t op) {
+      const maqd_rt::TensorDesc& t = m.tensors[m.ops[op].output];
+      return std::string(maqd_rt::op_kind_name(m.ops[op].kind)) + " " + std::to_string(t.height) + "×" +
+             std::to_string(t.width) + "×" + std::to_string(t.channels);
+    };
+    for (size_t op = 0; op < std::max(model.ops.size(), exported.ops.size()); ++op) {
+      const std::string in_model = op < model.ops.size() ? shape_text(model, op) : "nothing";
+      const std::string in_checkpoint = op < exported.ops.size() ? shape_text(exported, op) : "nothing";
+      check(in_model == in_checkpoint, "bench", "--checkpoint ", a->checkpoint, " is not the network of ", a->model,
+            ": op ", op, " is ", in_checkpoint, " there, ", in_model, " in the model; expected the checkpoint the "
+            "model was exported from");
+    }
     // The float network of the same architecture (its weights do not change its speed).
     train::TrainConfig float_config = checkpoint.config;
     float_config.mw = float_config.ma = 0;

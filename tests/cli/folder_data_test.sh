@@ -131,6 +131,11 @@ split_evaluated=$(sed -nE 's/^accuracy ([0-9.]+)%.*/\1/p' "$dir/split-eval")
 "$maqd" eval "$dir/split-run" --data-dir "$dir/flat" 2>>"$dir/log" | grep -q "on folder/test (261 images)" ||
   fail "maqd eval --data-dir of a folder without test/ did not split it as the run did"
 "$maqd" export "$dir/split-run" -o "$dir/split.maqd" >>"$dir/log" 2>&1 || fail "export of the split run failed"
+# maqd bench builds its float contenders from --checkpoint: another network's is refused.
+"$maqd" bench "$dir/model.maqd" --checkpoint "$dir/split-run" --without-onnxruntime >"$dir/refused" 2>&1 &&
+  fail "maqd bench ran a model against another network's checkpoint"
+grep -qx "maqd: error: bench: --checkpoint $dir/split-run is not the network of $dir/model.maqd: op 8 is gap_linear 1×1×3 there, conv 14×14×32 in the model; expected the checkpoint the model was exported from" \
+  "$dir/refused" || fail "maqd bench with another checkpoint: $(tail -1 "$dir/refused")"
 "$maqd" info "$dir/split.maqd" | grep -q "^  test_split  *0.125$" || fail "the model file does not record the test split"
 "$maqd" run "$dir/split.maqd" --data-dir "$dir/flat" 2>>"$dir/log" | grep -q "(261 images): accuracy" ||
   fail "maqd run on the model's folder did not read the 261 test images of its split"
