@@ -330,6 +330,12 @@ void register_train(CLI::App& app) {
       exit_code() = run_local_ranks(*nproc, config->threads, *port_given ? dist->master_port : 0);
       return;
     }
+    // One process has no rendezvous: say so rather than drop the flag. (A
+    // --config file may hold them for runs of several processes.)
+    if (dist->world_size == 1)
+      for (const char* flag : {"--rank", "--master-addr", "--master-port", "--backend", "--sync-norm", "--dist-timeout"})
+        check(cmd->count(flag) == 0, "maqd train", flag,
+              " is for a run of several processes; expected it with --nproc N or --world-size N (N ≥ 2)");
     if (*port_fd >= 0)
       dist->on_listening = [fd = *port_fd](int64_t port) {
         // A launcher that is gone closed the pipe: an error, not a silent SIGPIPE.

@@ -38,6 +38,9 @@ expect_error "train_limit/test_limit are -1/0; expected 0 (all) or a positive co
   train --train-limit -1 --out "$dir/run"
 expect_error "master_port is 0; allowed: 1 to 65535" \
   train --world-size 2 --rank 0 --master-port 0 --out "$dir/run"
+expect_error "maqd train: --master-port is for a run of several processes; expected it with --nproc N or --world-size N (N ≥ 2)" \
+  train --master-port 5 --out "$dir/run"
+expect_error "maqd train: --sync-norm is for a run of several processes" train --sync-norm false --out "$dir/run"
 expect_error "--nproc 2 with --world-size 2; expected one of them" \
   train --nproc 2 --world-size 2 --out "$dir/run"
 expect_error "none.toml: File could not be opened for reading; expected a readable TOML file (--config)" \
