@@ -27,8 +27,8 @@ void register_plot(CLI::App& app);
 // folder (a split folder holds class folders only), else the network's
 // `trained_split`.
 // A folder set's images are scaled as the network's training images were
-// (`trained_resize`, "HxW" or empty). A given split must be 0 or a
-// fraction below 1, and is for `kind` folder only (train's rule).
+// (`trained_resize`, "HxW" or empty). A given split follows train's rule
+// (train::valid_test_split).
 data::LoadOptions test_set_options(const std::string& kind, const std::vector<std::string>& classes, int64_t limit,
                                    std::optional<double> given_split, double trained_split,
                                    const std::string& dir, const std::string& trained_resize);

@@ -472,7 +472,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--rounds", a->rounds, "Rounds; each times every contender once")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement")
+  cmd->add_option("--seconds", a->seconds, "Minimum timing per measurement (above 0, at most 3600)")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             double value = 0;
@@ -493,7 +493,14 @@ void register_bench(CLI::App& app) {
     Network network = train::load_network(checkpoint_file(a->checkpoint), &checkpoint);
     // The float contenders are built from the checkpoint: another network's
     // would make every ratio compare two different architectures.
-    const maqd_rt::Model exported = export_model(network, checkpoint.stats);
+    const maqd_rt::Model exported = [&] {
+      try {
+        return export_model(network, checkpoint.stats);
+      } catch (const Error& e) {
+        throw Error("bench: --checkpoint " + a->checkpoint + " does not export (" + e.what() +
+                    "); expected the checkpoint the model was exported from");
+      }
+    }();
     const auto shape_text = [](const maqd_rt::Model& m, size_t op) {
       const maqd_rt::TensorDesc& t = m.tensors[m.ops[op].output];
       return std::string(maqd_rt::op_kind_name(m.ops[op].kind)) + " " + std::to_string(t.height) + "×" +

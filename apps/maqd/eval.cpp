@@ -24,12 +24,8 @@ namespace maqd::cli {
 data::LoadOptions test_set_options(const std::string& kind, const std::vector<std::string>& classes, int64_t limit,
                                    std::optional<double> given_split, double trained_split,
                                    const std::string& dir, const std::string& trained_resize) {
-  if (given_split) {
-    check(*given_split == 0 || (*given_split > 0 && *given_split < 1), "--test-split", "is ", *given_split,
-          "; expected 0 (DIR/test) or a fraction between 0 and 1");
-    check(kind == "folder", "--test-split", "is for folder sets (--data-dir's class folders); the data set is ",
-          kind);
-  }
+  check(!given_split || train::valid_test_split(kind, *given_split), "--test-split", "is ", given_split.value_or(0),
+        " with data set ", kind, "; expected 0, or a fraction between 0 and 1 with the folder data set");
   data::LoadOptions options;
   options.classes = classes;
   options.limit = limit;

@@ -330,12 +330,15 @@ void register_train(CLI::App& app) {
       exit_code() = run_local_ranks(*nproc, config->threads, *port_given ? dist->master_port : 0);
       return;
     }
-    // One process has no rendezvous: say so rather than drop the flag. (A
-    // --config file may hold them for runs of several processes.)
-    if (dist->world_size == 1)
-      for (const char* flag : {"--rank", "--master-addr", "--master-port", "--backend", "--sync-norm", "--dist-timeout"})
+    // A plain one-process run has no rendezvous: say so rather than drop the
+    // flag. Not where --nproc or --world-size is given (a script's N may
+    // be 1), nor on --resume (a run may continue on fewer processes with
+    // its command repeated); a --config file may hold them for other runs.
+    if (!*resume && cmd->count("--nproc") == 0 && cmd->count("--world-size") == 0)
+      for (const char* flag : {"--rank", "--master-addr", "--master-port", "--backend", "--sync-norm",
+                               "--dist-timeout"})
         check(cmd->count(flag) == 0, "maqd train", flag,
-              " is for a run of several processes; expected it with --nproc N or --world-size N (N ≥ 2)");
+              " is for a run of several processes; expected it with --nproc N or --world-size N");
     if (*port_fd >= 0)
       dist->on_listening = [fd = *port_fd](int64_t port) {
         // A launcher that is gone closed the pipe: an error, not a silent SIGPIPE.

@@ -4,6 +4,7 @@
 // Model for the engine. Errors become maqd_rt::Error naming the source.
 #include "maqd_rt/format.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "maqd_rt/core/graph.h"
 #include "maqd_rt/error.hpp"
 #include "file_bytes.h"
+#include "format_layout.h"
 #include "op_arrays.h"
 
 namespace maqd_rt {
@@ -89,22 +91,39 @@ Model load_model(const std::string& path) {
 }
 
 FileBytes::FileBytes(const std::string& path) {
-  // Read to the end in pieces rather than measured by seeking: a pipe
-  // (/dev/stdin, <(…)) cannot seek, and a folder opens but measures as
-  // 2^63 bytes. ferror tells a failed read (a folder's EISDIR) from the end.
+  // Read in pieces rather than measured by seeking: a pipe (/dev/stdin,
+  // <(…)) cannot seek, and a folder opens but measures as 2^63 bytes.
+  // ferror tells a failed read (a folder's EISDIR) from the end. No further
+  // than one byte past the header's file_size, so /dev/zero or an endless
+  // pipe stops at once and the core names the mismatch.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) throw Error(path + ": cannot open for reading (" + std::strerror(errno) + ")", Status::kIo);
-  constexpr size_t kPiece = size_t(1) << 20;
-  for (;;) {
-    words_.resize((size_ + kPiece + 7) / 8);
-    const size_t got = std::fread(reinterpret_cast<char*>(words_.data()) + size_, 1, kPiece, file.get());
-    size_ += got;
-    if (got < kPiece) break;
+  if (!file) {
+    const int error = errno;
+    throw Error(path + ": cannot open for reading (" + std::strerror(error) + ")", Status::kIo);
   }
-  if (std::ferror(file.get()))
-    throw Error(path + ": read failed after " + std::to_string(size_) + " bytes (" + std::strerror(errno) + ")",
+  constexpr size_t kPiece = size_t(1) << 20;
+  uint64_t wanted = kPiece;  // until the header says
+  bool header_read = false;
+  for (;;) {
+    const size_t piece = size_t(std::min<uint64_t>(kPiece, wanted - size_));
+    words_.resize((size_ + piece + 7) / 8);
+    const size_t got = std::fread(reinterpret_cast<char*>(words_.data()) + size_, 1, piece, file.get());
+    size_ += got;
+    if (!header_read && size_ >= format::kFileSizeAt + 8) {
+      header_read = true;
+      uint64_t file_size = 0;  // u64 little-endian, as the core reads it
+      for (size_t b = 0; b < 8; ++b) file_size |= uint64_t(data()[format::kFileSizeAt + b]) << (8 * b);
+      wanted = std::max<uint64_t>(size_, std::min<uint64_t>(file_size, uint64_t(1) << 40) + 1);
+    }
+    if (got < piece || size_ >= wanted) break;
+  }
+  if (std::ferror(file.get())) {
+    const int error = errno;
+    throw Error(path + ": read failed after " + std::to_string(size_) + " bytes (" + std::strerror(error) + ")",
                 Status::kIo);
+  }
   words_.resize((size_ + 7) / 8);
+  words_.shrink_to_fit();
 }
 
 }  // namespace maqd_rt

@@ -254,19 +254,28 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
                     "' is not a C identifier; expected letters, digits and _, not starting with a digit",
                 Status::kBadArgument);
   }
-  // C's keywords (C89 to C23) and the two types the file declares with
-  // would make it fail to compile, far from this call.
+  // Keywords of C (C89 to C23) and C++ (the file compiles as either), the
+  // standard names its headers bring, and its own macro: any of them would
+  // make the file fail to compile, far from this call.
   static const char* const kTaken[] = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
-      "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
-      "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
-      "volatile", "while", "alignas", "alignof", "bool", "constexpr", "false", "nullptr", "static_assert",
-      "thread_local", "true", "typeof", "typeof_unqual", "_Alignas", "_Alignof", "_Atomic", "_BitInt", "_Bool",
-      "_Complex", "_Decimal32", "_Decimal64", "_Decimal128", "_Generic", "_Imaginary", "_Noreturn",
-      "_Static_assert", "_Thread_local", "uint8_t", "size_t"};
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+      "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+      "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default",
+      "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float",
+      "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not",
+      "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
+      "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof", "static",
+      "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local", "throw", "true",
+      "try", "typedef", "typeid", "typename", "typeof", "typeof_unqual", "union", "unsigned", "using", "virtual",
+      "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "_Alignas", "_Alignof", "_Atomic", "_BitInt",
+      "_Bool", "_Complex", "_Decimal32", "_Decimal64", "_Decimal128", "_Generic", "_Imaginary", "_Noreturn",
+      "_Static_assert", "_Thread_local", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
+      "uint32_t", "uint64_t", "intptr_t", "uintptr_t", "intmax_t", "uintmax_t", "size_t", "ptrdiff_t",
+      "max_align_t", "NULL", "offsetof", "SIZE_MAX", "PTRDIFF_MAX", "MAQD_MODEL_ALIGNED"};
   for (const char* taken : kTaken) {
     if (symbol == taken) {
-      throw Error("model_c_source: symbol '" + symbol + "' is a C keyword or type; expected another name",
+      throw Error("model_c_source: symbol '" + symbol +
+                      "' is a C or C++ keyword or a name the file uses; expected another name",
                   Status::kBadArgument);
     }
   }

@@ -1,6 +1,8 @@
 #include "maqd_rt/image.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <utility>
 
@@ -102,7 +104,10 @@ NetpbmImage to_image(const Header& h, const uint8_t* raw, const std::string& whe
 NetpbmImage read_file(const std::string& path, const TensorDesc* expected) {
   const std::string where = printable(path) + ": ";
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(where + "cannot open the image", Status::kBadFile);
+  if (!in) {
+    const int error = errno;
+    throw Error(where + "cannot open the image (" + std::strerror(error) + ")", Status::kBadFile);
+  }
   const Header h = read_header([&in] { return in.get(); }, where, expected);
   // In pieces, not measured by seeking (a pipe, /dev/stdin or <(…), cannot
   // seek): memory grows with the bytes that are there, not the header's claim.

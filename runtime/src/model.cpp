@@ -79,8 +79,10 @@ std::string op_label(const Model& model, size_t index) {
 }
 
 // Fields a kind does not use must stay empty, so that the file (which only
-// stores what a kind uses) round-trips the model exactly. A rule of the
-// in-memory Model only: the file has no place for such fields.
+// stores what a kind uses) round-trips the model exactly. The core's graph
+// check has the rule for kernel and levels (the file holds both for every
+// op); weight_bits and the arrays are checked here, as the file reader
+// checks them in the bytes.
 void check_unused_fields(const Model& model, size_t index) {
   const Op& op = model.ops[index];
   const OpKind kind = op.kind;
@@ -90,11 +92,7 @@ void check_unused_fields(const Model& model, size_t index) {
            op_kind_name(kind) + " does not use it)");
     }
   };
-  if (kind != OpKind::kConv) {
-    expect_zero("kernel", op.kernel);
-    expect_zero("weight_bits", op.weight_bits);
-  }
-  if (kind != OpKind::kRequant) expect_zero("levels", op.levels);
+  if (kind != OpKind::kConv) expect_zero("weight_bits", op.weight_bits);
   // Every array of every other kind must be empty (op_arrays.h lists them).
   const OpArrays& own = op_arrays(kind);
   for (OpKind other : kOpKinds) {

@@ -95,12 +95,12 @@ grep -q "the model was trained on 3 classes (bag, sneaker, trouser)" "$dir/refus
 
 # --test-split in eval and run follows train's rule: a fraction, for folder sets.
 "$maqd" eval "$dir/run" --test-split 2 >"$dir/refused" 2>&1 && fail "maqd eval took --test-split 2"
-grep -qx "maqd: error: --test-split: is 2; expected 0 (DIR/test) or a fraction between 0 and 1" "$dir/refused" ||
+rule="expected 0, or a fraction between 0 and 1 with the folder data set"
+grep -qx "maqd: error: --test-split: is 2 with data set folder; $rule" "$dir/refused" ||
   fail "maqd eval --test-split 2: $(tail -1 "$dir/refused")"
 "$maqd" run "$dir/model.maqd" --data fashion-mnist --test-split 0.5 >"$dir/refused" 2>&1 &&
   fail "maqd run took --test-split with Fashion-MNIST"
-grep -qx "maqd: error: --test-split: is for folder sets (--data-dir's class folders); the data set is fashion-mnist" \
-  "$dir/refused" || fail "maqd run --test-split with Fashion-MNIST: $(tail -1 "$dir/refused")"
+grep -qx "maqd: error: --test-split: is 0.5 with data set fashion-mnist; $rule" "$dir/refused" || fail "maqd run --test-split with Fashion-MNIST: $(tail -1 "$dir/refused")"
 
 # Resuming from a folder whose classes differ (a class renamed: the same
 # count, but "pants" sorts before "sneaker", so labels would shift) is refused.

@@ -148,10 +148,12 @@ TEST_P(ExportMatchesLibTorch, CodesAndPredictionsOnEveryIsa) {
   const maqd::Agreement exact =
       maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, exact_options);
   EXPECT_EQ(exact.images, kImages);
-  maqd::CompareOptions no_threads;
+  maqd::CompareOptions no_threads, no_batch;
   no_threads.threads = 0;
+  no_batch.batch = 0;
   EXPECT_THROW(maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, no_threads),
                maqd::Error);
+  EXPECT_THROW(maqd::compare_with_libtorch(t.network, t.stats, model, t.images, nullptr, no_batch), maqd::Error);
   for (const maqd::LayerAgreement& l : exact.layers)
     EXPECT_GE(double(l.matching), 0.999 * double(l.total))
         << "float64: layer " << l.name << ": " << l.total - l.matching << " codes differ";
@@ -212,7 +214,8 @@ TEST(Export, RejectsNetworksThatDoNotFold) {
     maqd::export_model(wide_net, stats);
     ADD_FAILURE() << "M_a 257 was exported";
   } catch (const maqd::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("M_a is 257; the runtime stores activation codes in 8 bits: expected M_a ≤ 256"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "M_a is 257; the runtime stores activation codes in 8 bits: expected M_a ≤ 256"),
               std::string::npos)
         << e.what();
   }

@@ -96,7 +96,8 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
     const std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(got, bytes);
   }
-  for (const char* symbol : {"", "1model", "my-model", "model name", "int", "static", "_Bool", "size_t"}) {
+  for (const char* symbol : {"", "1model", "my-model", "model name", "int", "static", "_Bool", "size_t", "class",
+                             "NULL", "MAQD_MODEL_ALIGNED"}) {
     try {
       maqd_rt::model_c_source(bytes, symbol, "");
       ADD_FAILURE() << "symbol '" << symbol << "' accepted";
@@ -301,7 +302,8 @@ TEST(RuntimeTool, ClassifiesImagesLikeTheEngineAndNamesTheClasses) {
     EXPECT_EQ(stream, streamed);
     // A pipe named as the image file, and as the model file: neither seeks.
     const std::string first_image = images.substr(1, images.find(' ', 1) - 1);
-    const std::string first_class = expected.substr(expected.find(": class"), expected.find('\n') + 1 - expected.find(": class"));
+    const size_t class_at = expected.find(": class");
+    const std::string first_class = expected.substr(class_at, expected.find('\n') + 1 - class_at);
     const std::string piped_image = run_command(
         "cat " + first_image + " | " + target_program(MAQD_RT_TOOL_EXE) + " " + model_path + " /dev/stdin", &status);
     EXPECT_EQ(status, 0) << piped_image;
@@ -369,8 +371,12 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
       {(temp.path() / "none.maqd").string() + " x.pgm", 1,
        (temp.path() / "none.maqd").string() + ": cannot open for reading (No such file or directory)"},
       {temp.path().string() + " x.pgm", 1, temp.path().string() + ": read failed after 0 bytes (Is a directory)"},
+      // Endless: read only as far as the header's file_size (here 0) says.
+      {"/dev/zero x.pgm", 1,
+       "/dev/zero: byte 0: magic: is [00 00 00 00 00 00 00 00 ]; expected 4D 41 51 44 0D 0A 1A 0A "
+       "(\"MAQD\\r\\n\\x1a\\n\"): not a .maqd model file"},
       {model + " " + (temp.path() / "missing.pgm").string(), 1,
-       (temp.path() / "missing.pgm").string() + ": cannot open the image"},
+       (temp.path() / "missing.pgm").string() + ": cannot open the image (No such file or directory)"},
   };
   for (const Case& c : cases) {
     int status = 0;

@@ -31,7 +31,7 @@ void validate(const TrainConfig& c) {
         c.weight_decay, "; expected a number ≥ 0");
   check(c.train_limit >= 0 && c.test_limit >= 0, where, "fields train_limit/test_limit are ",
         c.train_limit, "/", c.test_limit, "; expected 0 (all) or a positive count");
-  check(c.test_split == 0 || (c.dataset == "folder" && c.test_split > 0 && c.test_split < 1), where,
+  check(valid_test_split(c.dataset, c.test_split), where,
         "field test_split is ", c.test_split, " with data set ", c.dataset,
         "; expected 0, or a fraction between 0 and 1 with the folder data set");
   if (!c.resize.empty()) {
@@ -54,8 +54,8 @@ void validate(const TrainConfig& c) {
   const WeightDelta delta = parse_weight_delta(c.delta_w);
   check(c.mw == 0 || (c.mw >= 3 && c.mw % 2 == 1 && max_weight_code({c.mw, delta}) <= kMaxWeightCode), where,
         "field mw (M_w) is ", c.mw, "; expected 0 (float weights) or an odd integer from 3 to ",
-        delta == WeightDelta::kFloor ? 2 * kMaxWeightCode + 1 : kMaxWeightCode, " (weight codes of 8 bits with delta_w ",
-        c.delta_w, ")");
+        delta == WeightDelta::kFloor ? 2 * kMaxWeightCode + 1 : kMaxWeightCode,
+        " (weight codes of 8 bits with delta_w ", c.delta_w, ")");
   check(c.ma == 0 || (c.ma >= 2 && c.ma <= kMaxActivationLevels), where, "field ma (M_a) is ", c.ma,
         "; expected 0 (ReLU) or an integer from 2 to ", kMaxActivationLevels, " (activation codes of 8 bits)");
   check(c.device == "cpu" || c.device == "cuda", where, "field device is '", c.device,
@@ -100,6 +100,10 @@ LossOptions loss_options(const TrainConfig& c) {
 nlohmann::json to_json(const TrainConfig& config) {
   nlohmann::json j = config;
   return j;
+}
+
+bool valid_test_split(const std::string& dataset, double test_split) {
+  return test_split == 0 || (dataset == "folder" && test_split > 0 && test_split < 1);
 }
 
 TrainConfig config_from_json(const nlohmann::json& json, const std::string& source) {

@@ -71,6 +71,9 @@ struct TrainConfig {
 
 // Throws maqd::Error naming the field, its value and what is allowed.
 void validate(const TrainConfig& config);
+// validate()'s rule for test_split, for the test sets of eval and run too:
+// 0, or a fraction between 0 and 1 of a folder set's images.
+bool valid_test_split(const std::string& dataset, double test_split);
 
 // The learning rate actually used at step 0 (after --lr-scale-batch).
 double base_learning_rate(const TrainConfig& config);
