@@ -30,7 +30,7 @@ for run in "${runs[@]}"; do
   "$maqd" export "$run" -o "$work/$name.maqd" | tail -n 1
   "$maqd" export "$run" --format c-array --c-symbol maqd_model -o "$work/$name.c" | tail -n 1
   "$maqd" info "$work/$name.maqd" | grep -E "^conv weights|^core arena"
-  arena=$("$maqd" info "$work/$name.maqd" | sed -n 's/^core arena.*: \([0-9]*\) bytes$/\1/p')
+  arena=$("$maqd" info "$work/$name.maqd" | sed -n "s/^core arena.*microcontroller): \([0-9]*\) bytes.*/\1/p")
   # The C API's context sits at the arena's start: a few hundred bytes more.
   ARENA_BYTES=$((arena + 1024)) bash firmware/cortex-m4/build.sh "$work/$name-fw" firmware/cortex-m4/main.c \
     "$work/$name.c" "$work/images.c" | tail -n 2

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <vector>
 
-#include "maqd_rt/core/inference.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "file_bytes.h"
+#include "maqd_rt_core.h"
 
 namespace maqd_rt {
 namespace {
@@ -31,21 +31,25 @@ __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* 
   va_end(args);
 }
 
-// The working memory the core (maqd_rt/core/inference.h) plans for the
-// file's bytes: prepare says what it needs where the arena is too small.
+// The arena firmware gives maqd_rt_core_prepare (maqd_rt_core.h) for the
+// file's bytes, its context included, as maqd_rt_core_arena_bytes reports
+// it: found by doubling the arena until prepare stops asking for more.
 uint64_t core_arena_bytes(const FileBytes& file, const std::string& path) {
-  ModelView view;
-  Diagnostic d;
-  if (!view.open(file.data(), file.size(), &d)) throw Error(path + ": " + d.message, d.status);
-  std::vector<uint64_t> arena(8);
-  Inference inference;
-  for (int attempt = 0; !inference.prepare(view, arena.data(), arena.size() * 8, &d); ++attempt) {
-    // (The table's size first, then the whole plan's: two retries at most.)
-    if (d.status != Status::kLimitExceeded || d.arena_needed <= arena.size() * 8 || attempt == 2)
-      throw Error(path + ": " + d.message, d.status);
-    arena.resize(size_t((d.arena_needed + 7) / 8));
+  std::vector<uint64_t> arena(512);  // 8-byte aligned, as the core requires
+  char message[512];
+  for (;;) {
+    int status = MAQD_RT_OK;
+    const maqd_rt_core* core = maqd_rt_core_prepare(file.data(), file.size(), arena.data(), arena.size() * 8,
+                                                     &status, message, sizeof message);
+    if (core) {
+      size_t bytes = 0;
+      maqd_rt_core_arena_bytes(core, &bytes);
+      return bytes;
+    }
+    if (status != MAQD_RT_LIMIT_EXCEEDED || arena.size() > (size_t(1) << 40) / 8)
+      throw Error(path + ": " + message, Status(status));
+    arena.resize(arena.size() * 2);
   }
-  return inference.arena_bytes();
 }
 
 }  // namespace
@@ -98,7 +102,7 @@ std::string describe_model_file(const std::string& path, int threads) {
          (long long)weight_count, (long long)((weight_bits + 7) / 8), (long long)weight_count,
          (long long)(4 * weight_count));
   append(out, "core arena (one image on one thread, weights read in place from the file, as on a "
-              "microcontroller): %llu bytes\n",
+              "microcontroller): %llu bytes, its context included (a few less on a 32-bit CPU)\n",
          (unsigned long long)core_arena_bytes(file, path));
   std::vector<int> thread_counts{1};
   if (threads > 1) thread_counts.push_back(threads);

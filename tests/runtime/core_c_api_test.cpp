@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "maqd_rt/core/inference.h"
+#include "maqd_rt/core/model_view.h"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/format.hpp"
 #include "maqd_rt_core.h"
@@ -83,7 +85,10 @@ TEST(CoreCApi, RefusesUnalignedBuffersSmallArenasAndBrokenFiles) {
   EXPECT_EQ(maqd_rt_core_prepare(model.data(), model.size, arena.data(), used - 8, &status, message, sizeof message),
             nullptr);
   EXPECT_EQ(status, MAQD_RT_LIMIT_EXCEEDED);
-  EXPECT_NE(std::string(message).find("bytes of arena"), std::string::npos) << message;
+  // Both figures are the whole arena's, the context's bytes included.
+  EXPECT_NE(std::string(message).find("needs " + std::to_string(used) + " bytes of arena ("), std::string::npos)
+      << message;
+  EXPECT_NE(std::string(message).find("the arena has " + std::to_string(used - 8)), std::string::npos) << message;
   EXPECT_NE(maqd_rt_core_prepare(model.data(), model.size, arena.data(), used, &status, message, sizeof message),
             nullptr)
       << message;
@@ -98,6 +103,48 @@ TEST(CoreCApi, RefusesUnalignedBuffersSmallArenasAndBrokenFiles) {
   char tiny[1] = {'x'};
   maqd_rt_core_prepare(model.data(), model.size - 1, arena.data(), arena.size() * 8, &status, tiny, 1);
   EXPECT_EQ(tiny[0], 0);
+}
+
+// The bytes a caller keeps at the arena's start (the C API's context) are
+// left alone and counted in every size the Inference reports.
+TEST(CoreInference, KeepsTheCallersContextAndCountsIt) {
+  const std::vector<uint8_t> written = maqd_rt::write_model(maqd_test::small_model());
+  const Bytes8 model(written);
+  maqd_rt::ModelView view;
+  maqd_rt::Diagnostic d;
+  ASSERT_TRUE(view.open(model.data(), model.size, &d)) << d.message;
+  std::vector<uint64_t> arena(1 << 14);
+  maqd_rt::Inference plain;
+  ASSERT_TRUE(plain.prepare(view, arena.data(), arena.size() * 8, &d)) << d.message;
+  std::vector<uint8_t> image(size_t(plain.input().height) * plain.input().width * plain.input().channels, 77);
+  std::vector<float> expected(size_t(plain.num_classes())), logits(expected.size());
+  ASSERT_TRUE(plain.run(image.data(), expected.data(), &d)) << d.message;
+
+  constexpr size_t kContext = 40;
+  std::memset(arena.data(), 0xA5, arena.size() * 8);
+  maqd_rt::Inference kept;
+  ASSERT_TRUE(kept.prepare(view, arena.data(), arena.size() * 8, &d, kContext)) << d.message;
+  EXPECT_EQ(kept.arena_bytes(), plain.arena_bytes() + kContext);
+  ASSERT_TRUE(kept.run(image.data(), logits.data(), &d)) << d.message;
+  EXPECT_EQ(logits, expected);
+  const auto* context = reinterpret_cast<const uint8_t*>(arena.data());
+  for (size_t i = 0; i < kContext; ++i) ASSERT_EQ(context[i], 0xA5) << "context byte " << i;
+
+  const uint64_t needed = kept.arena_bytes();
+  EXPECT_FALSE(kept.prepare(view, arena.data(), needed - 8, &d, kContext));
+  EXPECT_EQ(d.status, maqd_rt::Status::kLimitExceeded);
+  EXPECT_EQ(d.arena_needed, needed);
+  EXPECT_NE(std::string(d.message).find("needs " + std::to_string(needed) + " bytes of arena (40 context, "),
+            std::string::npos)
+      << d.message;
+  EXPECT_FALSE(kept.prepare(view, arena.data(), 60, &d, kContext));  // not even the table
+  EXPECT_EQ(d.status, maqd_rt::Status::kLimitExceeded);
+  EXPECT_NE(std::string(d.message).find("the arena has 60 bytes but the context and the table"), std::string::npos)
+      << d.message;
+  for (const auto& [context_bytes, arena_bytes] : {std::pair<size_t, size_t>{12, 4096}, {4096, 2048}}) {
+    EXPECT_FALSE(kept.prepare(view, arena.data(), arena_bytes, &d, context_bytes)) << context_bytes;
+    EXPECT_EQ(d.status, maqd_rt::Status::kBadArgument) << context_bytes;
+  }
 }
 
 TEST(CoreCApi, LogitsAreTheEnginesBitForBit) {

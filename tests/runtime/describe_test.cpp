@@ -10,11 +10,11 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
-#include "maqd_rt/core/inference.h"
 #include "maqd_rt/describe.hpp"
 #include "maqd_rt/engine.hpp"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
+#include "maqd_rt_core.h"
 #include "runtime/model_fixtures.h"
 
 namespace {
@@ -46,16 +46,21 @@ long long figure_after(const std::vector<std::string>& lines, const std::string&
   return -1;
 }
 
+// What firmware's arena must hold: maqd_rt_core_arena_bytes after a
+// prepare in a large arena.
 uint64_t core_arena(const std::vector<uint8_t>& bytes) {
   std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
   std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  maqd_rt::ModelView view;
-  maqd_rt::Diagnostic d;
-  EXPECT_TRUE(view.open(reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size(), &d)) << d.message;
   std::vector<uint64_t> arena(size_t(1) << 17);
-  maqd_rt::Inference inference;
-  EXPECT_TRUE(inference.prepare(view, arena.data(), arena.size() * 8, &d)) << d.message;
-  return inference.arena_bytes();
+  char message[256];
+  int status = 0;
+  const maqd_rt_core* core = maqd_rt_core_prepare(reinterpret_cast<const unsigned char*>(aligned.data()),
+                                                  bytes.size(), arena.data(), arena.size() * 8, &status, message,
+                                                  sizeof message);
+  EXPECT_NE(core, nullptr) << message;
+  size_t used = 0;
+  EXPECT_EQ(maqd_rt_core_arena_bytes(core, &used), MAQD_RT_OK);
+  return used;
 }
 
 TEST(DescribeModelFile, EveryFigureIsTheModelsOwn) {

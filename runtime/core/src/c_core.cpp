@@ -65,8 +65,7 @@ maqd_rt_core* maqd_rt_core_prepare(const unsigned char* model, size_t model_byte
     return nullptr;
   }
   maqd_rt_core* core = new (arena) maqd_rt_core();
-  if (!core->inference.prepare(view, static_cast<unsigned char*>(arena) + kContextBytes,
-                               arena_bytes - kContextBytes, &d)) {
+  if (!core->inference.prepare(view, arena, arena_bytes, &d, kContextBytes)) {
     core->~maqd_rt_core();
     result = int(d.status);
     copy_message(d, message, message_capacity);
@@ -105,7 +104,7 @@ int maqd_rt_core_num_classes(const maqd_rt_core* core, int* classes) {
 
 int maqd_rt_core_arena_bytes(const maqd_rt_core* core, size_t* bytes) {
   if (!core || !bytes) return MAQD_RT_BAD_ARGUMENT;
-  *bytes = size_t(kContextBytes + core->inference.arena_bytes());
+  *bytes = size_t(core->inference.arena_bytes());
   return MAQD_RT_OK;
 }
 

@@ -45,14 +45,21 @@ const T* array_at(const ModelView& view, const ArrayRef& ref) {
 
 }  // namespace
 
-bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* d) {
+bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* d,
+                        size_t context_bytes) {
   *this = Inference();
   if (d) d->arena_needed = 0;
-  if (!arena || reinterpret_cast<uintptr_t>(arena) % kAlign != 0) {
-    fail(d, Status::kBadArgument).add("the arena is ").add(arena ? "not 8-byte aligned" : "NULL")
-        .add("; expected working memory that starts at an 8-byte boundary");
+  if (!arena || reinterpret_cast<uintptr_t>(arena) % kAlign != 0 || context_bytes % kAlign != 0 ||
+      context_bytes > arena_bytes) {
+    fail(d, Status::kBadArgument).add("the arena is ")
+        .add(!arena ? "NULL" : reinterpret_cast<uintptr_t>(arena) % kAlign != 0 ? "not 8-byte aligned"
+                                                                                : "not past its context")
+        .add("; expected working memory that starts at an 8-byte boundary, with a context of a multiple of 8 bytes "
+             "inside it");
     return false;
   }
+  uint8_t* const base = static_cast<uint8_t*>(arena) + context_bytes;  // what the plan may use
+  const uint64_t room = arena_bytes - context_bytes;
   if (!view.data() || reinterpret_cast<uintptr_t>(view.data()) % kAlign != 0) {
     fail(d, Status::kBadArgument).add("the model's bytes ").add(view.data() ? "are not 8-byte aligned" : "are not open")
         .add("; expected an opened ModelView over bytes at an 8-byte boundary (the arrays are read in place)");
@@ -64,17 +71,18 @@ bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, 
   }
   const uint64_t tensors = view.tensor_count(), ops = view.op_count();
   const uint64_t table_bytes = round_up(tensors * sizeof(Placement), kAlign);
-  if (arena_bytes < table_bytes) {
-    fail(d, Status::kLimitExceeded, table_bytes).add("the arena has ").add(uint64_t(arena_bytes)).add(" bytes but the table of ")
-        .add(tensors).add(" tensors alone needs ").add(table_bytes).add("; expected a larger arena");
+  if (room < table_bytes) {
+    fail(d, Status::kLimitExceeded, context_bytes + table_bytes).add("the arena has ").add(uint64_t(arena_bytes))
+        .add(" bytes but ").add(context_bytes ? "the context and " : "").add("the table of ").add(tensors)
+        .add(" tensors alone need ").add(uint64_t(context_bytes + table_bytes)).add("; expected a larger arena");
     return false;
   }
   static_assert(sizeof(ValueRange) <= sizeof(Placement), "the ranges are checked in the table's place");
-  if (!check_graph(view, static_cast<ValueRange*>(arena), d)) return false;
+  if (!check_graph(view, reinterpret_cast<ValueRange*>(base), d)) return false;
 
   // Lifetimes: from the producing op to the last op that reads the tensor;
   // the image (tensor 0) and the logits are the caller's.
-  Placement* table = static_cast<Placement*>(arena);
+  Placement* table = reinterpret_cast<Placement*>(base);
   for (uint64_t t = 0; t < tensors; ++t) {
     const TensorRecord r = view.tensor(uint32_t(t));
     table[t] = Placement{};
@@ -98,19 +106,20 @@ bool Inference::prepare(const ModelView& view, void* arena, size_t arena_bytes, 
   const uint64_t scratch_at = table_bytes + slot;
   const uint64_t features_at = scratch_at + round_up(scratch, kAlign);
   const uint64_t total = features_at + round_up(features, kAlign);
-  if (total > arena_bytes) {
-    fail(d, Status::kLimitExceeded, total).add("the model needs ").add(total).add(" bytes of arena (")
-        .add(table_bytes).add(" table, ").add(slot).add(" tensors, ").add(scratch).add(" conv scratch, ")
+  if (total > room) {
+    MessageWriter message = fail(d, Status::kLimitExceeded, context_bytes + total);
+    message.add("the model needs ").add(uint64_t(context_bytes + total)).add(" bytes of arena (");
+    if (context_bytes) message.add(uint64_t(context_bytes)).add(" context, ");
+    message.add(table_bytes).add(" table, ").add(slot).add(" tensors, ").add(scratch).add(" conv scratch, ")
         .add(features).add(" features); the arena has ").add(uint64_t(arena_bytes));
     return false;
   }
-  uint8_t* base = static_cast<uint8_t*>(arena);
   view_ = view;
   table_ = table;
   tensors_ = base + table_bytes;
   scratch_ = reinterpret_cast<int8_t*>(base + scratch_at);
   features_ = reinterpret_cast<float*>(base + features_at);
-  arena_bytes_ = total;
+  arena_bytes_ = context_bytes + total;
   classes_ = view.tensor(view.op(uint32_t(ops - 1)).output).channels;
   return true;
 }

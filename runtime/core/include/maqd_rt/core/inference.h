@@ -35,8 +35,12 @@ class Inference {
   // with `diagnostic` filled when the graph breaks a rule (kBadFile), the
   // arena is too small (kLimitExceeded, naming the bytes needed, which
   // diagnostic->arena_needed holds too) or an argument is wrong
-  // (kBadArgument).
-  bool prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* diagnostic);
+  // (kBadArgument). The first context_bytes of the arena (a multiple of 8)
+  // stay the caller's (the C API keeps its context there); they count in
+  // arena_bytes(), arena_needed and the messages, which so give the size
+  // of the whole arena.
+  bool prepare(const ModelView& view, void* arena, size_t arena_bytes, Diagnostic* diagnostic,
+               size_t context_bytes = 0);
 
   // image: the model's input, height × width × channels bytes; logits:
   // num_classes() floats. False (kBadArgument) before prepare() succeeded
@@ -44,7 +48,7 @@ class Inference {
   bool run(const uint8_t* image, float* logits, Diagnostic* diagnostic) const;
 
   bool prepared() const { return table_ != nullptr; }
-  // Bytes of the arena in use (table, tensors, scratch, features).
+  // Bytes of the arena in use (context, table, tensors, scratch, features).
   uint64_t arena_bytes() const { return arena_bytes_; }
   int32_t num_classes() const { return classes_; }
   TensorRecord input() const { return view_.tensor(0); }
