@@ -255,8 +255,11 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
                 Status::kBadArgument);
   }
   // Keywords of C (C89 to C23) and C++ (the file compiles as either), the
-  // standard names its headers bring, and its own macro: any of them would
-  // make the file fail to compile, far from this call.
+  // names they reserve (_x at file scope, x__y: the compiler's and the
+  // library's macros such as __cplusplus are among them), the
+  // names stddef.h and stdint.h define or reserve (int…_t, INT…_MAX, …),
+  // and the file's own macro: any of them would make the file fail to
+  // compile, far from this call.
   static const char* const kTaken[] = {
       "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
       "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
@@ -267,17 +270,23 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
       "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof", "static",
       "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local", "throw", "true",
       "try", "typedef", "typeid", "typename", "typeof", "typeof_unqual", "union", "unsigned", "using", "virtual",
-      "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "_Alignas", "_Alignof", "_Atomic", "_BitInt",
-      "_Bool", "_Complex", "_Decimal32", "_Decimal64", "_Decimal128", "_Generic", "_Imaginary", "_Noreturn",
-      "_Static_assert", "_Thread_local", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
-      "uint32_t", "uint64_t", "intptr_t", "uintptr_t", "intmax_t", "uintmax_t", "size_t", "ptrdiff_t",
-      "max_align_t", "NULL", "offsetof", "SIZE_MAX", "PTRDIFF_MAX", "MAQD_MODEL_ALIGNED"};
-  for (const char* taken : kTaken) {
-    if (symbol == taken) {
-      throw Error("model_c_source: symbol '" + symbol +
-                      "' is a C or C++ keyword or a name the file uses; expected another name",
-                  Status::kBadArgument);
-    }
+      "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "size_t", "ptrdiff_t", "max_align_t",
+      "nullptr_t", "NULL", "offsetof", "MAQD_MODEL_ALIGNED"};
+  const auto starts = [&](const char* prefix) { return symbol.rfind(prefix, 0) == 0; };
+  const auto ends = [&](const std::string& suffix) {
+    return symbol.size() >= suffix.size() && symbol.compare(symbol.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  bool taken = symbol[0] == '_' || symbol.find("__") != std::string::npos ||
+               ((starts("int") || starts("uint")) && ends("_t"));
+  for (const char* prefix : {"INT", "UINT", "PTRDIFF", "SIZE", "WCHAR", "WINT", "SIG_ATOMIC"})
+    for (const char* suffix : {"_MAX", "_MIN", "_C", "_WIDTH"})
+      taken = taken || (starts(prefix) && ends(suffix));
+  for (const char* name : kTaken) taken = taken || symbol == name;
+  if (taken) {
+    throw Error("model_c_source: symbol '" + symbol +
+                    "' is a C or C++ keyword, a name they reserve (_x, x__y, INT…_MAX, int…_t) or a name the "
+                    "file uses; expected another name",
+                Status::kBadArgument);
   }
   if (bytes.empty()) {
     throw Error("model_c_source: no bytes; expected a .maqd file (write_model)", Status::kBadArgument);

@@ -96,8 +96,12 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
     const std::vector<uint8_t> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(got, bytes);
   }
+  // Reserved names and the headers' macros break the file as C, as C++ or
+  // both (gcc: INT8_MAX, __attribute__), so they are refused with the rest.
   for (const char* symbol : {"", "1model", "my-model", "model name", "int", "static", "_Bool", "size_t", "class",
-                             "NULL", "MAQD_MODEL_ALIGNED"}) {
+                             "NULL", "MAQD_MODEL_ALIGNED", "INT8_MAX", "UINT64_C", "INT_LEAST16_MIN", "SIZE_MAX",
+                             "WCHAR_WIDTH", "SIG_ATOMIC_MIN", "uint_fast8_t", "intptr_t", "__cplusplus",
+                             "__STDC_VERSION__", "__attribute__", "_model", "my__model"}) {
     try {
       maqd_rt::model_c_source(bytes, symbol, "");
       ADD_FAILURE() << "symbol '" << symbol << "' accepted";
@@ -105,6 +109,8 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
       EXPECT_EQ(e.status(), maqd_rt::Status::kBadArgument);
     }
   }
+  for (const char* symbol : {"model_", "Int8", "INTERVAL", "uint8", "size", "SIZE", "fashion_model_v2"})
+    EXPECT_NO_THROW(maqd_rt::model_c_source(bytes, symbol, "")) << symbol;
 }
 
 TEST(CApi, CProgramReportsABrokenFile) {
