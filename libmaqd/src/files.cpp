@@ -9,6 +9,7 @@
 namespace maqd {
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
+  check(!path.empty(), "write_file_atomically", "the path is empty; expected a file name");
   const std::string temporary = path + ".tmp";
   std::FILE* file = std::fopen(temporary.c_str(), "wb");
   check(file != nullptr, path.c_str(), "cannot create ", temporary, " (", std::strerror(errno),

@@ -222,6 +222,7 @@ std::vector<uint8_t> write_model(const Model& model) {
 }
 
 void save_model(const Model& model, const std::string& path) {
+  if (path.empty()) throw Error("save_model: the path is empty; expected a file name", Status::kBadArgument);
   const std::vector<uint8_t> bytes = write_model(model);
   const std::string tmp = path + ".tmp";
   {
@@ -233,13 +234,18 @@ void save_model(const Model& model, const std::string& path) {
     out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     out.flush();
     if (!out) {
+      const int error = errno;
       std::remove(tmp.c_str());
-      throw Error(tmp + ": write failed (disk full?)", Status::kIo);
+      throw Error(path + ": cannot write " + std::to_string(bytes.size()) + " bytes (" + std::strerror(error) +
+                      "); the file is unchanged",
+                  Status::kIo);
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
     std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename " + tmp + " onto it", Status::kIo);
+    throw Error(path + ": cannot replace it with the new file (" + std::strerror(error) + "); the file is unchanged",
+                Status::kIo);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/temp_dir.h"
 #include "format_layout.h"
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
@@ -368,6 +370,31 @@ TEST(FormatFile, SaveAndLoadRoundTripAtomically) {
     ADD_FAILURE() << "loading a missing file succeeded";
   } catch (const Error& e) {
     EXPECT_CONTAINS(e.what(), path);
+  }
+}
+
+// A failed replace says why and leaves the target and no temporary; an
+// empty path is refused before anything is written.
+TEST(FormatFile, SaveSaysWhyItCannotReplaceTheTarget) {
+  maqd_test::TempDir dir;
+  const std::string path = dir.file("a-folder.maqd");
+  std::filesystem::create_directories(std::filesystem::path(path) / "inside");
+  try {
+    maqd_rt::save_model(maqd_test::small_model(), path);
+    ADD_FAILURE() << "saving over a folder succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), maqd_rt::Status::kIo);
+    EXPECT_CONTAINS(e.what(), path + ": cannot replace it with the new file (");
+    EXPECT_CONTAINS(e.what(), "); the file is unchanged");
+  }
+  EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(path) / "inside"));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  try {
+    maqd_rt::save_model(maqd_test::small_model(), "");
+    ADD_FAILURE() << "saving to an empty path succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), maqd_rt::Status::kBadArgument);
+    EXPECT_CONTAINS(e.what(), "the path is empty");
   }
 }
 

@@ -67,4 +67,10 @@ TEST(WriteFileAtomically, AFailedReplaceLeavesTheTargetAndNoTemporary) {
   EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
 
+TEST(WriteFileAtomically, AnEmptyPathIsRefused) {
+  const std::string message = error_of([&] { maqd::write_file_atomically("", "bytes"); });
+  EXPECT_NE(message.find("the path is empty"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(".tmp"));
+}
+
 }  // namespace
