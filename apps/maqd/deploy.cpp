@@ -32,6 +32,7 @@
 #include "maqd_rt/error.hpp"
 #include "maqd_rt/format.hpp"
 #include "onnxruntime.h"
+#include "options.h"
 
 namespace maqd::cli {
 namespace {
@@ -350,7 +351,9 @@ void register_run(CLI::App& app) {
                   "Folder sets: the test part of --data-dir's class folders, this fraction of each "
                   "(default: 0 where --data-dir has a test/ folder, else the model's, as its run's "
                   "--test-split held it out; 0: --data-dir's test/)");
-  cmd->add_option("--batch", a->batch, "Images per runtime call")->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Images per runtime call")
+      ->check(whole_number(1, INT64_MAX))
+      ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Runtime threads (with --compare, LibTorch's as well)")
       ->check(CLI::Range(1, maqd_rt::kMaxEngineThreads))
       ->capture_default_str();
@@ -369,7 +372,6 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--profile", a->profile,
                 "Time every op of the test-set run and print each op's kernel and share");
   cmd->callback([a, cmd] {
-    check(a->threads >= 1 && a->batch >= 1, "run", "--threads and --batch must be ≥ 1");
     a->threads_given = cmd->count("--threads") > 0;
     check(a->limit >= 0, "run", "--limit is ", a->limit, "; expected 0 (all) or a positive count");
     check(!a->profile || (a->compare.empty() && a->onnx.empty() && a->images.empty() && !a->json),

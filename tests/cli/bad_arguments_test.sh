@@ -22,7 +22,7 @@ expect_error() {
 }
 
 expect_error "run: --limit is -5; expected 0 (all) or a positive count" run "$dir/none.maqd" --limit -5
-expect_error "run: --threads and --batch must be ≥ 1" run "$dir/none.maqd" --batch 0
+expect_error "run: --batch: is '0'; expected a whole number from 1 to" run "$dir/none.maqd" --batch 0
 expect_error "run: --image classifies image files; --compare is for a test-set run" \
   run "$dir/none.maqd" --image "$dir/x.pgm" --compare "$dir/none"
 expect_error "run: --image classifies image files; --json is for a test-set run" \
