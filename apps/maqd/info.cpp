@@ -14,6 +14,7 @@
 #include "maqd/train/checkpoint.h"
 #include "maqd/train/trainer.h"
 #include "maqd_rt/describe.hpp"
+#include "maqd_rt/format.hpp"
 #include "options.h"
 
 namespace maqd::cli {
@@ -71,7 +72,10 @@ void register_info(CLI::App& app) {
                   "and for each normalization")
       ->check(whole_number(1, INT64_MAX));
   cmd->callback([path, memory_batch] {
-    if (std::filesystem::path(*path).extension() == ".maqd") {
+    // By content, so a model under another name is one; a damaged one
+    // named .maqd gets the model reader's error rather than the
+    // checkpoint reader's.
+    if (maqd_rt::starts_like_a_model(*path) || std::filesystem::path(*path).extension() == ".maqd") {
       check(*memory_batch == 0, path->c_str(),
             "--training-memory counts a network as trained; expected a checkpoint or run folder, "
             "not a .maqd model");

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "maqd_rt/core/graph.h"
@@ -88,6 +89,15 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source) {
 Model load_model(const std::string& path) {
   const FileBytes bytes(path);
   return read_model(bytes.data(), bytes.size(), path);
+}
+
+bool starts_like_a_model(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return false;  // a pipe's bytes would be spent
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  uint8_t magic[sizeof format::kMagic];
+  return file && std::fread(magic, 1, sizeof magic, file.get()) == sizeof magic &&
+         std::memcmp(magic, format::kMagic, sizeof magic) == 0;
 }
 
 FileBytes::FileBytes(const std::string& path) {

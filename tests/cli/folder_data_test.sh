@@ -41,6 +41,10 @@ awk -v a="$accuracy" 'BEGIN { exit !(a >= 80) }' || fail "test accuracy '$accura
   fail "the model file does not name the classes after the folders: $("$maqd" info "$dir/model.maqd" | grep -i class)"
 "$maqd" info "$dir/model.maqd" | grep -q "^  arch  *(16C3)x2-AP-(32C3)x2-AP-3C1-GAP$" ||
   fail "the model's arch does not end in its 3 outputs: $("$maqd" info "$dir/model.maqd" | grep arch)"
+# A model under another name is still a model (info reads its magic).
+cp "$dir/model.maqd" "$dir/model.bin"
+"$maqd" info "$dir/model.bin" | grep -q "^  class_names  *bag, sneaker, trouser$" ||
+  fail "maqd info does not read a model file named model.bin: $("$maqd" info "$dir/model.bin" 2>&1 | head -2)"
 "$maqd" info "$dir/run" | grep -q "^input 1×28×28, 3 classes (bag, sneaker, trouser)$" ||
   fail "maqd info RUN does not name the classes: $("$maqd" info "$dir/run" | sed -n 2p)"
 "$maqd" eval "$dir/run" >"$dir/eval" 2>>"$dir/log" || fail "maqd eval failed"

@@ -379,7 +379,7 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
       {temp.path().string() + " x.pgm", 1, temp.path().string() + ": read failed after 0 bytes (Is a directory)"},
       // Endless: read only as far as the header's file_size (here 0) says.
       {"/dev/zero x.pgm", 1,
-       "/dev/zero: byte 0: magic: is [00 00 00 00 00 00 00 00 ]; expected 4D 41 51 44 0D 0A 1A 0A "
+       "/dev/zero: byte 0: magic: is [00 00 00 00 00 00 00 00]; expected 4D 41 51 44 0D 0A 1A 0A "
        "(\"MAQD\\r\\n\\x1a\\n\"): not a .maqd model file"},
       {model + " " + (temp.path() / "missing.pgm").string(), 1,
        (temp.path() / "missing.pgm").string() + ": cannot open the image (No such file or directory)"},

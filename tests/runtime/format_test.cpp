@@ -373,6 +373,20 @@ TEST(FormatFile, SaveAndLoadRoundTripAtomically) {
   }
 }
 
+// A model is known by its first bytes, whatever its name.
+TEST(FormatFile, StartsLikeAModelReadsTheMagic) {
+  maqd_test::TempDir dir;
+  const std::string model = dir.file("model.bin");
+  maqd_rt::save_model(maqd_test::small_model(), model);
+  EXPECT_TRUE(maqd_rt::starts_like_a_model(model));
+  std::ofstream(dir.file("checkpoint.maqd"), std::ios::binary) << "PK\x03\x04 a zip archive";
+  EXPECT_FALSE(maqd_rt::starts_like_a_model(dir.file("checkpoint.maqd")));
+  std::ofstream(dir.file("short"), std::ios::binary) << "MAQD";
+  EXPECT_FALSE(maqd_rt::starts_like_a_model(dir.file("short")));
+  EXPECT_FALSE(maqd_rt::starts_like_a_model(dir.path().string()));
+  EXPECT_FALSE(maqd_rt::starts_like_a_model(dir.file("missing")));
+}
+
 // A failed replace says why and leaves the target and no temporary; an
 // empty path is refused before anything is written.
 TEST(FormatFile, SaveSaysWhyItCannotReplaceTheTarget) {

@@ -104,7 +104,7 @@ bool check_header(Checker& c, uint32_t& version) {
   if (size < sizeof(kMagic) || std::memcmp(c.at(0), kMagic, sizeof(kMagic)) != 0) {
     MessageWriter w = c.fail(kMagicAt);
     w.add("magic: is [");
-    for (size_t i = 0; i < sizeof(kMagic) && i < size; ++i) w.hex(*c.at(i), 2).add(' ');
+    for (size_t i = 0; i < sizeof(kMagic) && i < size; ++i) (i ? w.add(' ') : w).hex(*c.at(i), 2);
     w.add("]; expected 4D 41 51 44 0D 0A 1A 0A (\"MAQD\\r\\n\\x1a\\n\"): not a .maqd model file");
     return false;
   }

@@ -24,6 +24,11 @@ Model read_model(const uint8_t* data, size_t size, const std::string& source);
 
 Model load_model(const std::string& path);
 
+// True when `path` is a regular file whose first bytes are the format's
+// magic: for a tool that takes a model or some other file (maqd info) and
+// must choose by content, not by name. Reads 8 bytes; false when it cannot.
+bool starts_like_a_model(const std::string& path);
+
 // A C source file that holds `bytes` (a whole .maqd file) as
 //   const uint8_t SYMBOL[] (64-byte aligned) and const size_t SYMBOL_size,
 // for a program without a file system: a microcontroller's firmware keeps
