@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 
@@ -32,14 +33,24 @@ std::string header_field(NextByte& next) {
   return field;
 }
 
-// A positive decimal number of at most 9 digits, or 0.
-int64_t header_number(const std::string& field) {
-  if (field.empty() || field.size() > 9) return 0;
+// A header field as an error message shows it.
+std::string shown(const std::string& field) {
+  return field.empty() ? "missing (the header ends before it)" : "'" + printable(field) + "'";
+}
+
+// A header field that must be a whole number from 1 to `high` (9 digits at
+// most, so that the header's products fit int64).
+int64_t header_number(const std::string& field, const char* name, int64_t high, const std::string& where) {
+  bool whole = !field.empty() && field.size() <= 9;
   int64_t value = 0;
-  for (char c : field) {
-    if (c < '0' || c > '9') return 0;
-    value = value * 10 + (c - '0');
+  for (const char c : field) {
+    whole = whole && c >= '0' && c <= '9';
+    if (whole) value = value * 10 + (c - '0');
   }
+  if (!whole || value < 1 || value > high)
+    throw Error(where + "header: " + name + " is " + shown(field) + "; expected a whole number from 1 to " +
+                    std::to_string(high),
+                Status::kBadFile);
   return value;
 }
 
@@ -56,13 +67,12 @@ template <class NextByte>
 Header read_header(NextByte next, const std::string& where, const TensorDesc* expected) {
   Header h;
   const std::string magic = header_field(next);
-  h.width = header_number(header_field(next));
-  h.height = header_number(header_field(next));
-  h.maxval = header_number(header_field(next));
-  if ((magic != "P5" && magic != "P6") || h.width < 1 || h.height < 1 || h.maxval < 1 || h.maxval > 65535)
-    throw Error(where + "header: expected a binary PGM (P5) or PPM (P6): magic, width, height, "
-                        "maxval 1 to 65535",
+  if (magic != "P5" && magic != "P6")
+    throw Error(where + "header: magic is " + shown(magic) + "; expected a binary PGM (P5) or PPM (P6)",
                 Status::kBadFile);
+  h.width = header_number(header_field(next), "width", 999999999, where);
+  h.height = header_number(header_field(next), "height", 999999999, where);
+  h.maxval = header_number(header_field(next), "maxval", 65535, where);
   h.channels = magic == "P5" ? 1 : 3;
   if (expected != nullptr &&
       (h.height != expected->height || h.width != expected->width || h.channels != expected->channels))
@@ -108,6 +118,9 @@ NetpbmImage read_file(const std::string& path, const TensorDesc* expected) {
     const int error = errno;
     throw Error(where + "cannot open the image (" + std::strerror(error) + ")", Status::kBadFile);
   }
+  std::error_code ignored;  // a folder opens too, and reads as empty
+  if (in.peek() == std::char_traits<char>::eof() && std::filesystem::is_directory(path, ignored))
+    throw Error(where + "is a folder; expected a binary PGM (P5) or PPM (P6) image", Status::kBadFile);
   const Header h = read_header([&in] { return in.get(); }, where, expected);
   // In pieces, not measured by seeking (a pipe, /dev/stdin or <(…), cannot
   // seek): memory grows with the bytes that are there, not the header's claim.

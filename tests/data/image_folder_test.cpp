@@ -147,7 +147,7 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   EXPECT_THAT(error_of(dir.str(), true), HasSubstr((train / "b" / "photo.png").string() + ": not a readable PNG"));
   fs::remove(train / "b" / "photo.png");
   std::ofstream(train / "b" / "broken.pgm") << "P2\n2 2\n255\n0 0 0 0\n";
-  EXPECT_THAT(error_of(dir.str(), true), HasSubstr("broken.pgm: header: expected a binary PGM (P5) or PPM (P6)"));
+  EXPECT_THAT(error_of(dir.str(), true), HasSubstr("broken.pgm: header: magic is 'P2'; expected a binary PGM (P5) or PPM (P6)"));
   fs::remove(train / "b" / "broken.pgm");
 
   fs::create_directories(train / "empty");

@@ -78,12 +78,19 @@ TEST_F(NetpbmFile, ScalesOtherMaxvalsToEightBitsRounded) {
 
 TEST_F(NetpbmFile, RefusesWhatItCannotRead) {
   const std::vector<uint8_t> six(6, 0);
-  EXPECT_NE(error("P2\n3 2\n255\n", six, gray_).find("header: expected a binary PGM (P5) or PPM (P6)"),
+  // Each header field is named with what it holds.
+  EXPECT_NE(error("P2\n3 2\n255\n", six, gray_).find("header: magic is 'P2'; expected a binary PGM (P5) or PPM (P6)"),
             std::string::npos);  // ASCII PGM
-  EXPECT_NE(error("P5\n3 2\n0\n", six, gray_).find("maxval 1 to 65535"), std::string::npos);
-  EXPECT_NE(error("P5\n3 2\n65536\n", six, gray_).find("maxval 1 to 65535"), std::string::npos);
-  EXPECT_NE(error("P5\n3 -2\n255\n", six, gray_).find("header"), std::string::npos);
-  EXPECT_NE(error("P5\n3", {}, gray_).find("header"), std::string::npos);
+  EXPECT_NE(error("P5\n3 2\n0\n", six, gray_).find("header: maxval is '0'; expected a whole number from 1 to 65535"),
+            std::string::npos);
+  EXPECT_NE(error("P5\n3 2\n65536\n", six, gray_).find("header: maxval is '65536'; expected"), std::string::npos);
+  EXPECT_NE(error("P5\n3 -2\n255\n", six, gray_).find("header: height is '-2'; expected a whole number from 1 to "
+                                                      "999999999"),
+            std::string::npos);
+  EXPECT_NE(error("P5\n99999999999 2\n255\n", six, gray_).find("header: width is '99999999999'"), std::string::npos);
+  EXPECT_NE(error("P5\n3", {}, gray_).find("header: height is missing (the header ends before it)"),
+            std::string::npos);
+  EXPECT_NE(error("", {}, gray_).find("header: magic is missing (the header ends before it)"), std::string::npos);
   EXPECT_NE(error("P5\n2 3\n255\n", six, gray_).find("image is 3×2×1; the model expects 2×3×1"),
             std::string::npos);
   EXPECT_NE(error("P6\n3 2\n255\n", std::vector<uint8_t>(18, 0), gray_).find("image is 2×3×3"),
@@ -93,6 +100,12 @@ TEST_F(NetpbmFile, RefusesWhatItCannotRead) {
   EXPECT_NE(error("P5\n3 2\n9\n", {1, 2, 10, 3, 4, 5}, gray_).find("sample 2 is 10; expected at most maxval 9"),
             std::string::npos);
   EXPECT_THROW(maqd_rt::read_netpbm(path_ + ".none", gray_), maqd_rt::Error);
+  try {
+    maqd_rt::read_netpbm(::testing::TempDir(), gray_);
+    ADD_FAILURE() << "a folder was read as an image";
+  } catch (const maqd_rt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(": is a folder; expected a binary PGM"), std::string::npos) << e.what();
+  }
 }
 
 // Without an expected size (a data set's images): the header's size, and
@@ -208,7 +221,7 @@ TEST(NetpbmStream, ReadsImagesOneAfterAnotherUntilTheEnd) {
             "camera: image 2: pixel data: expected 6 bytes, the stream ended after 2");
   EXPECT_EQ(error("P5\n3 2\n255\n" + first + "P6\n3 2\n255\n" + first + first + first, 2),
             "camera: image 2: image is 2×3×3; the model expects 2×3×1");
-  EXPECT_NE(error("P5\n3 2\n255\n" + first + "junk", 2).find("camera: image 2: header: expected a binary PGM"),
+  EXPECT_NE(error("P5\n3 2\n255\n" + first + "junk", 2).find("camera: image 2: header: magic is 'junk'; expected a binary PGM"),
             std::string::npos);
 }
 
