@@ -148,8 +148,8 @@ void print_profile(const maqd_rt::Engine& engine, int64_t images) {
       std::snprintf(shape + used, sizeof shape - used, " k%d", op.kernel);
     }
     std::printf("%-4zu %-10s %-10s %-17s %-34s %12.2f %6.1f%%\n", i, maqd_rt::op_kind_name(op.kind),
-                op.name.c_str(), shape, engine.op_kernel(i).c_str(), 1e6 * seconds[i] / double(images),
-                total > 0 ? 100 * seconds[i] / total : 0.0);
+                maqd_rt::without_control_bytes(op.name).c_str(), shape, engine.op_kernel(i).c_str(),
+                1e6 * seconds[i] / double(images), total > 0 ? 100 * seconds[i] / total : 0.0);
   }
   std::printf("(thread-seconds per image, summed over the %d threads; %.2f us per image in all)\n",
               engine.threads(), 1e6 * total / double(images));
@@ -187,7 +187,8 @@ void compare_run(const RunArgs& a) {
               (long long)(r.images - r.matching_predictions));
   int64_t worst_matching = 1, worst_total = 1;
   for (const auto& l : r.layers) {
-    std::printf("  %-28s codes equal %8.4f%% (%lld of %lld differ)\n", l.name.c_str(),
+    std::printf("  %-28s codes equal %8.4f%% (%lld of %lld differ)\n",
+                maqd_rt::without_control_bytes(l.name).c_str(),
                 percent(l.matching, l.total), (long long)(l.total - l.matching), (long long)l.total);
     if (double(l.matching) / double(l.total) < double(worst_matching) / double(worst_total)) {
       worst_matching = l.matching;

@@ -70,9 +70,10 @@ std::string describe_model_file(const std::string& path, int threads) {
   for (const auto& [key, value] : model.text) {
     std::string line = value;  // class_names holds one name a line: keep the table's rows
     for (size_t at; (at = line.find('\n')) != std::string::npos;) line.replace(at, 1, ", ");
-    append(out, "  %-16s %s\n", key.c_str(), line.c_str());
+    append(out, "  %-16s %s\n", without_control_bytes(key).c_str(), without_control_bytes(line).c_str());
   }
-  for (const auto& [key, value] : model.integers) append(out, "  %-16s %lld\n", key.c_str(), (long long)value);
+  for (const auto& [key, value] : model.integers)
+    append(out, "  %-16s %lld\n", without_control_bytes(key).c_str(), (long long)value);
   append(out, "input: %d×%d×%d bytes (height×width×channels)\n", model.input().height, model.input().width,
          model.input().channels);
   const std::vector<std::string> names = model.class_names();
@@ -93,7 +94,7 @@ std::string describe_model_file(const std::string& path, int threads) {
     }
     const std::string shape = std::to_string(output.height) + "×" + std::to_string(output.width) + "×" +
                               std::to_string(output.channels);
-    append(out, "%-4zu %-28s %-11s %s %-5s %s\n", i, op.name.c_str(), op_kind_name(op.kind),
+    append(out, "%-4zu %-28s %-11s %s %-5s %s\n", i, without_control_bytes(op.name).c_str(), op_kind_name(op.kind),
            pad_columns(shape, 16).c_str(), dtype_name(output.dtype),
            pad_columns(weights, 10, /*right_align=*/true).c_str());
   }

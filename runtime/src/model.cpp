@@ -129,6 +129,23 @@ std::string printable(const std::string& text) {
   return out;
 }
 
+std::string without_control_bytes(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7F) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  return out;
+}
+
 int32_t Model::num_classes() const {
   if (ops.empty()) throw Error("model: num_classes: the model has no ops");
   const int32_t out = ops.back().output;
@@ -145,8 +162,8 @@ std::vector<std::string> Model::class_names() const {
   std::vector<std::string> names;
   size_t begin = 0;
   for (size_t end; (end = found->second.find('\n', begin)) != std::string::npos; begin = end + 1)
-    names.push_back(found->second.substr(begin, end - begin));
-  names.push_back(found->second.substr(begin));
+    names.push_back(without_control_bytes(found->second.substr(begin, end - begin)));
+  names.push_back(without_control_bytes(found->second.substr(begin)));
   if (names.size() != size_t(num_classes())) return {};
   return names;
 }

@@ -67,6 +67,7 @@ TEST(DescribeModelFile, EveryFigureIsTheModelsOwn) {
   maqd_test::TempDir temp;
   maqd_rt::Model model = maqd_test::small_model();
   model.text["class_names"] = "zero\none\ntwo\nthree";
+  model.text["producer"] = "maqd \x1b[2J";
   const std::string path = temp.file("small.maqd");
   maqd_rt::save_model(model, path);
   const std::vector<uint8_t> bytes = maqd_rt::write_model(model);
@@ -77,6 +78,7 @@ TEST(DescribeModelFile, EveryFigureIsTheModelsOwn) {
   EXPECT_TRUE(has_line(lines, "  arch             test-net"));
   EXPECT_TRUE(has_line(lines, "  class_names      zero, one, two, three"));
   EXPECT_TRUE(has_line(lines, "  negative         -1234567890123"));
+  EXPECT_TRUE(has_line(lines, "  producer         maqd \\x1B[2J"));  // no terminal escape from a file
   EXPECT_TRUE(has_line(lines, "input: 6×6×2 bytes (height×width×channels)"));
   EXPECT_TRUE(has_line(lines, "classes: 4 (0 zero, 1 one, 2 two, 3 three)"));
 

@@ -238,6 +238,11 @@ TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {
   EXPECT_TRUE(model.class_names().empty());
   model.text["class_names"] = "only";
   EXPECT_TRUE(model.class_names().empty());
+  // A file's bytes reach terminals: control bytes are shown, not sent;
+  // UTF-8 stays.
+  model.text["class_names"] = std::string("\x1b[31mAnkle\nT\xC3\xA4sche\x7F\t", 20);
+  EXPECT_EQ(model.class_names(), (std::vector<std::string>{"\\x1B[31mAnkle", "T\xC3\xA4sche\\x7F\\x09"}));
+  EXPECT_EQ(maqd_rt::without_control_bytes(std::string("a\0b\r", 4)), "a\\x00b\\x0D");
 }
 
 }  // namespace

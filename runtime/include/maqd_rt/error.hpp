@@ -26,4 +26,9 @@ class Error : public std::runtime_error {
 // terminal.
 std::string printable(const std::string& text);
 
+// `text` from a file (a class name, a metadata value) fit to print whole:
+// control bytes (below 0x20, and 0x7F) as \xNN, so a hostile file cannot
+// send a terminal escape; everything else, UTF-8 included, as it is.
+std::string without_control_bytes(const std::string& text);
+
 }  // namespace maqd_rt
