@@ -60,16 +60,22 @@ double number_arg(const std::string& flag, const char* text, double low, double 
   if (!text || end == text || *end != '\0' || !(value >= low && value <= high)) {
     char range[64];
     std::snprintf(range, sizeof range, "%.10g to %.10g", low, high);
-    throw UsageError{flag + " is '" + (text ? text : "") + "'; expected a number from " + range};
+    if (!text) throw UsageError{flag + " needs a value; expected a number from " + range};
+    throw UsageError{flag + " is '" + text + "'; expected a number from " + range};
   }
   return value;
 }
 
 Args parse(int argc, char** argv) {
   Args a;
+  std::vector<std::string> given;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {  // the last of two would win unseen
+      if (std::count(given.begin(), given.end(), arg) > 0) throw UsageError{arg + " is given twice; expected it once"};
+      given.push_back(arg);
+    }
     if (arg == "--threads") {
       const double threads = number_arg(arg, next, 1, maqd_rt::kMaxEngineThreads);
       if (threads != int(threads)) throw UsageError{"--threads is '" + std::string(next) + "'; expected a whole number"};

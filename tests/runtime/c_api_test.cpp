@@ -374,6 +374,8 @@ TEST(RuntimeTool, ErrorsAreOneLineWithUsageErrorsExitingTwo) {
       {model + " --top 3 x.pgm", 2, "--top is 3; the model has 2 classes (maqd-rt --help)"},
       {model + " --top 1 --info", 2, "--top is for classifying images, not --info or --bench (maqd-rt --help)"},
       {model + " --top 0 x.pgm", 2, "--top is '0'; expected a number from 1 to 1048576 (maqd-rt --help)"},
+      {model + " x.pgm --top", 2, "--top needs a value; expected a number from 1 to 1048576 (maqd-rt --help)"},
+      {model + " --top 1 --top 2 x.pgm", 2, "--top is given twice; expected it once (maqd-rt --help)"},
       {(temp.path() / "none.maqd").string() + " x.pgm", 1,
        (temp.path() / "none.maqd").string() + ": cannot open for reading (No such file or directory)"},
       {temp.path().string() + " x.pgm", 1, temp.path().string() + ": read failed after 0 bytes (Is a directory)"},
