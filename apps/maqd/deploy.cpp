@@ -548,7 +548,7 @@ void register_bench(CLI::App& app) {
     }
     const std::vector<std::string> names{"maqd-rt", "ort float", "ort int8", "libtorch float"};
     std::printf("%s vs onnxruntime %s (float: the same architecture in float; int8: this model's "
-                "QDQ export) and LibTorch float, on %s; %d rounds of >= %.1f s each\n",
+                "QDQ export) and LibTorch float, on %s; %d rounds of >= %g s each\n",
                 a->model.c_str(), ort ? ort->version().c_str() : "(left out)", test.name.c_str(),
                 a->rounds, a->seconds);
     if (!int8_note.empty()) std::printf("ort int8 left out: %s\n", int8_note.c_str());
