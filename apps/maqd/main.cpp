@@ -16,6 +16,11 @@ int main(int argc, char** argv) {
   CLI::App app{"maqd: quantization-aware training with MaQD and integer inference"};
   app.set_version_flag("--version", std::string("maqd ") + MAQD_VERSION_STRING);
   app.require_subcommand(0, 1);
+  const auto command_names = [&app] {
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+    return names;
+  };
   maqd::tune_allocator_for_training();
   maqd::cli::register_train(app);
   maqd::cli::register_eval(app);
@@ -35,10 +40,7 @@ int main(int argc, char** argv) {
         if (sub->get_option_no_throw("--config")) maqd::cli::apply_config_file(*sub, config_file);
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {  // a usage error, like `maqd-rt` without a model
-      std::string commands;
-      for (const CLI::App* sub : app.get_subcommands({}))
-        commands += (commands.empty() ? "" : ", ") + sub->get_name();
-      std::cerr << "maqd: error: no command given; expected one of " << commands << " (see maqd --help)\n";
+      std::cerr << "maqd: error: no command given; expected one of " << command_names() << " (see maqd --help)\n";
       return 2;
     }
   } catch (const CLI::ParseError& e) {
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
     // help that lists what is allowed; exit code 2, as usage errors have.
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known = known || (argc > 1 && sub->get_name() == argv[1]);
+    if (!known && argc > 1 && argv[1][0] != '-') {  // CLI11 would list every argument as unexpected
+      std::cerr << "maqd: error: unknown command '" << argv[1] << "'; expected one of " << command_names()
+                << " (see maqd --help)\n";
+      return 2;
+    }
     std::cerr << "maqd: error: " << (known ? std::string(argv[1]) + ": " : std::string()) << e.what()
               << " (see maqd " << (known ? std::string(argv[1]) + " " : std::string()) << "--help)\n";
     return 2;

@@ -90,6 +90,8 @@ rc=$?
 [[ $rc -eq 2 ]] || { echo "FAIL: a value that does not parse exits $rc; expected 2"; failures=$((failures + 1)); }
 # No command at all is a usage error too (it printed the help and exited 0).
 expect_error "no command given; expected one of train, eval, info, export, run, bench, sweep, plot, selfcheck (see maqd --help)"
+expect_error "unknown command 'describe'; expected one of train, eval, info, export, run, bench, sweep, plot, selfcheck (see maqd --help)" \
+  describe "$dir/none.maqd"
 "$maqd" >/dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 ]] || { echo "FAIL: maqd without a command exits $rc; expected 2"; failures=$((failures + 1)); }
