@@ -218,6 +218,8 @@ int run_local_ranks(int64_t nproc, int64_t threads, int64_t port) {
     if (args[i].rfind("--nproc=", 0) == 0) continue;
     base.push_back(args[i]);
   }
+  // Each rank is one process, whatever a --config file it reads again says.
+  base.insert(base.end(), {"--nproc", "1"});
   const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
   const int64_t total = threads > 0 ? threads : hardware;
   const int64_t per_rank = std::max<int64_t>(1, total / nproc);

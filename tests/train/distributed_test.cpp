@@ -208,6 +208,20 @@ TEST_F(DistributedTraining, RankZeroFailingBeforeItListensStartsNoOtherRank) {
   EXPECT_EQ(log.find(refusal, first + 1), std::string::npos) << "only rank 0 should have started:\n" << log;
 }
 
+// `nproc` from a --config file starts the ranks like the flag: each rank
+// reads the file again and must not take itself for a launcher.
+TEST_F(DistributedTraining, NprocFromAConfigFileStartsTheRanks) {
+  MAQD_SEEDED(seed);
+  maqd_test::write_tiny_mnist(data_, seed, 24, 20);
+  const std::string config = out_.file("two.toml"), run = out_.file("run");
+  std::ofstream(config) << "nproc = 2\nthreads = 2\n";
+  const std::vector<std::string> args{"train", "--config", config, "--data", "mnist", "--data-dir", data_.str(),
+                                      "--arch", "(6C3)-AP-(8C3)-10C1-GAP", "--batch-size", "8", "--epochs", "1",
+                                      "--seed", std::to_string(seed), "--out", run};
+  ASSERT_EQ(run_maqd(args, out_.file("run.log")), 0) << read_text(out_.file("run.log"));
+  EXPECT_NE(read_text(run + "/metrics.jsonl").find("\"world_size\":2"), std::string::npos);
+}
+
 // Threads that do not divide among the ranks are named, not left idle
 // silently (each rank takes an equal share of a batch, so an extra thread
 // on one would only wait).
