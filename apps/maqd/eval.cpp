@@ -63,7 +63,8 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--data", a->dataset, "Data set (default: the checkpoint's)");
   cmd->add_option("--data-dir", a->data_dir,
                   "Folder of the data set's files (default: the checkpoint's; with another --data, that set's)");
-  cmd->add_option("--test-limit", a->test_limit, "Use only the first N test images (0: all)");
+  cmd->add_option("--test-limit", a->test_limit,
+                  "Use only the first N test images (0: all; default: the checkpoint's --test-limit)");
   cmd->add_option("--test-split", a->test_split,
                   "Folder sets: the test part of --data-dir's class folders, this fraction of each "
                   "(default: 0 where --data-dir has a test/ folder, else the checkpoint's; 0: --data-dir's test/)");
@@ -71,7 +72,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "Compute threads (0: LibTorch's default)")
       ->check(CLI::Range(0, maqd_rt::kMaxEngineThreads));
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     check(a->test_limit >= 0, "eval", "--test-limit is ", a->test_limit,
           "; expected 0 (all) or a positive count");
     check(a->batch_size >= 1, "eval", "--batch-size is ", a->batch_size, "; expected ≥ 1");
@@ -86,7 +87,7 @@ void register_eval(CLI::App& app) {
     const std::string dir = !a->data_dir.empty()                  ? a->data_dir
                             : kind == checkpoint.config.dataset ? checkpoint.config.data_dir
                                                                 : "";
-    const int64_t limit = a->test_limit > 0 ? a->test_limit : checkpoint.config.test_limit;
+    const int64_t limit = cmd->count("--test-limit") > 0 ? a->test_limit : checkpoint.config.test_limit;
     const data::Dataset test = data::load_dataset(
         kind, dir, /*train=*/false,
         test_set_options(kind, checkpoint.shape.class_names, limit, a->test_split, checkpoint.config.test_split, dir,

@@ -241,6 +241,10 @@ narrow=("$dir"/wide/*.narrow.pgm)
 "$maqd" train --data folder --data-dir "$dir/sized" --resize 28x28 --arch "(16C3)x2-AP-10C1-GAP" --mw 3 --ma 4 \
   --epochs 1 --train-limit 150 --test-limit 30 --batch-size 50 --threads 2 --out "$dir/plain-run" >"$dir/plain-log" 2>&1 ||
   fail "training with --resize 28x28 failed: $(tail -1 "$dir/plain-log")"
+# eval takes the run's --test-limit unless given one; 0 is all.
+"$maqd" eval "$dir/plain-run" 2>>"$dir/log" | grep -q "(30 images)" || fail "maqd eval did not take the run's --test-limit 30"
+all_test=$("$maqd" eval "$dir/plain-run" --test-limit 0 2>>"$dir/log" | sed -nE 's/.*\(([0-9]+) images\).*/\1/p')
+[[ -n $all_test && $all_test -gt 30 ]] || fail "maqd eval --test-limit 0 evaluated ${all_test:-no} images, not all"
 "$maqd" export "$dir/plain-run" -o "$dir/plain.maqd" >>"$dir/log" 2>&1 || fail "export of the plain --resize run failed"
 "$maqd" info "$dir/plain.maqd" | grep -q "^  resize  *28x28$" || fail "the model file does not record the plain resize"
 "$maqd" run "$dir/plain.maqd" --image "$big" 2>>"$dir/log" | grep -Eq ": class [0-2] \((bag|sneaker|trouser)\)$" ||
