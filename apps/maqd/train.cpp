@@ -35,12 +35,23 @@ namespace maqd::cli {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
+volatile sig_atomic_t g_announce_stop = 0;  // rank 0 says what a Ctrl-C does
 
 extern "C" void on_interrupt(int signal_number) {
   g_stop_requested.store(true);
   // A second Ctrl-C ends the process at once; SIGTERM (maqd sweep stopping
   // its runs) always stops at the next batch with a checkpoint.
-  if (signal_number == SIGINT) std::signal(SIGINT, SIG_DFL);
+  if (signal_number == SIGINT) {
+    std::signal(SIGINT, SIG_DFL);
+    // Said at once (a slow step would otherwise look ignored, inviting the
+    // second Ctrl-C); write(2), as a signal handler may.
+    static const char kNotice[] =
+        "\nmaqd train: stopping after this step, with a checkpoint (Ctrl-C again stops at once, without one)\n";
+    if (g_announce_stop) {
+      const ssize_t written = write(STDERR_FILENO, kNotice, sizeof kNotice - 1);
+      (void)written;  // nothing to do here about a closed stderr
+    }
+  }
 }
 
 // SIGINT and SIGTERM: held back (pending) in a rank from its start until
@@ -365,6 +376,7 @@ void register_train(CLI::App& app) {
       std::printf("%s\n", text.c_str());
       std::fflush(stdout);
     };
+    g_announce_stop = root;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     const sigset_t held = stop_signals();  // held back if --nproc started this rank

@@ -22,6 +22,8 @@ wait "$pid"
 rc=$?
 [ "$rc" -eq 130 ] || fail "exit code $rc after SIGINT, expected 130"
 grep -q "interrupted: checkpoint saved" "$dir/log" || fail "no 'interrupted' message"
+grep -q "^maqd train: stopping after this step, with a checkpoint (Ctrl-C again stops at once, without one)$" "$dir/log" ||
+  fail "the Ctrl-C was not acknowledged when it came"
 [ -f "$dir/run/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
 [ ! -f "$dir/run/summary.json" ] || fail "summary.json written by an interrupted run"
 
