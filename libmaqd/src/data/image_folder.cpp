@@ -125,10 +125,14 @@ Dataset load_image_folder(const std::string& dir, bool train, const LoadOptions&
         shape = got;
         first_image = path;
       }
-      check(got.height == shape.height && got.width == shape.width && got.channels == shape.channels,
-            path.c_str(), "image is ", got.height, "×", got.width, "×", got.channels, "; expected ",
-            shape.height, "×", shape.width, "×", shape.channels, " like ", first_image,
-            " (every image of a data set has one size)");
+      // --resize scales sizes but keeps channels: name which differs.
+      check(got.channels == shape.channels, path.c_str(), "image has ", got.channels, " channel",
+            got.channels == 1 ? "" : "s", " (", got.channels == 1 ? "grey" : "colour", "); expected ",
+            shape.channels, " like ", first_image,
+            " (every image of a data set has the same channels, with or without --resize: convert them to one)");
+      check(got.height == shape.height && got.width == shape.width, path.c_str(), "image is ", got.height, "×",
+            got.width, "×", got.channels, "; expected ", shape.height, "×", shape.width, "×", shape.channels,
+            " like ", first_image, " (every image of a data set has one size; --resize HxW scales them to one)");
       per_class[label].push_back(std::move(image.pixels));
       if (options.progress) options.progress(++read, int64_t(total));
     }
