@@ -69,8 +69,8 @@ void register_info(CLI::App& app) {
   auto memory_batch = std::make_shared<int64_t>(0);
   cmd->add_option("--training-memory", *memory_batch,
                   "Also count one training step's tensor memory at this batch size, layer by layer "
-                  "and for each normalization")
-      ->check(whole_number(1, INT64_MAX));
+                  "and for each normalization (at most a million images: the byte counts stay exact)")
+      ->check(whole_number(1, 1000000));
   cmd->callback([path, memory_batch] {
     // By content, so a model under another name is one; a damaged one
     // named .maqd gets the model reader's error rather than the

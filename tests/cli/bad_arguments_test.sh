@@ -63,6 +63,8 @@ printf '[base]\nepochs = 1\n' >"$dir/sweep.toml"
 expect_error "sweep: --jobs: is '0'; expected a whole number from 1 to 2147483647" sweep "$dir/sweep.toml" --jobs 0
 expect_error "info: --training-memory: is '0'; expected a whole number from 1 to" \
   info "$dir/none" --training-memory 0
+expect_error "info: --training-memory: is '100000000000000'; expected a whole number from 1 to 1000000" \
+  info "$dir/none" --training-memory 100000000000000
 for seconds in 0 -1 nan inf; do
   expect_error "bench: --seconds: is '$seconds'; expected seconds above 0, at most 3600" bench "$dir/none.maqd" --seconds "$seconds"
 done
