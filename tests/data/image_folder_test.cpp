@@ -139,6 +139,20 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
               HasSubstr("2.ppm: image has 3 channels (colour); expected 1 like " + (train / "a" / "1.pgm").string() +
                         " (every image of a data set has the same channels, with or without --resize"));
   fs::remove(train / "b" / "2.ppm");
+  // Nothing is left out unsaid: a nested folder, an image beside the class
+  // folders (hidden entries are skipped).
+  write_netpbm(train / "b" / "more" / "3.pgm", pixels_of(3, 2, 2, 1), 2, 2, 1);
+  EXPECT_THAT(error_of(dir.str(), true),
+              HasSubstr((train / "b" / "more").string() + ": a folder inside a class folder; expected the class's "
+                                                          "images directly in it"));
+  fs::remove_all(train / "b" / "more");
+  write_netpbm(train / "stray.pgm", pixels_of(3, 2, 2, 1), 2, 2, 1);
+  EXPECT_THAT(error_of(dir.str(), true),
+              HasSubstr((train / "stray.pgm").string() + ": a file beside the class folders"));
+  fs::remove(train / "stray.pgm");
+  std::ofstream(train / ".DS_Store") << "hidden";
+  fs::create_directories(train / "a" / ".thumbnails");
+  EXPECT_EQ(maqd::data::load_image_folder(dir.str(), true).size(), 2);
 
   std::ofstream(train / "b" / "photo.gif") << "gif bytes";
   EXPECT_THAT(error_of(dir.str(), true),

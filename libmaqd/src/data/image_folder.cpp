@@ -15,15 +15,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Entries of `dir` (names only, byte order), skipping hidden ones (".DS_Store",
-// editors' files), which no user means as data.
+// The folders (class folders) or the files (a class's images) of `dir`,
+// names only, in byte order, skipping hidden entries (".DS_Store", editors'
+// files), which no user means as data. An entry of the other kind is
+// refused: skipped, a nested folder of images or an image beside the class
+// folders would be left out without a word.
 std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
   std::vector<std::string> names;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
-    if (folders && entry.is_directory()) names.push_back(name);
-    if (!folders && !entry.is_directory()) names.push_back(name);
+    check(entry.is_directory() == folders, entry.path().string().c_str(),
+          folders ? "a file beside the class folders; expected only one folder per class here, the images inside"
+                  : "a folder inside a class folder; expected the class's images directly in it (sub-folders are "
+                    "not read)");
+    names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
