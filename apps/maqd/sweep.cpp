@@ -95,7 +95,11 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--only", a->only,
                   "Run only the runs whose name has every one of these KEY=VALUE parts, e.g. --only ma=2");
   cmd->add_flag("--dry-run", a->dry_run, "Print the runs, their state and commands; run nothing");
-  cmd->callback([a] { exit_code() = run_sweep(*a); });
+  cmd->callback([a] {
+    check(a->threads == 0 || a->threads >= a->jobs, "sweep", "--jobs ", a->jobs, " with --threads ", a->threads,
+          "; expected --threads of at least --jobs (each run takes one thread or more), or no --threads");
+    exit_code() = run_sweep(*a);
+  });
 }
 
 void register_plot(CLI::App& app) {

@@ -39,7 +39,8 @@ fs::path split_folder(const std::string& dir, const char* split) {
   const fs::path path = fs::path(dir) / split;
   check(fs::is_directory(path), path.string().c_str(),
         "no such folder; expected DIR/train/CLASS/IMAGE and DIR/test/CLASS/IMAGE (", image_file_extensions(), ") "
-        "under the --data-dir of a folder data set");
+        "under the --data-dir of a folder data set, or DIR/CLASS/IMAGE with --test-split F to hold out a fraction F "
+        "of each class");
   return path;
 }
 
