@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "maqd/error.h"
+#include "options.h"
 
 namespace maqd::cli {
 
@@ -68,6 +69,8 @@ void apply_config_file(CLI::App& cmd, const std::string& path) {
     options_from_config_file().insert(option);
     try {
       option->default_val(value);
+    } catch (const CLI::ConversionError&) {  // CLI11 says only "Could not convert"
+      throw Error(path + ": key '" + name + "' is " + value + "; expected " + expected_value(*option));
     } catch (const CLI::Error& e) {
       throw Error(path + ": key '" + name + "' = " + value + ": " + e.what());
     }

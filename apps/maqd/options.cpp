@@ -24,6 +24,13 @@ CLI::Validator whole_number(uint64_t low, uint64_t high) {
       "N");
 }
 
+std::string expected_value(const CLI::Option& option) {
+  const std::string type = option.get_type_name();
+  if (type == "INT" || type == "UINT" || type == "N") return "a whole number";
+  if (type == "FLOAT") return "a number";
+  return "a value of type " + type + " (see --help)";
+}
+
 void add_train_options(CLI::App& cmd, train::TrainConfig& c) {
   const std::string data = "Data", net = "Network", opt = "Optimization", exec = "Execution";
   cmd.add_option("--data", c.dataset, "Data set: fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, or folder: your own images (PNG, JPEG, PGM/PPM) in --data-dir's train/CLASS/ and test/CLASS/")

@@ -15,6 +15,9 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& config);
 // wraps "-1" into an unsigned option instead of refusing it.
 CLI::Validator whole_number(uint64_t low, uint64_t high);
 
+// What `option` takes, for a message: "a whole number", "a number", ...
+std::string expected_value(const CLI::Option& option);
+
 // The TrainConfig field (its to_json key) that a training option sets, e.g.
 // --batch-size → batch_size, --data → dataset.
 std::string train_config_key(const std::string& flag);

@@ -46,6 +46,23 @@ train::TrainConfig resolve(const experiment::TrainOptions& options, const std::s
   for (std::string& a : args) argv.push_back(a.data());
   try {
     app.parse(int(argv.size()), argv.data());
+  } catch (const CLI::ConversionError& e) {
+    // CLI11 says "Could not convert": find the option alone to name it.
+    for (const auto& [k, v] : options) {
+      CLI::App one;
+      train::TrainConfig unused;
+      add_train_options(one, unused);
+      std::vector<std::string> alone{"maqd-train", "--" + k, v};
+      std::vector<char*> alone_argv;
+      for (std::string& arg : alone) alone_argv.push_back(arg.data());
+      try {
+        one.parse(int(alone_argv.size()), alone_argv.data());
+      } catch (const CLI::ConversionError&) {
+        throw Error("--" + k + " is '" + v + "'; expected " + expected_value(*one.get_option("--" + k)));
+      } catch (const CLI::ParseError&) {
+      }
+    }
+    throw Error(e.what());
   } catch (const CLI::ParseError& e) {
     throw Error(e.what());
   }

@@ -59,7 +59,11 @@ expect_error "seed.toml: key 'seed' = -1: --seed: is '-1'; expected a whole numb
   train --config "$dir/seed.toml" --out "$dir/run"
 expect_error "train: --trace-steps: is '-1'; expected a whole number from 0 to 9223372036854775807" \
   train --trace-steps -1 --out "$dir/run"
+printf 'mw = 3.5\n' >"$dir/mw.toml"
+expect_error "mw.toml: key 'mw' is 3.5; expected a whole number" train --config "$dir/mw.toml" --out "$dir/run"
 printf '[base]\nepochs = 1\n' >"$dir/sweep.toml"
+expect_error "sweep.toml: run run: --epochs is 'abc'; expected a whole number" \
+  sweep "$dir/sweep.toml" --set epochs=abc --dry-run
 expect_error "sweep: --jobs: is '0'; expected a whole number from 1 to 2147483647" sweep "$dir/sweep.toml" --jobs 0
 expect_error "info: --training-memory: is '0'; expected a whole number from 1 to" \
   info "$dir/none" --training-memory 0

@@ -97,8 +97,14 @@ TEST(SweepPlan, OverridesOutAndErrorsNameTheProblem) {
   EXPECT_NE(message("[base]\nmw = 3\n", {"epochs"}).find("is not KEY=VALUE"), std::string::npos);
   EXPECT_NE(message("[base]\nmw = 3\n", {"lr=1"}).find("unknown key 'lr'"), std::string::npos);
   EXPECT_NE(message("bogus = 1\n", {}).find("unexpected key 'bogus'"), std::string::npos);
-  // The resolver's refusal names the run.
-  EXPECT_NE(message("[base]\nmw = [3, 4]\n", {}).find("sweep run mw=4: --mw: is 4"), std::string::npos);
+  // The resolver's refusal names the file and the run.
+  EXPECT_NE(message("[base]\nmw = [3, 4]\n", {}).find("s.toml: run mw=4: --mw: is 4"), std::string::npos);
+  // nproc is the sweep's own option, and the message says so.
+  for (const auto& [text, overrides] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"[base]\nnproc = 2\n", {}}, {"[base]\nmw = 3\n", {"nproc=2"}}})
+    EXPECT_NE(message(text, overrides).find("key 'nproc' is the sweep's to give: maqd sweep --nproc N"),
+              std::string::npos)
+        << message(text, overrides);
 }
 
 TEST(SweepPlan, KeepOnlyMatchesWholeParts) {

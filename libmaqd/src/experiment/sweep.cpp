@@ -57,12 +57,19 @@ Value value_of(const toml::node& node, const std::string& where) {
 
 using Dimensions = std::map<std::string, std::vector<Value>>;
 
+// A key a sweep's runs cannot take, refused with where it belongs instead.
+void check_run_option(const std::vector<std::string>& allowed, const std::string& name, const char* where) {
+  check(name != "nproc" && name != "world-size", where, "key '", name,
+        "' is the sweep's to give: maqd sweep --nproc N trains each run over N processes");
+  check(std::find(allowed.begin(), allowed.end(), name) != allowed.end(), where, "unknown key '", name,
+        "'; expected a long option of 'maqd train' (see maqd train --help)");
+}
+
 void read_dimensions(const toml::table& table, const std::string& where,
                      const std::vector<std::string>& allowed, Dimensions& into) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
-    check(std::find(allowed.begin(), allowed.end(), name) != allowed.end(), where.c_str(),
-          "unknown key '", name, "'; expected a long option of 'maqd train' (see maqd train --help)");
+    check_run_option(allowed, name, where.c_str());
     std::vector<Value> values;
     if (const auto* array = node.as_array()) {
       for (const auto& item : *array) values.push_back(value_of(item, where + "." + name));
@@ -107,8 +114,7 @@ SweepPlan make_plan(const std::string& path, const toml::table& file,
     const size_t eq = o.find('=');
     check(eq != std::string::npos && eq > 0, "--set", "'", o, "' is not KEY=VALUE");
     const std::string k = o.substr(0, eq);
-    check(std::find(names.begin(), names.end(), k) != names.end(), "--set", "unknown key '", k,
-          "'; expected a long option of 'maqd train'");
+    check_run_option(names, k, "--set");
     forced[k] = {o.substr(eq + 1)};
   }
   if (grids.empty()) grids.emplace_back();
@@ -152,7 +158,7 @@ SweepPlan make_plan(const std::string& path, const toml::table& file,
     try {
       run.config = table.resolve(run.options, (fs::path(out_dir) / run.name).string());
     } catch (const Error& e) {
-      throw Error("sweep run " + run.name + ": " + e.what());
+      throw Error(path + ": run " + run.name + ": " + e.what());
     }
     plan.runs.push_back(std::move(run));
   }
