@@ -59,6 +59,10 @@ expect_error "seed.toml: key 'seed' = -1: --seed: is '-1'; expected a whole numb
   train --config "$dir/seed.toml" --out "$dir/run"
 expect_error "train: --trace-steps: is '-1'; expected a whole number from 0 to 9223372036854775807" \
   train --trace-steps -1 --out "$dir/run"
+: >"$dir/afile"
+expect_error "afile: is a file; expected a folder for the run (a new one, or a run's to resume) as --out" \
+  train --out "$dir/afile"
+expect_error "field alpha is 0; expected a positive number" train --ma 2 --alpha 0 --out "$dir/run"
 printf 'mw = 3.5\n' >"$dir/mw.toml"
 expect_error "mw.toml: key 'mw' is 3.5; expected a whole number" train --config "$dir/mw.toml" --out "$dir/run"
 printf '[base]\nepochs = 1\n' >"$dir/sweep.toml"

@@ -69,6 +69,8 @@ void validate(const TrainConfig& c) {
   check(c.lbn_shift_init == "centered" || c.lbn_shift_init == "zero", where,
         "field lbn_shift_init is '", c.lbn_shift_init, "'; expected centered or zero");
   parse_surrogate(c.surrogate);
+  check(c.ma == 0 || (std::isfinite(c.alpha) && c.alpha > 0), where, "field alpha is ", c.alpha,
+        "; expected a positive number (the surrogate's sharpness α)");
   parse_arch(c.arch);
   validate(LossOptions{c.gamma});
 }

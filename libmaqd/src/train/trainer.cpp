@@ -351,6 +351,9 @@ TrainResult run_training(const TrainConfig& requested, bool resume, const TrainC
   };
   const RunStart run = open_run(requested, resume, note);
   const TrainConfig& config = run.config;
+  // Before the data set loads, not at the first write after it.
+  check(!root || !fs::exists(config.out_dir) || fs::is_directory(config.out_dir), config.out_dir.c_str(),
+        "is a file; expected a folder for the run (a new one, or a run's to resume) as --out");
   const bool resuming = run.resuming;
   const Checkpoint& checkpoint = run.checkpoint;
   const std::string ckpt_path = checkpoint_path(config.out_dir);
