@@ -25,9 +25,9 @@ CLI::Validator whole_number(uint64_t low, uint64_t high) {
 }
 
 std::string expected_value(const CLI::Option& option) {
-  const std::string type = option.get_type_name();
-  if (type == "INT" || type == "UINT" || type == "N") return "a whole number";
-  if (type == "FLOAT") return "a number";
+  const std::string type = option.get_type_name();  // "INT", "UINT:N", "FLOAT", ...
+  if (type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0) return "a whole number";
+  if (type.rfind("FLOAT", 0) == 0) return "a number";
   return "a value of type " + type + " (see --help)";
 }
 

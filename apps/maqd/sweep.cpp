@@ -113,8 +113,10 @@ void register_sweep(CLI::App& app) {
                   "Run only the runs whose name has every one of these KEY=VALUE parts, e.g. --only ma=2");
   cmd->add_flag("--dry-run", a->dry_run, "Print the runs, their state and commands; run nothing");
   cmd->callback([a] {
-    check(a->threads == 0 || a->threads >= a->jobs, "sweep", "--jobs ", a->jobs, " with --threads ", a->threads,
-          "; expected --threads of at least --jobs (each run takes one thread or more), or no --threads");
+    check(a->threads == 0 || a->threads >= int64_t(a->jobs) * a->nproc, "sweep", "--jobs ", a->jobs, " × --nproc ",
+          a->nproc, " with --threads ", a->threads,
+          "; expected --threads of at least --jobs × --nproc (each process takes one thread or more), or no "
+          "--threads");
     exit_code() = run_sweep(*a);
   });
 }

@@ -48,8 +48,10 @@ extern "C" void on_interrupt(int signal_number) {
     static const char kNotice[] =
         "\nmaqd train: stopping after this step, with a checkpoint (Ctrl-C again stops at once, without one)\n";
     if (g_announce_stop) {
+      const int saved = errno;  // the interrupted code may be about to read it
       const ssize_t written = write(STDERR_FILENO, kNotice, sizeof kNotice - 1);
       (void)written;  // nothing to do here about a closed stderr
+      errno = saved;
     }
   }
 }

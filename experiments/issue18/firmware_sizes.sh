@@ -31,7 +31,7 @@ for run in "${runs[@]}"; do
   "$maqd" export "$run" --format c-array --c-symbol maqd_model -o "$work/$name.c" | tail -n 1
   "$maqd" info "$work/$name.maqd" | grep -E "^conv weights|^core arena"
   arena=$("$maqd" info "$work/$name.maqd" | sed -n "s/^core arena.*microcontroller): \([0-9]*\) bytes.*/\1/p")
-  # The C API's context sits at the arena's start: a few hundred bytes more.
+  # The figure includes the C API's context (on this host's pointer size); 1 KiB spare.
   ARENA_BYTES=$((arena + 1024)) bash firmware/cortex-m4/build.sh "$work/$name-fw" firmware/cortex-m4/main.c \
     "$work/$name.c" "$work/images.c" | tail -n 2
   build/tests/host_logits "$work/$name.maqd" "$work/images.bin" >"$work/$name.host.txt"

@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "maqd_rt/engine.hpp"
@@ -33,22 +34,26 @@ __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* 
 
 // The arena firmware gives maqd_rt_core_prepare (maqd_rt_core.h) for the
 // file's bytes, its context included, as maqd_rt_core_arena_bytes reports
-// it: found by doubling the arena until prepare stops asking for more.
+// it: found by doubling the arena until prepare stops asking for more, up
+// to the engine's default limit (the file is not trusted with more).
 uint64_t core_arena_bytes(const FileBytes& file, const std::string& path) {
-  std::vector<uint64_t> arena(512);  // 8-byte aligned, as the core requires
   char message[512];
-  for (;;) {
+  for (size_t words = 512;; words *= 2) {
+    // 8-byte aligned, as the core requires; not zeroed (the core writes before it reads)
+    const std::unique_ptr<uint64_t[]> arena(new uint64_t[words]);
     int status = MAQD_RT_OK;
-    const maqd_rt_core* core = maqd_rt_core_prepare(file.data(), file.size(), arena.data(), arena.size() * 8,
-                                                     &status, message, sizeof message);
+    const maqd_rt_core* core =
+        maqd_rt_core_prepare(file.data(), file.size(), arena.get(), words * 8, &status, message, sizeof message);
     if (core) {
       size_t bytes = 0;
       maqd_rt_core_arena_bytes(core, &bytes);
       return bytes;
     }
-    if (status != MAQD_RT_LIMIT_EXCEEDED || arena.size() > (size_t(1) << 40) / 8)
-      throw Error(path + ": " + message, Status(status));
-    arena.resize(arena.size() * 2);
+    if (status != MAQD_RT_LIMIT_EXCEEDED) throw Error(path + ": " + message, Status(status));
+    if (words * 8 >= kDefaultMaxArenaBytes)
+      throw Error(path + ": the core's arena would pass " + std::to_string(kDefaultMaxArenaBytes) +
+                      " bytes (the runtime's default limit); expected a model that fits it (" + message + ")",
+                  Status::kLimitExceeded);
   }
 }
 
@@ -78,7 +83,8 @@ std::string describe_model_file(const std::string& path, int threads) {
          model.input().channels);
   const std::vector<std::string> names = model.class_names();
   append(out, "classes: %d", model.num_classes());
-  for (size_t k = 0; k < names.size(); ++k) append(out, "%s%zu %s", k ? ", " : " (", k, names[k].c_str());
+  for (size_t k = 0; k < names.size(); ++k)
+    append(out, "%s%zu %s", k ? ", " : " (", k, without_control_bytes(names[k]).c_str());
   append(out, "%s\n", names.empty() ? "" : ")");
 
   append(out, "\n%-4s %-28s %-11s %-16s %-5s %10s\n", "op", "layer", "kind", "output", "dtype", "weights");

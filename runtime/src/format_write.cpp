@@ -232,7 +232,7 @@ void save_model(const Model& model, const std::string& path) {
                       "); expected a writable, existing folder",
                   Status::kIo);
     out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    out.flush();
+    out.close();  // a failed close (NFS, a full disk) must not be renamed over the target
     if (!out) {
       const int error = errno;
       std::remove(tmp.c_str());
@@ -277,12 +277,13 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
       "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local", "throw", "true",
       "try", "typedef", "typeid", "typename", "typeof", "typeof_unqual", "union", "unsigned", "using", "virtual",
       "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "size_t", "ptrdiff_t", "max_align_t",
-      "nullptr_t", "NULL", "offsetof", "MAQD_MODEL_ALIGNED"};
+      "nullptr_t", "NULL", "offsetof", "main", "MAQD_MODEL_ALIGNED"};
   const auto starts = [&](const char* prefix) { return symbol.rfind(prefix, 0) == 0; };
   const auto ends = [&](const std::string& suffix) {
     return symbol.size() >= suffix.size() && symbol.compare(symbol.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  bool taken = symbol[0] == '_' || symbol.find("__") != std::string::npos ||
+  // (A trailing _ would put __ into NAME_size.)
+  bool taken = symbol[0] == '_' || symbol.back() == '_' || symbol.find("__") != std::string::npos ||
                ((starts("int") || starts("uint")) && ends("_t"));
   for (const char* prefix : {"INT", "UINT", "PTRDIFF", "SIZE", "WCHAR", "WINT", "SIG_ATOMIC"})
     for (const char* suffix : {"_MAX", "_MIN", "_C", "_WIDTH"})
@@ -290,8 +291,8 @@ std::string model_c_source(const std::vector<uint8_t>& bytes, const std::string&
   for (const char* name : kTaken) taken = taken || symbol == name;
   if (taken) {
     throw Error("model_c_source: symbol '" + symbol +
-                    "' is a C or C++ keyword, a name they reserve (_x, x__y, INT…_MAX, int…_t) or a name the "
-                    "file uses; expected another name",
+                    "' is a C or C++ keyword, a name they reserve (_x, x__y, x_, INT…_MAX, int…_t), main or a "
+                    "name the file uses; expected another name",
                 Status::kBadArgument);
   }
   if (bytes.empty()) {

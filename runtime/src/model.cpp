@@ -133,14 +133,22 @@ std::string without_control_bytes(const std::string& text) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte != 0x7F) {
-      out += c;
+  const auto escape = [&out](unsigned char byte) {
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    // C1 controls U+0080…U+009F are C2 80…C2 9F in UTF-8 (U+009B is a
+    // terminal's CSI).
+    if (byte == 0xC2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xE0) == 0x80) {
+      escape(byte);
+      escape(static_cast<unsigned char>(text[++i]));
+    } else if (byte < 0x20 || byte == 0x7F) {
+      escape(byte);
     } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
+      out += text[i];
     }
   }
   return out;
@@ -162,17 +170,18 @@ std::vector<std::string> Model::class_names() const {
   std::vector<std::string> names;
   size_t begin = 0;
   for (size_t end; (end = found->second.find('\n', begin)) != std::string::npos; begin = end + 1)
-    names.push_back(without_control_bytes(found->second.substr(begin, end - begin)));
-  names.push_back(without_control_bytes(found->second.substr(begin)));
+    names.push_back(found->second.substr(begin, end - begin));
+  names.push_back(found->second.substr(begin));
   if (names.size() != size_t(num_classes())) return {};
   return names;
 }
 
 namespace {
 
-// "7 (Sneaker)", or "7" where `names` has none for the label.
+// "7 (Sneaker)", or "7" where `names` has none for the label; for a
+// terminal, so without control bytes.
 std::string label_text(size_t label, const std::vector<std::string>& names) {
-  return std::to_string(label) + (label < names.size() ? " (" + names[label] + ")" : "");
+  return std::to_string(label) + (label < names.size() ? " (" + without_control_bytes(names[label]) + ")" : "");
 }
 
 }  // namespace

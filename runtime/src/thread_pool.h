@@ -5,7 +5,7 @@
 // At batch 1 the engine runs one parallel loop per layer, a few microseconds
 // of work each: waking sleeping threads through a condition variable costs
 // as much as the layer. So workers spin on an atomic generation counter for
-// a short while (kSpins pauses, under a millisecond) before they sleep, and
+// a short while (kSpins pauses, about a millisecond on a Zen 3) before they sleep, and
 // the caller spins on the count of workers still busy. Both yield the core
 // every kPausesPerYield pauses: with more threads than free cores, the
 // thread one waits for may be queued behind it on the same core, and would

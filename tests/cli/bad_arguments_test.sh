@@ -99,7 +99,7 @@ expect_error "export: --c-symbol names the array of --format c-array; the format
 rc=$?
 [[ $rc -eq 2 ]] || { echo "FAIL: a value that does not parse exits $rc; expected 2"; failures=$((failures + 1)); }
 # No command at all is a usage error too (it printed the help and exited 0).
-expect_error "sweep: --jobs 4 with --threads 2; expected --threads of at least --jobs" \
+expect_error "sweep: --jobs 4 × --nproc 1 with --threads 2; expected --threads of at least --jobs × --nproc" \
   sweep "$dir/sweep.toml" --jobs 4 --threads 2
 expect_error "no command given; expected one of train, eval, info, export, run, bench, sweep, plot, selfcheck (see maqd --help)"
 expect_error "unknown command 'describe'; expected one of train, eval, info, export, run, bench, sweep, plot, selfcheck (see maqd --help)" \

@@ -148,8 +148,9 @@ TEST(ImageFolderErrors, NameTheFolderOrFileAndWhatWasExpected) {
   fs::remove_all(train / "b" / "more");
   write_netpbm(train / "stray.pgm", pixels_of(3, 2, 2, 1), 2, 2, 1);
   EXPECT_THAT(error_of(dir.str(), true),
-              HasSubstr((train / "stray.pgm").string() + ": a file beside the class folders"));
+              HasSubstr((train / "stray.pgm").string() + ": an image beside the class folders"));
   fs::remove(train / "stray.pgm");
+  std::ofstream(train / "README.md") << "other files beside the class folders are not data";
   std::ofstream(train / ".DS_Store") << "hidden";
   fs::create_directories(train / "a" / ".thumbnails");
   EXPECT_EQ(maqd::data::load_image_folder(dir.str(), true).size(), 2);

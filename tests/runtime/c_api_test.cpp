@@ -101,7 +101,7 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
   for (const char* symbol : {"", "1model", "my-model", "model name", "int", "static", "_Bool", "size_t", "class",
                              "NULL", "MAQD_MODEL_ALIGNED", "INT8_MAX", "UINT64_C", "INT_LEAST16_MIN", "SIZE_MAX",
                              "WCHAR_WIDTH", "SIG_ATOMIC_MIN", "uint_fast8_t", "intptr_t", "__cplusplus",
-                             "__STDC_VERSION__", "__attribute__", "_model", "my__model"}) {
+                             "__STDC_VERSION__", "__attribute__", "_model", "my__model", "model_", "main"}) {
     try {
       maqd_rt::model_c_source(bytes, symbol, "");
       ADD_FAILURE() << "symbol '" << symbol << "' accepted";
@@ -109,7 +109,7 @@ TEST(CArray, CompilesAndHoldsTheModelBytes) {
       EXPECT_EQ(e.status(), maqd_rt::Status::kBadArgument);
     }
   }
-  for (const char* symbol : {"model_", "Int8", "INTERVAL", "uint8", "size", "SIZE", "fashion_model_v2"})
+  for (const char* symbol : {"model_2", "Int8", "INTERVAL", "uint8", "size", "SIZE", "fashion_model_v2"})
     EXPECT_NO_THROW(maqd_rt::model_c_source(bytes, symbol, "")) << symbol;
 }
 

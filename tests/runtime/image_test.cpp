@@ -240,9 +240,13 @@ TEST(ModelClassNames, OnePerLineAndOnlyWhenOnePerClass) {
   EXPECT_TRUE(model.class_names().empty());
   // A file's bytes reach terminals: control bytes are shown, not sent;
   // UTF-8 stays.
+  // (class_names() keeps the bytes: they are matched against folders.)
   model.text["class_names"] = std::string("\x1b[31mAnkle\nT\xC3\xA4sche\x7F\t", 20);
-  EXPECT_EQ(model.class_names(), (std::vector<std::string>{"\\x1B[31mAnkle", "T\xC3\xA4sche\\x7F\\x09"}));
+  EXPECT_EQ(model.class_names(), (std::vector<std::string>{"\x1b[31mAnkle", "T\xC3\xA4sche\x7F\t"}));
+  EXPECT_EQ(model.class_label(0), "0 (\\x1B[31mAnkle)");
+  EXPECT_EQ(model.class_label(1), "1 (T\xC3\xA4sche\\x7F\\x09)");
   EXPECT_EQ(maqd_rt::without_control_bytes(std::string("a\0b\r", 4)), "a\\x00b\\x0D");
+  EXPECT_EQ(maqd_rt::without_control_bytes("\xC2\x9B" "2J \xC2\xA0 \xC2"), "\\xC2\\x9B" "2J \xC2\xA0 \xC2");
 }
 
 }  // namespace

@@ -17,19 +17,23 @@ namespace fs = std::filesystem;
 
 // The folders (class folders) or the files (a class's images) of `dir`,
 // names only, in byte order, skipping hidden entries (".DS_Store", editors'
-// files), which no user means as data. An entry of the other kind is
-// refused: skipped, a nested folder of images or an image beside the class
-// folders would be left out without a word.
+// files), which no user means as data, and other files beside the class
+// folders (a README, labels.csv). A folder inside a class folder and an
+// image beside the class folders are refused: skipped, they would be left
+// out of the data without a word.
 std::vector<std::string> sorted_entries(const fs::path& dir, bool folders) {
   std::vector<std::string> names;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
-    check(entry.is_directory() == folders, entry.path().string().c_str(),
-          folders ? "a file beside the class folders; expected only one folder per class here, the images inside"
-                  : "a folder inside a class folder; expected the class's images directly in it (sub-folders are "
-                    "not read)");
-    names.push_back(name);
+    if (entry.is_directory() == folders) {
+      names.push_back(name);
+      continue;
+    }
+    check(folders, entry.path().string().c_str(),
+          "a folder inside a class folder; expected the class's images directly in it (sub-folders are not read)");
+    check(!is_image_file_name(name), entry.path().string().c_str(),
+          "an image beside the class folders; expected it inside the folder of its class");
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -27,8 +27,9 @@ class Error : public std::runtime_error {
 std::string printable(const std::string& text);
 
 // `text` from a file (a class name, a metadata value) fit to print whole:
-// control bytes (below 0x20, and 0x7F) as \xNN, so a hostile file cannot
-// send a terminal escape; everything else, UTF-8 included, as it is.
+// control bytes (below 0x20, 0x7F, and UTF-8's C1 controls U+0080…U+009F)
+// as \xNN, so a hostile file cannot send a terminal escape; everything
+// else, UTF-8 included, as it is.
 std::string without_control_bytes(const std::string& text);
 
 }  // namespace maqd_rt

@@ -78,9 +78,9 @@ struct Model {
   const TensorDesc& input() const { return tensors.at(0); }
   int32_t num_classes() const;  // channels of the last op's output
   // The classes' names by label, from text "class_names" (one per line, as
-  // `maqd export` records the data set's), control bytes as \xNN (as
-  // without_control_bytes); empty when the file has none or not exactly one
-  // per class.
+  // `maqd export` records the data set's), as the file holds them (the
+  // texts below show control bytes as \xNN); empty when the file has none
+  // or not exactly one per class.
   std::vector<std::string> class_names() const;
   // How programs print a prediction: "7 (Sneaker)", or "7" without names.
   std::string class_label(size_t label) const;
